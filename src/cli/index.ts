@@ -1,0 +1,202 @@
+import { statSync } from "node:fs";
+import { Command, InvalidArgumentError } from "commander";
+import { ConfigError, loadEnv } from "../config/env.js";
+import { type Database, openDatabase } from "../db/client.js";
+import { importCsv, writeErrorReport } from "../ingest/csv.js";
+import { createLogger } from "../lib/logger.js";
+import { loadDemoData } from "../services/demo.js";
+import { DomainError } from "../services/errors.js";
+import { createServices, type Services } from "../services/index.js";
+import { getLead, topLeads } from "../services/leads.js";
+import { activeModel, ensureModel, listModelVersions, loadModelFile } from "../services/models.js";
+import { createToken, listTokens, revokeToken } from "../services/tokens.js";
+import { withProgress } from "./import-progress.js";
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expects a positive whole number");
+  return n;
+}
+
+/** Opens the store the environment names (migrated, model loaded), runs `fn`, closes it. */
+async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
+  const env = loadEnv();
+  const logger = createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL);
+  let database: Database | undefined;
+  try {
+    database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.LEADBOT_DATA_DIR, logger });
+    await ensureModel(database.db, env.LEADBOT_MODEL_FILE);
+    return await fn(createServices({ database, logger }));
+  } finally {
+    await database?.close();
+  }
+}
+
+export function buildCli(): Command {
+  const program = new Command("leadbot")
+    .description("Leadbot: lead scoring for B2B sales teams, in Slack")
+    .showHelpAfterError();
+
+  program
+    .command("migrate")
+    .description("apply database migrations (start-up does this too)")
+    .action(() => withServices(async () => out("migrations applied")));
+
+  const token = program.command("token").description("manage ingest API tokens");
+  token
+    .command("create <name>")
+    .description("create a token; it is shown once")
+    .action((name: string) =>
+      withServices(async (s) => {
+        const t = await createToken(s.db, name);
+        out(`token ${t.id} (${name}): ${t.token}`);
+        out("Store it now: only its hash is kept.");
+      }),
+    );
+  token
+    .command("revoke <id>")
+    .description("revoke a token by id")
+    .action((id: string) =>
+      withServices(async (s) => {
+        await revokeToken(s.db, positiveInt(id));
+        out(`token ${id} revoked`);
+      }),
+    );
+  token
+    .command("list")
+    .description("list tokens")
+    .action(() =>
+      withServices(async (s) => {
+        for (const t of await listTokens(s.db)) {
+          out(
+            `${t.id}\t${t.name}\tcreated ${t.createdAt.toISOString()}${t.revokedAt ? `\trevoked ${t.revokedAt.toISOString()}` : ""}`,
+          );
+        }
+      }),
+    );
+
+  program
+    .command("import <file>")
+    .description("import leads or events from a CSV file, streaming, with a per-row error report")
+    .requiredOption("-k, --kind <kind>", "leads or events", (v) => {
+      if (v !== "leads" && v !== "events") throw new InvalidArgumentError("expects leads or events");
+      return v;
+    })
+    .option("-b, --batch <n>", "rows per batch", positiveInt, 1000)
+    .option("-e, --errors <file>", "write rejected rows here (CSV)", "import-errors.csv")
+    .action((file: string, o: { kind: "leads" | "events"; batch: number; errors: string }) =>
+      withServices(async (s) => {
+        const progress = withProgress(statSync(file).size);
+        const result = await importCsv({
+          input: file,
+          kind: o.kind,
+          batchSize: o.batch,
+          onProgress: progress.onProgress,
+          sink: async ({ items }) => {
+            const r =
+              o.kind === "leads"
+                ? await s.upsertLeads(items, "import")
+                : await s.recordEvents(items, "import");
+            return { errors: r.errors };
+          },
+        });
+        progress.stop();
+        out(`${result.rows} rows: ${result.valid} imported, ${result.invalid} rejected`);
+        if (result.errors.length > 0) {
+          await writeErrorReport(result.errors, o.errors);
+          out(`rejected rows are listed in ${o.errors}`);
+          process.exitCode = 1;
+        }
+      }),
+    );
+
+  program
+    .command("demo")
+    .description("load the demo data set (realistic leads, events and outcomes)")
+    .option("-n, --leads <n>", "number of leads", positiveInt, 2000)
+    .option("-s, --seed <n>", "random seed", positiveInt, 42)
+    .action((o: { leads: number; seed: number }) =>
+      withServices(async (s) => {
+        const r = await loadDemoData(s, { seed: o.seed, leads: o.leads });
+        out(`loaded ${r.leads} leads, ${r.events} events, ${r.outcomes} outcomes`);
+      }),
+    );
+
+  program
+    .command("rescore")
+    .description("rescore every lead against the active model")
+    .action(() =>
+      withServices(async (s) => {
+        const r = await s.rescoreAll("model");
+        out(`model v${r.version}: ${r.scored} scored, ${r.changed} changed, ${r.transitions} stage changes`);
+      }),
+    );
+
+  const model = program.command("model").description("inspect the scoring model");
+  model
+    .command("validate <file>")
+    .description("check a model file; errors name the line and field")
+    .action(async (file: string) => {
+      const m = loadModelFile(file);
+      out(`${file}: valid (${m.fit.rules.length} fit rules, ${m.engagement.rules.length} engagement rules)`);
+    });
+  model
+    .command("show")
+    .description("print the active model as JSON")
+    .action(() =>
+      withServices(async (s) => {
+        const a = await activeModel(s.db);
+        out(JSON.stringify({ version: a.version, ...a.model }, null, 2));
+      }),
+    );
+  model
+    .command("versions")
+    .description("list model versions")
+    .action(() =>
+      withServices(async (s) => {
+        for (const v of await listModelVersions(s.db)) {
+          out(`v${v.version}\t${v.createdAt.toISOString()}\t${v.createdBy}\t${v.note ?? ""}`);
+        }
+      }),
+    );
+
+  program
+    .command("top [n]")
+    .description("show the top leads")
+    .option("--stage <stage>", "lead, mql, sql or all", "all")
+    .action((n: string | undefined, o: { stage: "lead" | "mql" | "sql" | "all" }) =>
+      withServices(async (s) => {
+        const rows = await topLeads(s.db, { limit: n ? positiveInt(n) : 10, stage: o.stage });
+        for (const r of rows) {
+          out(`${r.score.toFixed(1).padStart(6)}  ${r.grade}${r.level}  ${r.stage.padEnd(4)}  ${r.email ?? r.externalId}  ${r.title ?? ""} ${r.company ? `@ ${r.company}` : ""}`);
+        }
+      }),
+    );
+
+  program
+    .command("lead <key>")
+    .description("show a lead (email, id or externalId) with its score breakdown")
+    .action((key: string) =>
+      withServices(async (s) => {
+        out(JSON.stringify(await getLead(s.db, key), null, 2));
+      }),
+    );
+
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof DomainError) {
+      process.stderr.write(`leadbot: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`leadbot: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

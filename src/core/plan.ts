@@ -1,0 +1,73 @@
+import type { EngagementRule, FitRule, ScoringModel } from "./model.js";
+
+/**
+ * Which leads a model change can move. Scores depend only on the lead, its stored activity and
+ * the model, so a change to one rule's points can only move leads that rule applied to; a
+ * threshold change only leads near a threshold. Everything else keeps its score by construction.
+ */
+export type RescorePlan =
+  | { kind: "none" }
+  | { kind: "all"; reason: string }
+  | {
+      kind: "targeted";
+      /** Engagement rules whose points or decay changed: leads with activity for them. */
+      engagementRules: string[];
+      /** Fit rules whose points changed: leads whose breakdown holds them. */
+      fitRules: string[];
+      /** Stage thresholds changed: leads whose stage the new thresholds would change. */
+      thresholds: boolean;
+    };
+
+const json = (v: unknown) => JSON.stringify(v);
+
+function sameFitMatch(a: FitRule, b: FitRule): boolean {
+  return json(a.when) === json(b.when);
+}
+
+function sameEngagementMatch(a: EngagementRule, b: EngagementRule): boolean {
+  return (
+    a.event === b.event &&
+    json(a.where) === json(b.where) &&
+    a.maxCount === b.maxCount &&
+    a.windowDays === b.windowDays
+  );
+}
+
+export function planRescore(from: ScoringModel, to: ScoringModel): RescorePlan {
+  if (from.fit.cap !== to.fit.cap || from.engagement.cap !== to.engagement.cap) {
+    return { kind: "all", reason: "a group cap changed" };
+  }
+  if (json(from.engagement.inactivity) !== json(to.engagement.inactivity)) {
+    return { kind: "all", reason: "the inactivity penalty changed" };
+  }
+  if (json(from.grades) !== json(to.grades) || json(from.levels) !== json(to.levels)) {
+    return { kind: "all", reason: "grade or level bands changed" };
+  }
+  const fitFrom = new Map(from.fit.rules.map((r) => [r.id, r]));
+  const fitTo = new Map(to.fit.rules.map((r) => [r.id, r]));
+  const fitRules: string[] = [];
+  for (const [id, rule] of fitTo) {
+    const old = fitFrom.get(id);
+    if (!old || !sameFitMatch(old, rule)) return { kind: "all", reason: `fit rule ${id} matches differently` };
+    if (old.points !== rule.points || old.label !== rule.label) fitRules.push(id);
+  }
+  for (const id of fitFrom.keys()) if (!fitTo.has(id)) fitRules.push(id);
+
+  const engFrom = new Map(from.engagement.rules.map((r) => [r.id, r]));
+  const engTo = new Map(to.engagement.rules.map((r) => [r.id, r]));
+  const engagementRules: string[] = [];
+  for (const [id, rule] of engTo) {
+    const old = engFrom.get(id);
+    if (!old || !sameEngagementMatch(old, rule)) {
+      return { kind: "all", reason: `engagement rule ${id} matches differently` };
+    }
+    if (old.points !== rule.points || old.halfLifeDays !== rule.halfLifeDays || old.label !== rule.label) {
+      engagementRules.push(id);
+    }
+  }
+  for (const id of engFrom.keys()) if (!engTo.has(id)) engagementRules.push(id);
+
+  const thresholds = json(from.thresholds) !== json(to.thresholds);
+  if (fitRules.length === 0 && engagementRules.length === 0 && !thresholds) return { kind: "none" };
+  return { kind: "targeted", engagementRules, fitRules, thresholds };
+}

@@ -1,0 +1,240 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { type SQL, sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { type Logger, silentLogger } from "../lib/logger.js";
+import * as schema from "./schema.js";
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema>;
+/** A handle that is either the database or a transaction on it. */
+export type DbOrTx = Db | Tx;
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../../drizzle", import.meta.url));
+/** Key of the advisory lock that serialises migrations across instances ("leadbot:migrate"). */
+const MIGRATION_LOCK_KEY = 7_240_113_001;
+
+export class DatabaseLockedError extends Error {
+  readonly code = "database_locked";
+}
+
+export interface Database {
+  db: Db;
+  kind: "pglite" | "postgres";
+  /** Bulk-load rows with COPY; values are written as CSV, `null` as an empty unquoted field. */
+  copyIn(
+    table: string,
+    columns: readonly string[],
+    rows: Iterable<readonly unknown[]>,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Postgres URL, `memory://`, or undefined for PGlite under `dataDir`. */
+  url?: string | undefined;
+  dataDir?: string;
+  logger?: Logger;
+  /** Run migrations after opening (default true). */
+  migrate?: boolean;
+  /** postgres.js pool size. */
+  maxConnections?: number;
+}
+
+export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
+  const logger = opts.logger ?? silentLogger;
+  const database =
+    opts.url && opts.url !== "memory://"
+      ? openPostgres(opts.url, opts.maxConnections ?? 10)
+      : await openPglite(
+          opts.url === "memory://" ? undefined : (opts.dataDir ?? "./.data"),
+          logger,
+        );
+  if (opts.migrate !== false) {
+    try {
+      await runMigrations(database, opts.url);
+    } catch (err) {
+      await database.close();
+      throw err;
+    }
+  }
+  return database;
+}
+
+/** Rows of a raw query, whichever driver runs it. */
+export async function execRows<T>(db: DbOrTx, query: SQL): Promise<T[]> {
+  const res = (await db.execute(query)) as unknown;
+  if (Array.isArray(res)) return res as T[];
+  return ((res as { rows?: T[] }).rows ?? []) as T[];
+}
+
+function toCsvField(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  const s =
+    v instanceof Date ? v.toISOString() : typeof v === "object" ? JSON.stringify(v) : String(v);
+  return /[",\n\r]/.test(s) || s === "" ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsvLine(row: readonly unknown[]): string {
+  return `${row.map(toCsvField).join(",")}\n`;
+}
+
+function copyStatement(table: string, columns: readonly string[], source: string): string {
+  const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+  return `COPY ${ident(table)} (${columns.map(ident).join(", ")}) FROM ${source} WITH (FORMAT csv)`;
+}
+
+function openPostgres(url: string, max: number): Database {
+  const client = postgres(url, {
+    max,
+    onnotice: () => {},
+  });
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: "postgres",
+    async copyIn(table, columns, rows) {
+      const stream = await client.unsafe(copyStatement(table, columns, "STDIN")).writable();
+      await new Promise<void>((resolveDone, reject) => {
+        stream.on("error", reject);
+        stream.on("finish", resolveDone);
+        let buf = "";
+        for (const row of rows) {
+          buf += toCsvLine(row);
+          if (buf.length > 1 << 20) {
+            stream.write(buf);
+            buf = "";
+          }
+        }
+        stream.end(buf);
+      });
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+interface LockHolder {
+  pid: number;
+  host?: string;
+  startedAt?: string;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * PGlite takes no lock on its directory and two processes on one directory corrupt it, so the
+ * app holds a lock file naming its pid; a lock whose process is gone is taken over.
+ */
+export function acquireDirLock(dir: string): () => void {
+  const file = join(dir, "leadbot.lock");
+  const body = JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, "wx");
+      writeSync(fd, body);
+      closeSync(fd);
+      return () => {
+        try {
+          const holder = JSON.parse(readFileSync(file, "utf8")) as LockHolder;
+          if (holder.pid === process.pid) rmSync(file, { force: true });
+        } catch {
+          // The file is already gone: nothing to release.
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      let holder: LockHolder | undefined;
+      try {
+        holder = JSON.parse(readFileSync(file, "utf8")) as LockHolder;
+      } catch {
+        holder = undefined;
+      }
+      if (holder && holder.pid !== process.pid && processAlive(holder.pid)) {
+        throw new DatabaseLockedError(
+          `The data directory ${resolve(dir)} is in use by process ${holder.pid} (since ${holder.startedAt ?? "unknown"}). Stop that process or set LEADBOT_DATA_DIR to another directory.`,
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new DatabaseLockedError(`Could not lock the data directory ${resolve(dir)}.`);
+}
+
+async function openPglite(dataDir: string | undefined, logger: Logger): Promise<Database> {
+  let release = () => {};
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    release = acquireDirLock(dataDir);
+    // A process killed with SIGKILL leaves postmaster.pid behind; PGlite is the only user here.
+    rmSync(join(dataDir, "pgdata", "postmaster.pid"), { force: true });
+  }
+  let pg: PGlite;
+  try {
+    pg = dataDir ? await PGlite.create(join(dataDir, "pgdata")) : await PGlite.create();
+  } catch (err) {
+    release();
+    throw err;
+  }
+  logger.debug({ dataDir }, "embedded database open");
+  const db = drizzlePglite(pg, { schema }) as unknown as Db;
+  let closed = false;
+  return {
+    db,
+    kind: "pglite",
+    async copyIn(table, columns, rows) {
+      const parts: string[] = [];
+      for (const row of rows) parts.push(toCsvLine(row));
+      await pg.query(copyStatement(table, columns, "'/dev/blob'"), [], {
+        blob: new Blob(parts),
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await pg.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+async function runMigrations(database: Database, url: string | undefined): Promise<void> {
+  if (database.kind === "pglite") {
+    await migratePglite(database.db as never, { migrationsFolder: MIGRATIONS_DIR });
+    return;
+  }
+  // drizzle's migrate() takes no lock: hold an advisory lock on one dedicated connection.
+  const conn = postgres(url as string, { max: 1, onnotice: () => {} });
+  try {
+    await conn`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    try {
+      await migratePostgres(drizzlePostgres(conn), { migrationsFolder: MIGRATIONS_DIR });
+    } finally {
+      await conn`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+    }
+  } finally {
+    await conn.end({ timeout: 5 });
+  }
+}
+
+/** Simple helper for tests and tools: a statement with no result. */
+export async function exec(db: DbOrTx, query: SQL | string): Promise<void> {
+  await db.execute(typeof query === "string" ? sql.raw(query) : query);
+}

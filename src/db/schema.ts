@@ -1,0 +1,265 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import type { Activity, BreakdownEntry, ScoringModel, Stage } from "../core/model.js";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const id = () => bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity();
+
+export const leads = pgTable(
+  "leads",
+  {
+    id: id(),
+    email: text("email"),
+    externalId: text("external_id"),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    title: text("title"),
+    company: text("company"),
+    industry: text("industry"),
+    employees: integer("employees"),
+    annualRevenue: doublePrecision("annual_revenue"),
+    country: text("country"),
+    source: text("source"),
+    owner: text("owner"),
+    attributes: jsonb("attributes").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("leads_email_key").on(t.email),
+    uniqueIndex("leads_external_id_key").on(t.externalId),
+    index("leads_owner_idx").on(t.owner),
+  ],
+);
+
+/** Raw behaviour, append-only; `id` is the sender's and makes delivery idempotent. */
+export const events = pgTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    leadId: bigint("lead_id", { mode: "number" })
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    occurredAt: ts("occurred_at").notNull(),
+    properties: jsonb("properties").$type<Record<string, unknown>>().notNull().default({}),
+    receivedAt: ts("received_at").notNull().defaultNow(),
+  },
+  (t) => [index("events_lead_occurred_idx").on(t.leadId, t.occurredAt)],
+);
+
+/** Every model that has ever been active; the highest version is the active one. */
+export const models = pgTable("models", {
+  version: integer("version").primaryKey(),
+  definition: jsonb("definition").$type<ScoringModel>().notNull(),
+  createdBy: text("created_by").notNull(),
+  /** The proposal that produced it, when one did. */
+  proposalId: bigint("proposal_id", { mode: "number" }),
+  note: text("note"),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+/** The current score of each lead, its explanation, and the state needed to rescore it. */
+export const leadScores = pgTable(
+  "lead_scores",
+  {
+    leadId: bigint("lead_id", { mode: "number" })
+      .primaryKey()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    modelVersion: integer("model_version").notNull(),
+    total: doublePrecision("total").notNull(),
+    fit: doublePrecision("fit").notNull(),
+    engagement: doublePrecision("engagement").notNull(),
+    grade: text("grade").notNull(),
+    level: smallint("level").notNull(),
+    stage: text("stage").$type<Stage>().notNull(),
+    breakdown: jsonb("breakdown").$type<BreakdownEntry[]>().notNull(),
+    activity: jsonb("activity").$type<Activity>().notNull(),
+    lastEventAt: ts("last_event_at"),
+    scoredAt: ts("scored_at").notNull(),
+  },
+  (t) => [
+    index("lead_scores_total_idx").on(t.total.desc(), t.leadId),
+    index("lead_scores_stage_total_idx").on(t.stage, t.total.desc(), t.leadId),
+  ],
+);
+
+export const scoreHistory = pgTable(
+  "score_history",
+  {
+    id: id(),
+    leadId: bigint("lead_id", { mode: "number" })
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    at: ts("at").notNull(),
+    total: doublePrecision("total").notNull(),
+    fit: doublePrecision("fit").notNull(),
+    engagement: doublePrecision("engagement").notNull(),
+    stage: text("stage").$type<Stage>().notNull(),
+    modelVersion: integer("model_version").notNull(),
+    /** What caused the change: events, model, decay, lead (attributes), import. */
+    cause: text("cause").notNull(),
+  },
+  (t) => [index("score_history_lead_at_idx").on(t.leadId, t.at)],
+);
+
+export const stageTransitions = pgTable(
+  "stage_transitions",
+  {
+    id: id(),
+    leadId: bigint("lead_id", { mode: "number" })
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    fromStage: text("from_stage").$type<Stage>().notNull(),
+    toStage: text("to_stage").$type<Stage>().notNull(),
+    total: doublePrecision("total").notNull(),
+    modelVersion: integer("model_version").notNull(),
+    cause: text("cause").notNull(),
+    at: ts("at").notNull(),
+  },
+  (t) => [index("stage_transitions_lead_idx").on(t.leadId, t.at)],
+);
+
+/** One row per up-crossing into MQL or SQL, delivered to Slack by the dispatcher. */
+export const alertOutbox = pgTable(
+  "alert_outbox",
+  {
+    id: id(),
+    transitionId: bigint("transition_id", { mode: "number" })
+      .notNull()
+      .references(() => stageTransitions.id, { onDelete: "cascade" }),
+    leadId: bigint("lead_id", { mode: "number" })
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    stage: text("stage").$type<Stage>().notNull(),
+    /** pending → sent, or failed after too many attempts. */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    claimedBy: text("claimed_by"),
+    claimedUntil: ts("claimed_until"),
+    channel: text("channel"),
+    messageTs: text("message_ts"),
+    /** The direct message to the lead's owner, delivered with the same guarantees. */
+    dmUser: text("dm_user"),
+    dmTs: text("dm_ts"),
+    lastError: text("last_error"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    sentAt: ts("sent_at"),
+  },
+  (t) => [
+    uniqueIndex("alert_outbox_transition_key").on(t.transitionId),
+    index("alert_outbox_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  ],
+);
+
+export const outcomes = pgTable(
+  "outcomes",
+  {
+    id: id(),
+    leadId: bigint("lead_id", { mode: "number" })
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    outcome: text("outcome").$type<"won" | "lost" | "not_a_fit">().notNull(),
+    reason: text("reason"),
+    note: text("note"),
+    byUser: text("by_user").notNull(),
+    /** slack-alert, slack-command, api, cli. */
+    source: text("source").notNull(),
+    alertId: bigint("alert_id", { mode: "number" }),
+    /** Makes a double click or a retried request record one outcome. */
+    idempotencyKey: text("idempotency_key"),
+    /** Score and model at the moment of the outcome, for backtests. */
+    scoreAtOutcome: doublePrecision("score_at_outcome"),
+    modelVersion: integer("model_version"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    index("outcomes_lead_idx").on(t.leadId),
+    uniqueIndex("outcomes_idempotency_key").on(t.idempotencyKey),
+  ],
+);
+
+export const proposals = pgTable(
+  "proposals",
+  {
+    id: id(),
+    kind: text("kind").$type<"thresholds" | "weights" | "model">().notNull(),
+    baseVersion: integer("base_version").notNull(),
+    definition: jsonb("definition").$type<ScoringModel>().notNull(),
+    diff: jsonb("diff").$type<unknown>().notNull(),
+    impact: jsonb("impact").$type<unknown>(),
+    status: text("status").$type<"pending" | "approved" | "rejected">().notNull(),
+    proposedBy: text("proposed_by").notNull(),
+    note: text("note"),
+    decidedBy: text("decided_by"),
+    decidedAt: ts("decided_at"),
+    decisionNote: text("decision_note"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [index("proposals_status_idx").on(t.status)],
+);
+
+export const roles = pgTable("roles", {
+  userId: text("user_id").primaryKey(),
+  role: text("role").$type<"admin" | "manager" | "rep">().notNull(),
+  grantedBy: text("granted_by").notNull(),
+  grantedAt: ts("granted_at").notNull().defaultNow(),
+});
+
+export const apiTokens = pgTable("api_tokens", {
+  id: id(),
+  name: text("name").notNull(),
+  /** SHA-256 of the token; the token itself is shown once, at creation. */
+  tokenHash: text("token_hash").notNull().unique(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  revokedAt: ts("revoked_at"),
+  lastUsedAt: ts("last_used_at"),
+});
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: id(),
+    at: ts("at").notNull().defaultNow(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    subject: text("subject"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("audit_log_at_idx").on(t.at)],
+);
+
+/** One row per scheduled job tick: the instance that inserts it runs the job. */
+export const jobRuns = pgTable(
+  "job_runs",
+  {
+    job: text("job").notNull(),
+    tick: ts("tick").notNull(),
+    instance: text("instance").notNull(),
+    startedAt: ts("started_at").notNull().defaultNow(),
+    finishedAt: ts("finished_at"),
+    ok: boolean("ok"),
+    detail: text("detail"),
+  },
+  (t) => [primaryKey({ columns: [t.job, t.tick] })],
+);
+
+/** Events API deliveries already handled: Slack retries a delivery up to three times. */
+export const slackEventReceipts = pgTable("slack_event_receipts", {
+  eventId: text("event_id").primaryKey(),
+  receivedAt: ts("received_at").notNull().defaultNow(),
+});

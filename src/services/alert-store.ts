@@ -1,0 +1,204 @@
+import { sql } from "drizzle-orm";
+import type { BreakdownEntry, Grade, Stage } from "../core/model.js";
+import { type DbOrTx, execRows } from "../db/client.js";
+
+/** An outbox row this instance holds a lease on. */
+export interface ClaimedAlert {
+  id: number;
+  leadId: number;
+  stage: Stage;
+  /** Delivery attempts made before this claim that may have reached Slack. */
+  attempts: number;
+  channel: string | null;
+  messageTs: string | null;
+  dmUser: string | null;
+  dmTs: string | null;
+  /** Epoch seconds: reconciliation looks at messages from here on. */
+  createdAt: number;
+}
+
+export interface ClaimParams {
+  instanceId: string;
+  limit: number;
+  leaseSeconds: number;
+}
+
+/**
+ * Leases due rows to one instance. SKIP LOCKED lets instances claim disjoint rows at once, and the
+ * lease expires, so rows held by an instance that died go back to the pool.
+ */
+export async function claimDueAlerts(db: DbOrTx, p: ClaimParams): Promise<ClaimedAlert[]> {
+  const rows = await execRows<{
+    id: string | number;
+    lead_id: string | number;
+    stage: Stage;
+    attempts: number;
+    channel: string | null;
+    message_ts: string | null;
+    dm_user: string | null;
+    dm_ts: string | null;
+    created_epoch: number;
+  }>(
+    db,
+    sql`
+    update alert_outbox
+    set claimed_by = ${p.instanceId},
+        claimed_until = now() + make_interval(secs => ${p.leaseSeconds})
+    where id in (
+      select id from alert_outbox
+      where status = 'pending'
+        and next_attempt_at <= now()
+        and (claimed_until is null or claimed_until < now())
+      order by id
+      limit ${p.limit}
+      for update skip locked)
+    returning id, lead_id, stage, attempts, channel, message_ts, dm_user, dm_ts,
+      date_part('epoch', created_at)::float8 as created_epoch`,
+  );
+  return rows
+    .map((r) => ({
+      id: Number(r.id),
+      leadId: Number(r.lead_id),
+      stage: r.stage,
+      attempts: Number(r.attempts),
+      channel: r.channel,
+      messageTs: r.message_ts,
+      dmUser: r.dm_user,
+      dmTs: r.dm_ts,
+      createdAt: Number(r.created_epoch),
+    }))
+    .sort((a, b) => a.id - b.id);
+}
+
+/** Counts an attempt before anything is sent, so a crash after sending is reconciled later. */
+export async function recordAttempt(db: DbOrTx, id: number, instanceId: string): Promise<void> {
+  await db.execute(sql`
+    update alert_outbox set attempts = attempts + 1
+    where id = ${id} and claimed_by = ${instanceId}`);
+}
+
+/** Records where the channel alert landed, as soon as Slack confirms it. */
+export async function recordChannelPost(
+  db: DbOrTx,
+  id: number,
+  channel: string,
+  ts: string,
+): Promise<void> {
+  await db.execute(sql`
+    update alert_outbox set channel = ${channel}, message_ts = ${ts} where id = ${id}`);
+}
+
+/** Records the owner's direct message. */
+export async function recordDirectMessage(db: DbOrTx, id: number, ts: string): Promise<void> {
+  await db.execute(sql`update alert_outbox set dm_ts = ${ts} where id = ${id}`);
+}
+
+export async function markSent(db: DbOrTx, id: number, note: string | null): Promise<void> {
+  await db.execute(sql`
+    update alert_outbox
+    set status = 'sent', sent_at = now(), claimed_by = null, claimed_until = null,
+        last_error = ${note}
+    where id = ${id}`);
+}
+
+export interface RescheduleParams {
+  delaySeconds: number;
+  error: string;
+  /** False for a rate limit: the attempt never reached Slack and does not count. */
+  countAttempt: boolean;
+}
+
+/** Puts a row back in the queue for later and releases the lease. */
+export async function reschedule(db: DbOrTx, id: number, p: RescheduleParams): Promise<void> {
+  await db.execute(sql`
+    update alert_outbox
+    set next_attempt_at = now() + make_interval(secs => ${p.delaySeconds}),
+        attempts = case when ${p.countAttempt} then attempts else greatest(attempts - 1, 0) end,
+        claimed_by = null, claimed_until = null, last_error = ${p.error}
+    where id = ${id}`);
+}
+
+/** Releases rows claimed but not worked on, without counting an attempt. */
+export async function releaseClaims(
+  db: DbOrTx,
+  ids: readonly number[],
+  delaySeconds: number,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await db.execute(sql`
+    update alert_outbox
+    set claimed_by = null, claimed_until = null,
+        next_attempt_at = greatest(next_attempt_at, now() + make_interval(secs => ${delaySeconds}))
+    where id in (${sql.join(
+      ids.map((i) => sql`${i}`),
+      sql`, `,
+    )})`);
+}
+
+export async function markFailed(db: DbOrTx, id: number, error: string): Promise<void> {
+  await db.execute(sql`
+    update alert_outbox
+    set status = 'failed', claimed_by = null, claimed_until = null, last_error = ${error}
+    where id = ${id}`);
+}
+
+/** What an alert shows about its lead, read at delivery time. */
+export interface AlertLead {
+  leadId: number;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  title: string | null;
+  company: string | null;
+  owner: string | null;
+  total: number;
+  fit: number;
+  engagement: number;
+  grade: Grade;
+  level: number;
+  breakdown: BreakdownEntry[];
+}
+
+export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLead | undefined> {
+  const [row] = await execRows<{
+    email: string | null;
+    first_name: string | null;
+    last_name: string | null;
+    title: string | null;
+    company: string | null;
+    owner: string | null;
+    total: number | null;
+    fit: number | null;
+    engagement: number | null;
+    grade: Grade | null;
+    level: number | null;
+    breakdown: BreakdownEntry[] | string | null;
+  }>(
+    db,
+    sql`
+    select l.email, l.first_name, l.last_name, l.title, l.company, l.owner,
+      s.total, s.fit, s.engagement, s.grade, s.level, s.breakdown
+    from leads l left join lead_scores s on s.lead_id = l.id
+    where l.id = ${leadId}`,
+  );
+  if (!row) return undefined;
+  const breakdown =
+    typeof row.breakdown === "string"
+      ? (JSON.parse(row.breakdown) as BreakdownEntry[])
+      : (row.breakdown ?? []);
+  return {
+    leadId,
+    email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    title: row.title,
+    company: row.company,
+    owner: row.owner,
+    total: Number(row.total ?? 0),
+    fit: Number(row.fit ?? 0),
+    engagement: Number(row.engagement ?? 0),
+    grade: row.grade ?? "D",
+    level: Number(row.level ?? 4),
+    breakdown,
+  };
+}

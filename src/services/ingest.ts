@@ -1,0 +1,363 @@
+import { sql } from "drizzle-orm";
+import type { ActivityEvent } from "../core/model.js";
+import { type Db, type DbOrTx, execRows } from "../db/client.js";
+import {
+  type EventInput,
+  eventInputSchema,
+  type ItemError,
+  itemErrors,
+  type LeadInput,
+  leadInputSchema,
+} from "./inputs.js";
+import { activeModel } from "./models.js";
+import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
+
+/** Largest batch one request may carry: bounds a transaction's locks and memory. */
+export const MAX_BATCH_ITEMS = 10_000;
+
+export interface IngestContext {
+  db: Db;
+  now: number;
+  /** Told after a commit that queued alerts, so they go out within seconds. */
+  onAlerts?: (count: number) => void;
+}
+
+export interface LeadBatchResult {
+  created: number;
+  updated: number;
+  leads: { index: number; id: number }[];
+  errors: ItemError[];
+  alerts: number;
+}
+
+export interface EventBatchResult {
+  accepted: number;
+  duplicates: number;
+  leadsCreated: number;
+  errors: ItemError[];
+  alerts: number;
+}
+
+const LEAD_COLUMNS: Record<keyof Omit<LeadInput, "attributes">, { col: string; cast: string }> = {
+  email: { col: "email", cast: "text" },
+  externalId: { col: "external_id", cast: "text" },
+  firstName: { col: "first_name", cast: "text" },
+  lastName: { col: "last_name", cast: "text" },
+  title: { col: "title", cast: "text" },
+  company: { col: "company", cast: "text" },
+  industry: { col: "industry", cast: "text" },
+  employees: { col: "employees", cast: "int" },
+  annualRevenue: { col: "annual_revenue", cast: "float8" },
+  country: { col: "country", cast: "text" },
+  source: { col: "source", cast: "text" },
+  owner: { col: "owner", cast: "text" },
+};
+const LEAD_KEYS = Object.keys(LEAD_COLUMNS) as (keyof typeof LEAD_COLUMNS)[];
+
+/** The stored form of a lead input: snake_case keys, only the fields that were given. */
+function leadDoc(l: LeadInput): Record<string, unknown> {
+  const doc: Record<string, unknown> = {};
+  for (const k of LEAD_KEYS) {
+    const v = l[k];
+    if (v !== undefined) doc[LEAD_COLUMNS[k].col] = v;
+  }
+  if (l.attributes !== undefined) doc.attributes = l.attributes;
+  return doc;
+}
+
+const insertColumns = [...LEAD_KEYS.map((k) => LEAD_COLUMNS[k].col), "attributes"];
+const insertSelect = sql.raw(
+  [
+    ...LEAD_KEYS.map((k) => `(d->>'${LEAD_COLUMNS[k].col}')::${LEAD_COLUMNS[k].cast}`),
+    "coalesce(d->'attributes', '{}'::jsonb)",
+  ].join(", "),
+);
+const updateSet = sql.raw(
+  [
+    ...LEAD_KEYS.map((k) => {
+      const { col, cast } = LEAD_COLUMNS[k];
+      return `${col} = case when d ? '${col}' then (d->>'${col}')::${cast} else l.${col} end`;
+    }),
+    "attributes = l.attributes || coalesce(d->'attributes', '{}'::jsonb)",
+  ].join(", "),
+);
+
+interface KeyRow {
+  id: number;
+  email: string | null;
+  external_id: string | null;
+}
+
+async function findByKeys(tx: DbOrTx, emails: string[], externalIds: string[]): Promise<KeyRow[]> {
+  if (emails.length === 0 && externalIds.length === 0) return [];
+  return execRows<KeyRow>(
+    tx,
+    sql`select id::int as id, email, external_id from leads
+        where email in (select json_array_elements_text(${JSON.stringify(emails)}::json))
+           or external_id in (select json_array_elements_text(${JSON.stringify(externalIds)}::json))`,
+  );
+}
+
+/** Inserts leads that do not exist yet; returns the rows it inserted. */
+async function insertLeads(tx: DbOrTx, docs: Record<string, unknown>[]): Promise<KeyRow[]> {
+  if (docs.length === 0) return [];
+  return execRows<KeyRow>(
+    tx,
+    sql`insert into leads (${sql.raw(insertColumns.join(", "))})
+        select ${insertSelect} from jsonb_array_elements(${JSON.stringify(docs)}::jsonb) d
+        on conflict do nothing
+        returning id::int as id, email, external_id`,
+  );
+}
+
+async function rescore(
+  tx: DbOrTx,
+  ids: number[],
+  now: number,
+  cause: ScoreCause,
+  events?: Map<number, ActivityEvent[]>,
+): Promise<ScoreSummary> {
+  const { model, version } = await activeModel(tx);
+  return scoreLeads(tx, ids, { model, version, now, cause }, events);
+}
+
+function tooMany(n: number): ItemError[] {
+  return [
+    {
+      index: -1,
+      field: "(batch)",
+      reason: `a batch holds at most ${MAX_BATCH_ITEMS} items, got ${n}; split it`,
+    },
+  ];
+}
+
+/** Upserts leads keyed by email (or externalId), rescoring each in the same transaction. */
+export async function upsertLeads(
+  ctx: IngestContext,
+  items: readonly unknown[],
+  cause: ScoreCause = "lead",
+): Promise<LeadBatchResult> {
+  const result: LeadBatchResult = { created: 0, updated: 0, leads: [], errors: [], alerts: 0 };
+  if (items.length > MAX_BATCH_ITEMS) return { ...result, errors: tooMany(items.length) };
+  const valid: { index: number; lead: LeadInput }[] = [];
+  items.forEach((item, index) => {
+    const parsed = leadInputSchema.safeParse(item);
+    if (parsed.success) valid.push({ index, lead: parsed.data });
+    else result.errors.push(...itemErrors(index, parsed.error));
+  });
+  if (valid.length === 0) return result;
+
+  await ctx.db.transaction(async (tx) => {
+    const existing = await findByKeys(
+      tx,
+      valid.flatMap((v) => (v.lead.email ? [v.lead.email] : [])),
+      valid.flatMap((v) => (v.lead.externalId ? [v.lead.externalId] : [])),
+    );
+    const byEmail = new Map(existing.filter((r) => r.email).map((r) => [r.email as string, r]));
+    const byExt = new Map(
+      existing.filter((r) => r.external_id).map((r) => [r.external_id as string, r]),
+    );
+    const match = (l: LeadInput) =>
+      l.email !== undefined ? byEmail.get(l.email) : byExt.get(l.externalId as string);
+
+    // Within a batch, later items for the same lead refine earlier ones.
+    const merged = new Map<string, { indexes: number[]; lead: LeadInput }>();
+    for (const v of valid) {
+      const owner = match(v.lead);
+      const ext = v.lead.externalId !== undefined ? byExt.get(v.lead.externalId) : undefined;
+      if (owner && ext && ext.id !== owner.id) {
+        result.errors.push({
+          index: v.index,
+          field: "externalId",
+          reason: `externalId ${v.lead.externalId} already belongs to lead ${ext.id}`,
+        });
+        continue;
+      }
+      const key = v.lead.email !== undefined ? `e:${v.lead.email}` : `x:${v.lead.externalId}`;
+      const prev = merged.get(key);
+      if (prev) {
+        prev.indexes.push(v.index);
+        prev.lead = {
+          ...prev.lead,
+          ...Object.fromEntries(Object.entries(v.lead).filter(([, x]) => x !== undefined)),
+          attributes:
+            prev.lead.attributes || v.lead.attributes
+              ? { ...prev.lead.attributes, ...v.lead.attributes }
+              : undefined,
+        };
+      } else merged.set(key, { indexes: [v.index], lead: v.lead });
+    }
+
+    const fresh = [...merged.values()].filter((m) => !match(m.lead));
+    const inserted = await insertLeads(
+      tx,
+      fresh.map((m) => leadDoc(m.lead)),
+    );
+    for (const r of inserted) {
+      if (r.email) byEmail.set(r.email, r);
+      if (r.external_id) byExt.set(r.external_id, r);
+    }
+    // A lead another writer inserted meanwhile is updated like any existing one.
+    const racing = fresh.filter((m) => !match(m.lead));
+    if (racing.length > 0) {
+      for (const r of await findByKeys(
+        tx,
+        racing.flatMap((m) => (m.lead.email ? [m.lead.email] : [])),
+        racing.flatMap((m) => (m.lead.externalId ? [m.lead.externalId] : [])),
+      )) {
+        if (r.email) byEmail.set(r.email, r);
+        if (r.external_id) byExt.set(r.external_id, r);
+      }
+    }
+    const insertedIds = new Set(inserted.map((r) => r.id));
+    const updates: Record<string, unknown>[] = [];
+    const ids: number[] = [];
+    for (const m of merged.values()) {
+      const row = match(m.lead);
+      if (!row) continue;
+      ids.push(row.id);
+      for (const index of m.indexes) result.leads.push({ index, id: row.id });
+      if (insertedIds.has(row.id)) result.created++;
+      else {
+        result.updated++;
+        updates.push({ ...leadDoc(m.lead), id: row.id });
+      }
+    }
+    if (updates.length > 0) {
+      await tx.execute(sql`
+        update leads l set ${updateSet}, updated_at = now()
+        from jsonb_array_elements(${JSON.stringify(updates)}::jsonb) d
+        where l.id = (d->>'id')::bigint`);
+    }
+    const summary = await rescore(tx, ids, ctx.now, cause);
+    result.alerts = summary.alerts;
+  });
+  result.leads.sort((a, b) => a.index - b.index);
+  result.errors.sort((a, b) => a.index - b.index);
+  if (result.alerts > 0) ctx.onAlerts?.(result.alerts);
+  return result;
+}
+
+/**
+ * Appends events, idempotently by `id`, creating leads first seen by email or externalId, and
+ * rescores the leads they touch in the same transaction.
+ */
+export async function recordEvents(
+  ctx: IngestContext,
+  items: readonly unknown[],
+  cause: ScoreCause = "events",
+): Promise<EventBatchResult> {
+  const result: EventBatchResult = {
+    accepted: 0,
+    duplicates: 0,
+    leadsCreated: 0,
+    errors: [],
+    alerts: 0,
+  };
+  if (items.length > MAX_BATCH_ITEMS) return { ...result, errors: tooMany(items.length) };
+  const valid: { index: number; event: EventInput }[] = [];
+  const seenIds = new Set<string>();
+  items.forEach((item, index) => {
+    const parsed = eventInputSchema.safeParse(item);
+    if (!parsed.success) {
+      result.errors.push(...itemErrors(index, parsed.error));
+      return;
+    }
+    if (seenIds.has(parsed.data.id)) {
+      result.duplicates++;
+      return;
+    }
+    seenIds.add(parsed.data.id);
+    valid.push({ index, event: parsed.data });
+  });
+  if (valid.length === 0) return result;
+
+  await ctx.db.transaction(async (tx) => {
+    const emails = new Set<string>();
+    const exts = new Set<string>();
+    const leadIds = new Set<number>();
+    for (const { event } of valid) {
+      if (event.leadId !== undefined) leadIds.add(event.leadId);
+      else if (event.email !== undefined) emails.add(event.email);
+      else if (event.externalId !== undefined) exts.add(event.externalId);
+    }
+    const known = await findByKeys(tx, [...emails], [...exts]);
+    const byEmail = new Map(known.filter((r) => r.email).map((r) => [r.email as string, r.id]));
+    const byExt = new Map(known.filter((r) => r.external_id).map((r) => [r.external_id as string, r.id]));
+    const missing: Record<string, unknown>[] = [];
+    const createdIds: number[] = [];
+    for (const e of emails) if (!byEmail.has(e)) missing.push({ email: e });
+    for (const x of exts) if (!byExt.has(x)) missing.push({ external_id: x });
+    if (missing.length > 0) {
+      const created = await insertLeads(tx, missing);
+      result.leadsCreated = created.length;
+      for (const r of created) createdIds.push(r.id);
+      const all = created.length === missing.length ? created : await findByKeys(tx, [...emails], [...exts]);
+      for (const r of all) {
+        if (r.email) byEmail.set(r.email, r.id);
+        if (r.external_id) byExt.set(r.external_id, r.id);
+      }
+    }
+    const existingIds = new Set<number>();
+    if (leadIds.size > 0) {
+      const rows = await execRows<{ id: number }>(
+        tx,
+        sql`select id::int as id from leads
+            where id in (select x::bigint from json_array_elements_text(${JSON.stringify([...leadIds])}::json) x)`,
+      );
+      for (const r of rows) existingIds.add(r.id);
+    }
+
+    const rows: { id: string; lead_id: number; type: string; occurred_at: string; properties: unknown }[] = [];
+    for (const { index, event } of valid) {
+      let leadId: number | undefined;
+      if (event.leadId !== undefined) {
+        leadId = existingIds.has(event.leadId) ? event.leadId : undefined;
+        if (leadId === undefined) {
+          result.errors.push({ index, field: "leadId", reason: `no lead has id ${event.leadId}` });
+          continue;
+        }
+      } else if (event.email !== undefined) leadId = byEmail.get(event.email);
+      else leadId = byExt.get(event.externalId as string);
+      if (leadId === undefined) {
+        result.errors.push({ index, field: "email", reason: "the lead could not be created" });
+        continue;
+      }
+      rows.push({
+        id: event.id,
+        lead_id: leadId,
+        type: event.type,
+        occurred_at: event.occurredAt.toISOString(),
+        properties: event.properties,
+      });
+    }
+    if (rows.length === 0) {
+      await rescore(tx, createdIds, ctx.now, cause);
+      return;
+    }
+    const inserted = await execRows<{ id: string }>(
+      tx,
+      sql`insert into events (id, lead_id, type, occurred_at, properties)
+          select id, lead_id, type, occurred_at, properties
+          from json_to_recordset(${JSON.stringify(rows)}::json)
+            as x(id text, lead_id bigint, type text, occurred_at timestamptz, properties jsonb)
+          on conflict (id) do nothing
+          returning id`,
+    );
+    result.accepted = inserted.length;
+    result.duplicates += rows.length - inserted.length;
+    const insertedIds = new Set(inserted.map((r) => r.id));
+    const byLead = new Map<number, ActivityEvent[]>();
+    for (const r of rows) {
+      if (!insertedIds.has(r.id)) continue;
+      const list = byLead.get(r.lead_id) ?? [];
+      list.push({ type: r.type, at: Date.parse(r.occurred_at), properties: r.properties as Record<string, unknown> });
+      byLead.set(r.lead_id, list);
+    }
+    const summary = await rescore(tx, [...byLead.keys(), ...createdIds], ctx.now, cause, byLead);
+    result.alerts = summary.alerts;
+  });
+  result.errors.sort((a, b) => a.index - b.index);
+  if (result.alerts > 0) ctx.onAlerts?.(result.alerts);
+  return result;
+}

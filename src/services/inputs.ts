@@ -1,0 +1,180 @@
+import { z } from "zod";
+
+/** Longest accepted free-text field: keeps one bad row from bloating the store. */
+const MAX_TEXT = 500;
+/** Events older than this are almost certainly a clock or unit mistake (seconds vs ms). */
+const OLDEST_EVENT = Date.UTC(2000, 0, 1);
+
+const text = z.string().trim().min(1).max(MAX_TEXT);
+const nullableText = text.nullable().optional();
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ message: "must be an email address such as jane@acme.com" }));
+
+const nonNegative = (what: string) =>
+  z.coerce
+    .number({ message: `${what} must be a number` })
+    .finite()
+    .min(0, `${what} must not be negative`);
+
+/** A lead as it arrives from the API, Segment or a CSV row; unknown keys go to `attributes`. */
+export const leadInputSchema = z
+  .object({
+    email: emailSchema.optional(),
+    externalId: text.optional(),
+    firstName: nullableText,
+    lastName: nullableText,
+    title: nullableText,
+    company: nullableText,
+    industry: nullableText,
+    employees: nonNegative("employees")
+      .int("employees must be a whole number")
+      .nullable()
+      .optional(),
+    annualRevenue: nonNegative("annualRevenue").nullable().optional(),
+    country: nullableText,
+    source: nullableText,
+    owner: z
+      .string()
+      .trim()
+      .regex(/^[UW][A-Z0-9]{2,}$/, "owner must be a Slack user id such as U012AB3CD")
+      .nullable()
+      .optional(),
+    attributes: z.record(z.string(), z.unknown()).optional(),
+  })
+  .catchall(z.unknown())
+  .refine((l) => l.email !== undefined || l.externalId !== undefined, {
+    message: "a lead needs an email or an externalId",
+    path: ["email"],
+  })
+  .transform((l) => {
+    const known = new Set<string>(LEAD_INPUT_KEYS);
+    const extra: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(l)) if (!known.has(k)) extra[k] = v;
+    const out: LeadInput = {
+      email: l.email,
+      externalId: l.externalId,
+      firstName: l.firstName,
+      lastName: l.lastName,
+      title: l.title,
+      company: l.company,
+      industry: l.industry,
+      employees: l.employees,
+      annualRevenue: l.annualRevenue,
+      country: l.country,
+      source: l.source,
+      owner: l.owner,
+      attributes:
+        Object.keys(extra).length > 0 || l.attributes ? { ...l.attributes, ...extra } : undefined,
+    };
+    return out;
+  });
+
+const LEAD_INPUT_KEYS = [
+  "email",
+  "externalId",
+  "firstName",
+  "lastName",
+  "title",
+  "company",
+  "industry",
+  "employees",
+  "annualRevenue",
+  "country",
+  "source",
+  "owner",
+  "attributes",
+] as const;
+
+/**
+ * A validated lead. `undefined` leaves a stored field as it is on upsert; `null` clears it.
+ * `attributes` are merged into the stored ones.
+ */
+export interface LeadInput {
+  email?: string | undefined;
+  externalId?: string | undefined;
+  firstName?: string | null | undefined;
+  lastName?: string | null | undefined;
+  title?: string | null | undefined;
+  company?: string | null | undefined;
+  industry?: string | null | undefined;
+  employees?: number | null | undefined;
+  annualRevenue?: number | null | undefined;
+  country?: string | null | undefined;
+  source?: string | null | undefined;
+  owner?: string | null | undefined;
+  attributes?: Record<string, unknown> | undefined;
+}
+
+const occurredAt = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const d = typeof v === "number" ? new Date(v) : new Date(v);
+  if (Number.isNaN(d.getTime())) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be an ISO 8601 timestamp or epoch milliseconds",
+    });
+    return z.NEVER;
+  }
+  if (d.getTime() < OLDEST_EVENT) {
+    ctx.addIssue({
+      code: "custom",
+      message: "is before 2000-01-01; epoch values are milliseconds, not seconds",
+    });
+    return z.NEVER;
+  }
+  return d;
+});
+
+/** An event as it arrives; `id` makes delivery idempotent. */
+export const eventInputSchema = z
+  .strictObject({
+    id: z.string().trim().min(1).max(200),
+    email: emailSchema.optional(),
+    leadId: z
+      .union([z.number().int().positive(), z.string().regex(/^\d+$/).transform(Number)])
+      .optional(),
+    externalId: text.optional(),
+    type: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .transform((t) => normaliseEventType(t))
+      .pipe(z.string().regex(/^[a-z][a-z0-9_]*$/, "type must be a name such as page_view")),
+    occurredAt,
+    properties: z.record(z.string(), z.unknown()).default({}),
+  })
+  .refine((e) => e.email !== undefined || e.leadId !== undefined || e.externalId !== undefined, {
+    message: "an event needs an email, a leadId or an externalId",
+    path: ["email"],
+  });
+
+export type EventInput = z.output<typeof eventInputSchema>;
+
+/** "Demo Requested", "demo-request" and "demoRequest" all become snake_case words. */
+export function normaliseEventType(raw: string): string {
+  return raw
+    .trim()
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+}
+
+export interface ItemError {
+  index: number;
+  field: string;
+  reason: string;
+}
+
+/** Formats zod issues of one batch item as {index, field, reason} rows. */
+export function itemErrors(index: number, error: z.ZodError): ItemError[] {
+  return error.issues.map((i) => ({
+    index,
+    field: i.path.length > 0 ? i.path.join(".") : "(item)",
+    reason: i.message,
+  }));
+}

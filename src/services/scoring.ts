@@ -1,0 +1,246 @@
+import { sql } from "drizzle-orm";
+import {
+  activityFromEvents,
+  activityReusable,
+  applyEvents,
+  emptyActivity,
+  nextStage,
+  score,
+} from "../core/engine.js";
+import type {
+  Activity,
+  ActivityEvent,
+  BreakdownEntry,
+  LeadFacts,
+  ScoringModel,
+  Stage,
+} from "../core/model.js";
+import { type DbOrTx, execRows } from "../db/client.js";
+import { modelByVersion } from "./models.js";
+
+/** Decay alone moves scores a little every hour; history keeps only moves of at least a point. */
+const MIN_HISTORY_DELTA_FOR_DECAY = 1;
+
+export type ScoreCause = "events" | "lead" | "model" | "decay" | "import";
+
+export interface ScoringContext {
+  model: ScoringModel;
+  version: number;
+  now: number;
+  cause: ScoreCause;
+}
+
+export interface ScoreSummary {
+  scored: number;
+  changed: number;
+  transitions: number;
+  alerts: number;
+}
+
+interface LeadRow {
+  id: number;
+  email: string | null;
+  external_id: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  title: string | null;
+  company: string | null;
+  industry: string | null;
+  employees: number | null;
+  annual_revenue: number | null;
+  country: string | null;
+  source: string | null;
+  owner: string | null;
+  attributes: Record<string, unknown> | null;
+  s_version: number | null;
+  s_total: number | null;
+  s_stage: Stage | null;
+  s_grade: string | null;
+  s_breakdown: BreakdownEntry[] | null;
+  s_activity: Activity | null;
+}
+
+export function leadFacts(r: LeadRow): LeadFacts {
+  return {
+    email: r.email,
+    externalId: r.external_id,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    title: r.title,
+    company: r.company,
+    industry: r.industry,
+    employees: r.employees,
+    annualRevenue: r.annual_revenue,
+    country: r.country,
+    source: r.source,
+    owner: r.owner,
+    attributes: r.attributes,
+  };
+}
+
+const STAGE_RANK: Record<Stage, number> = { lead: 0, mql: 1, sql: 2 };
+
+/** Leads are numbered; passing id lists as one JSON parameter works the same on both drivers. */
+function idArray(ids: readonly number[]) {
+  return sql`(select array_agg(x::bigint) from json_array_elements_text(${JSON.stringify(ids)}::json) x)`;
+}
+
+/**
+ * Rescores the given leads inside the caller's transaction: applies new events to the stored
+ * activity, writes changed scores and history, records each stage crossing once and queues an
+ * alert for each up-crossing into MQL or SQL. Lead rows are locked so concurrent batches on the
+ * same lead serialise instead of losing activity.
+ */
+export async function scoreLeads(
+  tx: DbOrTx,
+  leadIds: readonly number[],
+  ctx: ScoringContext,
+  newEvents?: ReadonlyMap<number, ActivityEvent[]>,
+): Promise<ScoreSummary> {
+  const summary: ScoreSummary = { scored: 0, changed: 0, transitions: 0, alerts: 0 };
+  if (leadIds.length === 0) return summary;
+  const sorted = [...new Set(leadIds)].sort((a, b) => a - b);
+  const rows = await execRows<LeadRow>(
+    tx,
+    sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title,
+          l.company, l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner,
+          l.attributes, s.model_version as s_version, s.total as s_total, s.stage as s_stage,
+          s.grade as s_grade, s.breakdown as s_breakdown, s.activity as s_activity
+        from leads l left join lead_scores s on s.lead_id = l.id
+        where l.id = any(${idArray(sorted)})
+        order by l.id
+        for update of l`,
+  );
+
+  // Leads whose stored activity was built under a model with other rule definitions are rebuilt
+  // from their events; a weight or threshold change never needs this.
+  const rebuild: number[] = [];
+  for (const r of rows) {
+    if (r.s_activity && r.s_version !== null && r.s_version !== ctx.version) {
+      const from = await modelByVersion(tx, r.s_version);
+      if (!activityReusable(from, ctx.model).reusable) rebuild.push(r.id);
+    }
+  }
+  const rebuilt = new Map<number, Activity>();
+  if (rebuild.length > 0) {
+    const evs = await execRows<{ lead_id: number; type: string; at: number; properties: Record<string, unknown> }>(
+      tx,
+      sql`select lead_id::int as lead_id, type, (extract(epoch from occurred_at) * 1000)::float8 as at, properties
+          from events where lead_id = any(${idArray(rebuild)})`,
+    );
+    const byLead = new Map<number, ActivityEvent[]>();
+    for (const e of evs) {
+      const list = byLead.get(e.lead_id) ?? [];
+      list.push({ type: e.type, at: e.at, properties: e.properties });
+      byLead.set(e.lead_id, list);
+    }
+    for (const id of rebuild) rebuilt.set(id, activityFromEvents(byLead.get(id) ?? [], ctx.model));
+  }
+
+  const scoreRows: unknown[] = [];
+  const historyRows: unknown[] = [];
+  const transitionRows: unknown[] = [];
+  const at = new Date(ctx.now).toISOString();
+  for (const r of rows) {
+    summary.scored++;
+    const fresh = newEvents?.get(r.id);
+    let activity = rebuilt.get(r.id) ?? r.s_activity ?? emptyActivity();
+    // Rebuilt activity already holds every stored event, the new ones included.
+    if (fresh && fresh.length > 0 && !rebuilt.has(r.id)) activity = applyEvents(activity, fresh, ctx.model);
+    const result = score(leadFacts(r), activity, ctx.model, ctx.now);
+    const previous: Stage = r.s_stage ?? "lead";
+    const stage = nextStage(previous, result.total, ctx.model.thresholds);
+    const activityChanged = activity !== r.s_activity;
+    const scoreChanged =
+      r.s_total === null ||
+      r.s_total !== result.total ||
+      r.s_stage !== stage ||
+      r.s_grade !== result.grade ||
+      JSON.stringify(r.s_breakdown) !== JSON.stringify(result.breakdown);
+    if (!scoreChanged && !activityChanged && r.s_version !== null) continue;
+    summary.changed++;
+    scoreRows.push({
+      lead_id: r.id,
+      model_version: ctx.version,
+      total: result.total,
+      fit: result.fit,
+      engagement: result.engagement,
+      grade: result.grade,
+      level: result.level,
+      stage,
+      breakdown: result.breakdown,
+      activity,
+      last_event_at: activity.lastEventAt === null ? null : new Date(activity.lastEventAt).toISOString(),
+    });
+    const delta = Math.abs(result.total - (r.s_total ?? 0));
+    const minDelta = ctx.cause === "decay" ? MIN_HISTORY_DELTA_FOR_DECAY : Number.EPSILON;
+    if (r.s_total === null || stage !== previous || delta >= minDelta) {
+      historyRows.push({
+        lead_id: r.id,
+        total: result.total,
+        fit: result.fit,
+        engagement: result.engagement,
+        stage,
+        model_version: ctx.version,
+      });
+    }
+    if (stage !== previous) {
+      transitionRows.push({
+        lead_id: r.id,
+        from_stage: previous,
+        to_stage: stage,
+        total: result.total,
+        alert: STAGE_RANK[stage] > STAGE_RANK[previous],
+        owner: r.owner,
+      });
+    }
+  }
+
+  if (scoreRows.length > 0) {
+    await tx.execute(sql`
+      insert into lead_scores (lead_id, model_version, total, fit, engagement, grade, level, stage,
+        breakdown, activity, last_event_at, scored_at)
+      select lead_id, model_version, total, fit, engagement, grade, level, stage, breakdown,
+        activity, last_event_at, ${at}::timestamptz
+      from json_to_recordset(${JSON.stringify(scoreRows)}::json) as x(lead_id bigint,
+        model_version int, total float8, fit float8, engagement float8, grade text, level smallint,
+        stage text, breakdown jsonb, activity jsonb, last_event_at timestamptz)
+      on conflict (lead_id) do update set model_version = excluded.model_version,
+        total = excluded.total, fit = excluded.fit, engagement = excluded.engagement,
+        grade = excluded.grade, level = excluded.level, stage = excluded.stage,
+        breakdown = excluded.breakdown, activity = excluded.activity,
+        last_event_at = excluded.last_event_at, scored_at = excluded.scored_at`);
+  }
+  if (historyRows.length > 0) {
+    await tx.execute(sql`
+      insert into score_history (lead_id, at, total, fit, engagement, stage, model_version, cause)
+      select lead_id, ${at}::timestamptz, total, fit, engagement, stage, model_version, ${ctx.cause}
+      from json_to_recordset(${JSON.stringify(historyRows)}::json) as x(lead_id bigint,
+        total float8, fit float8, engagement float8, stage text, model_version int)`);
+  }
+  if (transitionRows.length > 0) {
+    summary.transitions = transitionRows.length;
+    const alerts = await execRows<{ n: number }>(
+      tx,
+      sql`
+      with x as (
+        select * from json_to_recordset(${JSON.stringify(transitionRows)}::json) as x(lead_id bigint,
+          from_stage text, to_stage text, total float8, alert boolean, owner text)
+      ), t as (
+        insert into stage_transitions (lead_id, from_stage, to_stage, total, model_version, cause, at)
+        select lead_id, from_stage, to_stage, total, ${ctx.version}, ${ctx.cause}, ${at}::timestamptz
+        from x
+        returning id, lead_id, to_stage
+      ), o as (
+        insert into alert_outbox (transition_id, lead_id, stage, dm_user)
+        select t.id, t.lead_id, t.to_stage, x.owner
+        from t join x on x.lead_id = t.lead_id
+        where x.alert
+        returning 1
+      )
+      select count(*)::int as n from o`,
+    );
+    summary.alerts = alerts[0]?.n ?? 0;
+  }
+  return summary;
+}

@@ -1,0 +1,68 @@
+/**
+ * Block Kit identifiers shared by the builders, the listeners and the tests. A listener matches on
+ * these exact strings, so renaming one here renames it everywhere at once.
+ */
+
+/** Buttons on an MQL/SQL alert; each value is an `AlertActionValue` as JSON. */
+export const ALERT_WON = "alert_won";
+export const ALERT_LOST = "alert_lost";
+export const ALERT_NOT_A_FIT = "alert_not_a_fit";
+export const ALERT_CLAIM = "alert_claim";
+/** Opens the lead in a modal with the full breakdown. */
+export const ALERT_VIEW_LEAD = "alert_view_lead";
+export const ALERT_ACTION_IDS = [ALERT_WON, ALERT_LOST, ALERT_NOT_A_FIT, ALERT_CLAIM] as const;
+export type AlertActionId = (typeof ALERT_ACTION_IDS)[number];
+
+/** Block ids of an alert message. */
+export const ALERT_HEADER_BLOCK = "alert_header";
+export const ALERT_FIELDS_BLOCK = "alert_fields";
+export const ALERT_REASONS_BLOCK = "alert_reasons";
+export const ALERT_ACTIONS_BLOCK = "alert_actions";
+export const ALERT_STATUS_BLOCK = "alert_status";
+
+/** The "why was it lost" modal opened by the Lost button. */
+export const LOST_REASON_MODAL = "lost_reason_modal";
+export const LOST_REASON_BLOCK = "lost_reason";
+export const LOST_REASON_ACTION = "lost_reason_select";
+export const LOST_NOTE_BLOCK = "lost_note";
+export const LOST_NOTE_ACTION = "lost_note_input";
+
+/** The "not a fit" modal, asking which fact made the lead a poor fit. */
+export const NOT_A_FIT_MODAL = "not_a_fit_modal";
+export const NOT_A_FIT_REASON_BLOCK = "not_a_fit_reason";
+export const NOT_A_FIT_REASON_ACTION = "not_a_fit_reason_input";
+
+/** Model change proposals (approve / reject buttons on the proposal message). */
+export const PROPOSAL_APPROVE = "proposal_approve";
+export const PROPOSAL_REJECT = "proposal_reject";
+export const PROPOSAL_DECISION_MODAL = "proposal_decision_modal";
+
+/** App Home. */
+export const HOME_REFRESH = "home_refresh";
+
+/** Message metadata event type of an alert post; reconciliation looks for it. */
+export const ALERT_METADATA_EVENT = "leadbot_alert";
+
+/** What an alert button carries: enough to act without reading the message. */
+export interface AlertActionValue {
+  alertId: number;
+  leadId: number;
+}
+
+export function encodeAlertAction(v: AlertActionValue): string {
+  return JSON.stringify({ alertId: v.alertId, leadId: v.leadId });
+}
+
+/** Reads a button value back; undefined when it is not one this app made. */
+export function decodeAlertAction(value: string | undefined): AlertActionValue | undefined {
+  if (!value) return undefined;
+  try {
+    const v = JSON.parse(value) as { alertId?: unknown; leadId?: unknown };
+    if (Number.isSafeInteger(v.alertId) && Number.isSafeInteger(v.leadId)) {
+      return { alertId: v.alertId as number, leadId: v.leadId as number };
+    }
+  } catch {
+    // Not JSON: not ours.
+  }
+  return undefined;
+}

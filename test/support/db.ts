@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { type Database, type DbOrTx, execRows, openDatabase } from "../../src/db/client.js";
+
+/** A database a suite runs against: embedded PGlite always, a real Postgres when one is given. */
+export interface TestDatabaseConfig {
+  name: "pglite" | "postgres";
+  /** `memory://`, or the server URL from TEST_DATABASE_URL (a fresh database is made from it). */
+  url: string;
+}
+
+/** The server named by TEST_DATABASE_URL, or undefined when the Postgres pass is off. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
+
+/**
+ * The databases of this pass: embedded PGlite by default (`npm test`), the Postgres server when
+ * TEST_DATABASE_URL is set (`npm run test:db`, the second pass of CI).
+ */
+export function testDatabases(): TestDatabaseConfig[] {
+  return TEST_DATABASE_URL
+    ? [{ name: "postgres", url: TEST_DATABASE_URL }]
+    : [{ name: "pglite", url: "memory://" }];
+}
+
+export interface TestDatabase {
+  database: Database;
+  /** The URL the database was opened with (for a second connection to the same database). */
+  url: string;
+  /** Closes the connection and, on Postgres, drops the database made for this suite. */
+  cleanup(): Promise<void>;
+}
+
+/** Creates a uniquely named database on the server at `serverUrl`; returns its URL and a drop. */
+export async function createScratchDatabase(
+  serverUrl: string,
+  prefix = "leadbot_test",
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(databaseUrl(serverUrl, "postgres"), { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name}"`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  return {
+    url: databaseUrl(serverUrl, name),
+    async drop() {
+      const conn = postgres(databaseUrl(serverUrl, "postgres"), { max: 1, onnotice: () => {} });
+      try {
+        await conn.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await conn.end({ timeout: 5 });
+      }
+    },
+  };
+}
+
+function databaseUrl(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Opens a migrated database for one suite. */
+export async function withDatabase(config: TestDatabaseConfig): Promise<TestDatabase> {
+  if (config.name === "pglite") {
+    const database = await openDatabase({ url: "memory://" });
+    return { database, url: "memory://", cleanup: () => database.close() };
+  }
+  const scratch = await createScratchDatabase(config.url);
+  const database = await openDatabase({ url: scratch.url, maxConnections: 5 });
+  return {
+    database,
+    url: scratch.url,
+    async cleanup() {
+      await database.close();
+      await scratch.drop();
+    },
+  };
+}
+
+/** Empties every application table (keeps migrations), restarting identity sequences. */
+export async function truncateAll(db: DbOrTx): Promise<void> {
+  const tables = await execRows<{ name: string }>(
+    db,
+    sql`select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`,
+  );
+  if (tables.length === 0) return;
+  await db.execute(
+    sql.raw(`truncate ${tables.map((t) => t.name).join(", ")} restart identity cascade`),
+  );
+}
