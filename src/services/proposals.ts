@@ -1,6 +1,6 @@
 import { desc, eq, sql } from "drizzle-orm";
 import { describeChange, diffModels, withThresholds, withWeights } from "../core/diff.js";
-import { ImpactAccumulator } from "../core/impact.js";
+import { type Impact, ImpactAccumulator } from "../core/impact.js";
 import type { Activity, ScoringModel, Stage } from "../core/model.js";
 import { type Db, type DbOrTx, execRows } from "../db/client.js";
 import { auditLog, proposals } from "../db/schema.js";
@@ -15,7 +15,7 @@ const IMPACT_CHUNK = 5_000;
 /** Serialises approvals so two managers cannot both activate a change on the same base. */
 const APPROVAL_LOCK_KEY = 7_240_113_002;
 
-export type Impact = ReturnType<ImpactAccumulator["result"]>;
+export type { Impact };
 
 export type ProposedChange =
   | { kind: "thresholds"; thresholds: Partial<ScoringModel["thresholds"]> }

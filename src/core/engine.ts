@@ -1,0 +1,351 @@
+import {
+  type Activity,
+  type ActivityEvent,
+  type BreakdownEntry,
+  type Condition,
+  type EngagementRule,
+  type Grade,
+  type LeadFacts,
+  type Level,
+  type ScoreResult,
+  type ScoringModel,
+  type Stage,
+} from "./model.js";
+
+export const DAY_MS = 86_400_000;
+
+/** Rule id of the breakdown line that removes fit points above the fit cap. */
+export const FIT_CAP_RULE = "fit_cap";
+/** Rule id of the breakdown line that removes engagement points above the engagement cap. */
+export const ENGAGEMENT_CAP_RULE = "engagement_cap";
+/** Rule id of the inactivity penalty's breakdown line. */
+export const INACTIVITY_RULE = "inactivity";
+
+/** Scores are shown and compared to two decimals; rounding each line keeps the sum exact. */
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+export function emptyActivity(): Activity {
+  return { rules: {}, lastEventAt: null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conditions
+
+function lookup(source: Record<string, unknown> | null | undefined, path: string): unknown {
+  if (!source) return undefined;
+  if (path in source) return source[path];
+  let cur: unknown = source;
+  for (const part of path.split(".")) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function leadValue(lead: LeadFacts, field: string): unknown {
+  if (field.startsWith("attributes.")) return lookup(lead.attributes, field.slice(11));
+  return (lead as Record<string, unknown>)[field];
+}
+
+function isPresent(v: unknown): boolean {
+  if (v === null || v === undefined) return false;
+  if (typeof v === "string") return v.trim() !== "";
+  if (Array.isArray(v)) return v.length > 0;
+  return true;
+}
+
+function asNumber(v: unknown): number | undefined {
+  if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
+  if (typeof v === "string" && v.trim() !== "") {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+function norm(v: unknown): string {
+  return String(v).trim().toLowerCase();
+}
+
+/** Equality that ignores case and surrounding spaces, and compares numbers by value. */
+function sameValue(actual: unknown, expected: string | number | boolean): boolean {
+  if (actual === null || actual === undefined) return false;
+  if (typeof expected === "number") return asNumber(actual) === expected;
+  if (typeof expected === "boolean") {
+    return typeof actual === "boolean" ? actual === expected : norm(actual) === String(expected);
+  }
+  return norm(actual) === norm(expected);
+}
+
+function holds(c: Condition, value: unknown): boolean {
+  switch (c.op) {
+    case "equals":
+      return Array.isArray(value)
+        ? value.some((v) => sameValue(v, c.value))
+        : sameValue(value, c.value);
+    case "oneOf":
+      return c.values.some((x) =>
+        Array.isArray(value) ? value.some((v) => sameValue(v, x)) : sameValue(value, x),
+      );
+    case "containsAny": {
+      if (!isPresent(value)) return false;
+      const hay = Array.isArray(value) ? value.map(norm).join("\n") : norm(value);
+      return c.values.some((needle) => hay.includes(needle.toLowerCase()));
+    }
+    case "range": {
+      const n = asNumber(value);
+      if (n === undefined) return false;
+      return (c.min === undefined || n >= c.min) && (c.max === undefined || n <= c.max);
+    }
+    case "present":
+      return isPresent(value);
+    case "absent":
+      return !isPresent(value);
+  }
+}
+
+export function fitRuleMatches(lead: LeadFacts, when: readonly Condition[]): boolean {
+  return when.every((c) => holds(c, leadValue(lead, c.field)));
+}
+
+export function engagementRuleMatches(rule: EngagementRule, e: ActivityEvent): boolean {
+  if (rule.event !== e.type) return false;
+  return rule.where.every((c) => holds(c, lookup(e.properties, c.field)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activity: what the scorer keeps per lead instead of re-reading events
+
+/** Inserts `at` into a newest-first list, keeping at most `max` entries. */
+function insertNewestFirst(list: number[], at: number, max: number): void {
+  let i = 0;
+  while (i < list.length && (list[i] as number) >= at) i++;
+  if (i >= max) return;
+  list.splice(i, 0, at);
+  if (list.length > max) list.length = max;
+}
+
+/**
+ * Folds new events into a lead's activity. Returns the same object when nothing changed, so
+ * callers can skip writing it. The result does not depend on the order of the events.
+ */
+export function applyEvents(
+  activity: Activity,
+  events: readonly ActivityEvent[],
+  model: ScoringModel,
+): Activity {
+  if (events.length === 0) return activity;
+  let rules: Record<string, number[]> | undefined;
+  let lastEventAt = activity.lastEventAt;
+  for (const e of events) {
+    if (!Number.isFinite(e.at)) continue;
+    if (lastEventAt === null || e.at > lastEventAt) lastEventAt = e.at;
+    for (const rule of model.engagement.rules) {
+      if (!engagementRuleMatches(rule, e)) continue;
+      rules ??= Object.fromEntries(Object.entries(activity.rules).map(([k, v]) => [k, [...v]]));
+      const list = rules[rule.id] ?? [];
+      insertNewestFirst(list, e.at, rule.maxCount);
+      rules[rule.id] = list;
+    }
+  }
+  if (!rules && lastEventAt === activity.lastEventAt) return activity;
+  return { rules: rules ?? activity.rules, lastEventAt };
+}
+
+export function activityFromEvents(
+  events: readonly ActivityEvent[],
+  model: ScoringModel,
+): Activity {
+  return applyEvents(emptyActivity(), events, model);
+}
+
+/**
+ * Whether activity built under `from` is exact under `to`: every rule of `to` must have existed
+ * in `from` matching the same events, and kept at least as many occurrences. Points, decay,
+ * windows, caps and thresholds are applied at scoring time, so changing them never needs events.
+ */
+export function activityReusable(
+  from: ScoringModel,
+  to: ScoringModel,
+): { reusable: boolean; reason?: string } {
+  const old = new Map(from.engagement.rules.map((r) => [r.id, r]));
+  for (const rule of to.engagement.rules) {
+    const prev = old.get(rule.id);
+    if (!prev) return { reusable: false, reason: `rule ${rule.id} is new` };
+    if (prev.event !== rule.event || JSON.stringify(prev.where) !== JSON.stringify(rule.where)) {
+      return { reusable: false, reason: `rule ${rule.id} matches other events` };
+    }
+    if (rule.maxCount > prev.maxCount) {
+      return { reusable: false, reason: `rule ${rule.id} counts more occurrences` };
+    }
+  }
+  return { reusable: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring
+
+function gradeOf(fit: number, bands: ScoringModel["grades"]): Grade {
+  if (fit >= bands.A) return "A";
+  if (fit >= bands.B) return "B";
+  if (fit >= bands.C) return "C";
+  return "D";
+}
+
+function levelOf(engagement: number, bands: ScoringModel["levels"]): Level {
+  if (engagement >= bands["1"]) return 1;
+  if (engagement >= bands["2"]) return 2;
+  if (engagement >= bands["3"]) return 3;
+  return 4;
+}
+
+/** The stage a total reaches on its own, before hysteresis. */
+export function stageFor(total: number, t: ScoringModel["thresholds"]): Stage {
+  if (total >= t.sql) return "sql";
+  if (total >= t.mql) return "mql";
+  return "lead";
+}
+
+const RANK: Record<Stage, number> = { lead: 0, mql: 1, sql: 2 };
+
+export function stageRank(s: Stage): number {
+  return RANK[s];
+}
+
+/**
+ * The stage after a score change. Rising is immediate; falling needs the total to drop
+ * `hysteresis` below the threshold that let the lead in, so a lead hovering at a threshold does
+ * not flap (and is not re-alerted).
+ */
+export function nextStage(
+  previous: Stage,
+  total: number,
+  t: ScoringModel["thresholds"],
+): Stage {
+  const raw = stageFor(total, t);
+  if (RANK[raw] >= RANK[previous]) return raw;
+  const h = t.hysteresis;
+  if (previous === "sql" && total >= t.sql - h) return "sql";
+  if (total >= t.mql - h) return "mql";
+  return "lead";
+}
+
+/** Points of one engagement rule at `now`: occurrences inside the window, each decayed. */
+function engagementLine(rule: EngagementRule, times: readonly number[], now: number) {
+  let count = 0;
+  let points = 0;
+  const windowMs = rule.windowDays === undefined ? Number.POSITIVE_INFINITY : rule.windowDays * DAY_MS;
+  const halfLifeMs = rule.halfLifeDays === undefined ? undefined : rule.halfLifeDays * DAY_MS;
+  for (const at of times) {
+    if (count >= rule.maxCount) break;
+    // An event stamped slightly in the future (clock skew) counts as happening now.
+    const age = Math.max(0, now - at);
+    if (age > windowMs) continue;
+    count++;
+    points += halfLifeMs === undefined ? rule.points : rule.points * 0.5 ** (age / halfLifeMs);
+  }
+  return { count, basePoints: round2(rule.points * count), points: round2(points) };
+}
+
+/**
+ * Scores a lead: fit from who it is, engagement from what it did (decayed, windowed, counted up
+ * to a limit), group caps, the inactivity penalty, grade and level. Every point of the total is
+ * one line of the breakdown, caps included, so the breakdown always sums to the total.
+ */
+export function score(
+  lead: LeadFacts,
+  activity: Activity,
+  model: ScoringModel,
+  now: number,
+): ScoreResult {
+  const breakdown: BreakdownEntry[] = [];
+
+  let fitPositive = 0;
+  let fitNegative = 0;
+  for (const rule of model.fit.rules) {
+    if (!fitRuleMatches(lead, rule.when)) continue;
+    const points = round2(rule.points);
+    if (points > 0) fitPositive += points;
+    else fitNegative += points;
+    breakdown.push({
+      ruleId: rule.id,
+      label: rule.label,
+      group: "fit",
+      count: 1,
+      basePoints: points,
+      points,
+    });
+  }
+  fitPositive = round2(fitPositive);
+  if (fitPositive > model.fit.cap) {
+    const cut = round2(model.fit.cap - fitPositive);
+    breakdown.push({
+      ruleId: FIT_CAP_RULE,
+      label: `Fit points capped at ${model.fit.cap}`,
+      group: "fit",
+      count: 1,
+      basePoints: cut,
+      points: cut,
+    });
+    fitPositive = model.fit.cap;
+  }
+  const fit = round2(fitPositive + fitNegative);
+
+  let engPositive = 0;
+  let engNegative = 0;
+  for (const rule of model.engagement.rules) {
+    const times = activity.rules[rule.id];
+    if (!times || times.length === 0) continue;
+    const line = engagementLine(rule, times, now);
+    if (line.count === 0 || line.points === 0) continue;
+    if (line.points > 0) engPositive += line.points;
+    else engNegative += line.points;
+    breakdown.push({ ruleId: rule.id, label: rule.label, group: "engagement", ...line });
+  }
+  engPositive = round2(engPositive);
+  if (engPositive > model.engagement.cap) {
+    const cut = round2(model.engagement.cap - engPositive);
+    breakdown.push({
+      ruleId: ENGAGEMENT_CAP_RULE,
+      label: `Engagement points capped at ${model.engagement.cap}`,
+      group: "engagement",
+      count: 1,
+      basePoints: cut,
+      points: cut,
+    });
+    engPositive = model.engagement.cap;
+  }
+  const inactivity = model.engagement.inactivity;
+  if (
+    inactivity &&
+    activity.lastEventAt !== null &&
+    now - activity.lastEventAt > inactivity.afterDays * DAY_MS
+  ) {
+    const points = round2(inactivity.points);
+    engNegative += points;
+    breakdown.push({
+      ruleId: INACTIVITY_RULE,
+      label: `No activity for over ${inactivity.afterDays} days`,
+      group: "engagement",
+      count: 1,
+      basePoints: points,
+      points,
+    });
+  }
+  const engagement = round2(engPositive + engNegative);
+  const total = round2(fit + engagement);
+  const grade = gradeOf(fit, model.grades);
+  const level = levelOf(engagement, model.levels);
+  return {
+    total,
+    fit,
+    engagement,
+    grade,
+    level,
+    matrix: `${grade}${level}`,
+    stage: stageFor(total, model.thresholds),
+    breakdown,
+  };
+}
