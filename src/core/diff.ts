@@ -11,7 +11,13 @@ export type ModelChange =
       from: number;
       to: number;
     }
-  | { kind: "rule-added"; group: "fit" | "engagement"; ruleId: string; label: string; points: number }
+  | {
+      kind: "rule-added";
+      group: "fit" | "engagement";
+      ruleId: string;
+      label: string;
+      points: number;
+    }
   | { kind: "rule-removed"; group: "fit" | "engagement"; ruleId: string; label: string }
   | { kind: "other"; path: string };
 
@@ -39,9 +45,17 @@ function rulesDiff(
   const after = new Map(b.map((r) => [r.id, r]));
   for (const r of b) {
     const old = before.get(r.id);
-    if (!old) out.push({ kind: "rule-added", group, ruleId: r.id, label: r.label, points: r.points });
+    if (!old)
+      out.push({ kind: "rule-added", group, ruleId: r.id, label: r.label, points: r.points });
     else if (old.points !== r.points) {
-      out.push({ kind: "points", group, ruleId: r.id, label: r.label, from: old.points, to: r.points });
+      out.push({
+        kind: "points",
+        group,
+        ruleId: r.id,
+        label: r.label,
+        from: old.points,
+        to: r.points,
+      });
     }
     if (old) {
       const { points: _p1, ...restOld } = old;
@@ -75,7 +89,8 @@ export function diffModels(a: ScoringModel, b: ScoringModel): ModelChange[] {
   }
   if (!same(a.grades, b.grades)) out.push({ kind: "other", path: "grades" });
   if (!same(a.levels, b.levels)) out.push({ kind: "other", path: "levels" });
-  if (a.name !== b.name || a.description !== b.description) out.push({ kind: "other", path: "name" });
+  if (a.name !== b.name || a.description !== b.description)
+    out.push({ kind: "other", path: "name" });
   return out;
 }
 
@@ -137,7 +152,8 @@ export function withWeights(model: ScoringModel, weights: Record<string, number>
   const known = new Set([...model.fit.rules, ...model.engagement.rules].map((r) => r.id));
   for (const [id, points] of Object.entries(weights)) {
     if (!known.has(id)) throw new InvalidChangeError(id, `no rule has id "${id}"`);
-    if (!Number.isFinite(points)) throw new InvalidChangeError(id, `points for ${id} must be a number`);
+    if (!Number.isFinite(points))
+      throw new InvalidChangeError(id, `points for ${id} must be a number`);
   }
   const set = <R extends { id: string; points: number }>(r: R): R =>
     weights[r.id] === undefined ? r : { ...r, points: weights[r.id] as number };

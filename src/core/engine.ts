@@ -1,15 +1,15 @@
-import {
-  type Activity,
-  type ActivityEvent,
-  type BreakdownEntry,
-  type Condition,
-  type EngagementRule,
-  type Grade,
-  type LeadFacts,
-  type Level,
-  type ScoreResult,
-  type ScoringModel,
-  type Stage,
+import type {
+  Activity,
+  ActivityEvent,
+  BreakdownEntry,
+  Condition,
+  EngagementRule,
+  Grade,
+  LeadFacts,
+  Level,
+  ScoreResult,
+  ScoringModel,
+  Stage,
 } from "./model.js";
 
 export const DAY_MS = 86_400_000;
@@ -141,14 +141,20 @@ export function applyEvents(
   let lastEventAt = activity.lastEventAt;
   for (const e of events) {
     if (!Number.isFinite(e.at)) continue;
-    if (lastEventAt === null || e.at > lastEventAt) lastEventAt = e.at;
+    let matchedPositive = false;
+    let matchedNegative = false;
     for (const rule of model.engagement.rules) {
       if (!engagementRuleMatches(rule, e)) continue;
+      if (rule.points > 0) matchedPositive = true;
+      else matchedNegative = true;
       rules ??= Object.fromEntries(Object.entries(activity.rules).map(([k, v]) => [k, [...v]]));
       const list = rules[rule.id] ?? [];
       insertNewestFirst(list, e.at, rule.maxCount);
       rules[rule.id] = list;
     }
+    // An unsubscribe or a bounce is not engagement: it must not reset the inactivity clock.
+    const engaged = matchedPositive || !matchedNegative;
+    if (engaged && (lastEventAt === null || e.at > lastEventAt)) lastEventAt = e.at;
   }
   if (!rules && lastEventAt === activity.lastEventAt) return activity;
   return { rules: rules ?? activity.rules, lastEventAt };
@@ -179,6 +185,10 @@ export function activityReusable(
     }
     if (rule.maxCount > prev.maxCount) {
       return { reusable: false, reason: `rule ${rule.id} counts more occurrences` };
+    }
+    // The inactivity clock ignores events that only negative rules match.
+    if (Math.sign(rule.points) !== Math.sign(prev.points)) {
+      return { reusable: false, reason: `rule ${rule.id} changed sign` };
     }
   }
   return { reusable: true };
@@ -219,11 +229,7 @@ export function stageRank(s: Stage): number {
  * `hysteresis` below the threshold that let the lead in, so a lead hovering at a threshold does
  * not flap (and is not re-alerted).
  */
-export function nextStage(
-  previous: Stage,
-  total: number,
-  t: ScoringModel["thresholds"],
-): Stage {
+export function nextStage(previous: Stage, total: number, t: ScoringModel["thresholds"]): Stage {
   const raw = stageFor(total, t);
   if (RANK[raw] >= RANK[previous]) return raw;
   const h = t.hysteresis;
@@ -236,7 +242,8 @@ export function nextStage(
 function engagementLine(rule: EngagementRule, times: readonly number[], now: number) {
   let count = 0;
   let points = 0;
-  const windowMs = rule.windowDays === undefined ? Number.POSITIVE_INFINITY : rule.windowDays * DAY_MS;
+  const windowMs =
+    rule.windowDays === undefined ? Number.POSITIVE_INFINITY : rule.windowDays * DAY_MS;
   const halfLifeMs = rule.halfLifeDays === undefined ? undefined : rule.halfLifeDays * DAY_MS;
   for (const at of times) {
     if (count >= rule.maxCount) break;

@@ -1,5 +1,5 @@
 import { nextStage, score } from "./engine.js";
-import { type Activity, type LeadFacts, STAGES, type ScoringModel, type Stage } from "./model.js";
+import { type Activity, type LeadFacts, type ScoringModel, STAGES, type Stage } from "./model.js";
 
 /**
  * Fewest labelled leads (won, lost or not a fit) before outcome figures are shown: below this a
@@ -113,7 +113,11 @@ export class ImpactAccumulator {
         const [from, to] = key.split(">") as [Stage, Stage];
         return { from, to, count };
       })
-      .sort((a, b) => STAGES.indexOf(a.from) - STAGES.indexOf(b.from) || STAGES.indexOf(a.to) - STAGES.indexOf(b.to));
+      .sort(
+        (a, b) =>
+          STAGES.indexOf(a.from) - STAGES.indexOf(b.from) ||
+          STAGES.indexOf(a.to) - STAGES.indexOf(b.to),
+      );
     const up = moves.filter((m) => RANK[m.to] > RANK[m.from]).reduce((n, m) => n + m.count, 0);
     const down = moves.filter((m) => RANK[m.to] < RANK[m.from]).reduce((n, m) => n + m.count, 0);
     const impact: Impact = {

@@ -37,7 +37,7 @@ export function parseModelText(text: string, source = "model"): ScoringModel {
       source,
       doc.errors.map((e) => ({
         path: "",
-        line: e.linePos?.[0]?.line,
+        line: lines.linePos(e.pos[0]).line,
         message: e.message.split("\n")[0] ?? e.message,
       })),
     );

@@ -98,7 +98,7 @@ export const engagementRuleSchema = z
     /** Each occurrence's points halve every `halfLifeDays`; unset never decays. */
     halfLifeDays: z.number().positive().max(3650).optional(),
   })
-  .refine((r) => r.points > 0 || r.halfLifeDays === undefined, {
+  .refine((r) => !(r.points < 0 && r.halfLifeDays !== undefined), {
     message: "a negative rule cannot decay (decay would raise the score over time); use windowDays",
     path: ["halfLifeDays"],
   });
@@ -193,8 +193,8 @@ export interface ActivityEvent {
 /**
  * The per-lead state the scorer keeps instead of re-reading events: for each engagement rule, the
  * epoch-ms times of its most recent counted occurrences (newest first, at most `maxCount`), and
- * the time of the newest event of any kind. Rule points are not stored, so a weight change
- * rescores from this state alone.
+ * the time of the newest engagement event (one that only negative rules match does not count).
+ * Rule points are not stored, so a weight change rescores from this state alone.
  */
 export interface Activity {
   rules: Record<string, number[]>;

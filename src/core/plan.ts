@@ -48,7 +48,8 @@ export function planRescore(from: ScoringModel, to: ScoringModel): RescorePlan {
   const fitRules: string[] = [];
   for (const [id, rule] of fitTo) {
     const old = fitFrom.get(id);
-    if (!old || !sameFitMatch(old, rule)) return { kind: "all", reason: `fit rule ${id} matches differently` };
+    if (!old || !sameFitMatch(old, rule))
+      return { kind: "all", reason: `fit rule ${id} matches differently` };
     if (old.points !== rule.points || old.label !== rule.label) fitRules.push(id);
   }
   for (const id of fitFrom.keys()) if (!fitTo.has(id)) fitRules.push(id);
@@ -61,7 +62,11 @@ export function planRescore(from: ScoringModel, to: ScoringModel): RescorePlan {
     if (!old || !sameEngagementMatch(old, rule)) {
       return { kind: "all", reason: `engagement rule ${id} matches differently` };
     }
-    if (old.points !== rule.points || old.halfLifeDays !== rule.halfLifeDays || old.label !== rule.label) {
+    if (
+      old.points !== rule.points ||
+      old.halfLifeDays !== rule.halfLifeDays ||
+      old.label !== rule.label
+    ) {
       engagementRules.push(id);
     }
   }
