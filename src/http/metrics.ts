@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { STAGES } from "../core/model.js";
 import { type Db, execRows } from "../db/client.js";
 
 export interface Metrics {
@@ -52,7 +53,8 @@ export function createMetrics(db: Db): Metrics {
         db,
         sql`select stage, count(*)::int as n from lead_scores group by stage`,
       );
-      this.reset();
+      // Every stage is exported, at 0 when empty, so dashboards see the series from the start.
+      for (const stage of STAGES) this.set({ stage }, 0);
       for (const r of rows) this.set({ stage: r.stage }, r.n);
     },
   });

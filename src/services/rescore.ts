@@ -76,7 +76,7 @@ function planPredicate(plan: Extract<RescorePlan, { kind: "targeted" }>, to: Sco
   const parts: SQL[] = [];
   if (plan.engagementRules.length > 0) {
     parts.push(
-      sql`(s.activity->'rules') ?| (select array_agg(x) from json_array_elements_text(${JSON.stringify(plan.engagementRules)}::json) x)`,
+      sql`(s.activity->'rules') ?| array(select json_array_elements_text(${JSON.stringify(plan.engagementRules)}::json))`,
     );
   }
   for (const id of plan.fitRules) {

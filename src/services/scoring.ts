@@ -82,7 +82,7 @@ const STAGE_RANK: Record<Stage, number> = { lead: 0, mql: 1, sql: 2 };
 
 /** Leads are numbered; passing id lists as one JSON parameter works the same on both drivers. */
 function idArray(ids: readonly number[]) {
-  return sql`(select array_agg(x::bigint) from json_array_elements_text(${JSON.stringify(ids)}::json) x)`;
+  return sql`array(select x::bigint from json_array_elements_text(${JSON.stringify(ids)}::json) x)`;
 }
 
 /**
@@ -123,7 +123,12 @@ export async function scoreLeads(
   }
   const rebuilt = new Map<number, Activity>();
   if (rebuild.length > 0) {
-    const evs = await execRows<{ lead_id: number; type: string; at: number; properties: Record<string, unknown> }>(
+    const evs = await execRows<{
+      lead_id: number;
+      type: string;
+      at: number;
+      properties: Record<string, unknown>;
+    }>(
       tx,
       sql`select lead_id::int as lead_id, type, (extract(epoch from occurred_at) * 1000)::float8 as at, properties
           from events where lead_id = any(${idArray(rebuild)})`,
@@ -146,7 +151,8 @@ export async function scoreLeads(
     const fresh = newEvents?.get(r.id);
     let activity = rebuilt.get(r.id) ?? r.s_activity ?? emptyActivity();
     // Rebuilt activity already holds every stored event, the new ones included.
-    if (fresh && fresh.length > 0 && !rebuilt.has(r.id)) activity = applyEvents(activity, fresh, ctx.model);
+    if (fresh && fresh.length > 0 && !rebuilt.has(r.id))
+      activity = applyEvents(activity, fresh, ctx.model);
     const result = score(leadFacts(r), activity, ctx.model, ctx.now);
     const previous: Stage = r.s_stage ?? "lead";
     const stage = nextStage(previous, result.total, ctx.model.thresholds);
@@ -170,7 +176,8 @@ export async function scoreLeads(
       stage,
       breakdown: result.breakdown,
       activity,
-      last_event_at: activity.lastEventAt === null ? null : new Date(activity.lastEventAt).toISOString(),
+      last_event_at:
+        activity.lastEventAt === null ? null : new Date(activity.lastEventAt).toISOString(),
     });
     const delta = Math.abs(result.total - (r.s_total ?? 0));
     const minDelta = ctx.cause === "decay" ? MIN_HISTORY_DELTA_FOR_DECAY : Number.EPSILON;
