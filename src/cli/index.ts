@@ -42,7 +42,11 @@ export function buildCli(): Command {
   program
     .command("migrate")
     .description("apply database migrations (start-up does this too)")
-    .action(() => withServices(async () => out("migrations applied")));
+    .action(() =>
+      withServices(async () => {
+        out("migrations applied");
+      }),
+    );
 
   const token = program.command("token").description("manage ingest API tokens");
   token
@@ -101,8 +105,7 @@ export function buildCli(): Command {
                 : await s.recordEvents(items, "import");
             return { errors: r.errors };
           },
-        });
-        progress.stop();
+        }).finally(() => progress.stop());
         out(`${result.rows} rows: ${result.valid} imported, ${result.invalid} rejected`);
         if (result.errors.length > 0) {
           await writeErrorReport(result.errors, o.errors);
