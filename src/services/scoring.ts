@@ -89,7 +89,9 @@ function idArray(ids: readonly number[]) {
  * Rescores the given leads inside the caller's transaction: applies new events to the stored
  * activity, writes changed scores and history, records each stage crossing once and queues an
  * alert for each up-crossing into MQL or SQL. Lead rows are locked so concurrent batches on the
- * same lead serialise instead of losing activity.
+ * same lead serialise instead of losing activity. The lock is FOR NO KEY UPDATE: the batch's own
+ * event inserts already hold FOR KEY SHARE on these leads (the foreign key), and FOR UPDATE would
+ * wait on another batch's key-share locks while it waits on ours: a deadlock.
  */
 export async function scoreLeads(
   tx: DbOrTx,
@@ -109,16 +111,21 @@ export async function scoreLeads(
         from leads l left join lead_scores s on s.lead_id = l.id
         where l.id = any(${idArray(sorted)})
         order by l.id
-        for update of l`,
+        for no key update of l`,
   );
 
   // Leads whose stored activity was built under a model with other rule definitions are rebuilt
   // from their events; a weight or threshold change never needs this.
   const rebuild: number[] = [];
+  const reusableFrom = new Map<number, boolean>();
   for (const r of rows) {
     if (r.s_activity && r.s_version !== null && r.s_version !== ctx.version) {
-      const from = await modelByVersion(tx, r.s_version);
-      if (!activityReusable(from, ctx.model).reusable) rebuild.push(r.id);
+      let reusable = reusableFrom.get(r.s_version);
+      if (reusable === undefined) {
+        reusable = activityReusable(await modelByVersion(tx, r.s_version), ctx.model).reusable;
+        reusableFrom.set(r.s_version, reusable);
+      }
+      if (!reusable) rebuild.push(r.id);
     }
   }
   const rebuilt = new Map<number, Activity>();
