@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { desc, eq, sql } from "drizzle-orm";
+import { modelSchema, type ScoringModel } from "../core/model.js";
 import { parseModelText } from "../core/model-file.js";
-import { type ScoringModel, modelSchema } from "../core/model.js";
 import type { DbOrTx } from "../db/client.js";
 import { auditLog, models } from "../db/schema.js";
 import { NotFoundError } from "./errors.js";
@@ -18,14 +18,21 @@ export interface ActiveModel {
   createdBy: string;
 }
 
-/** Definitions never change once written, so each version is parsed once per process. */
-const byVersion = new Map<number, ScoringModel>();
+/**
+ * Parsed definitions, keyed by their stored text: parsing happens once per definition per
+ * process, and a key cannot go stale the way a version number can when a store is reset.
+ */
+const parsedByText = new Map<string, ScoringModel>();
+/** Parsed definitions kept at most; a process sees a handful of versions in practice. */
+const PARSED_CACHE_LIMIT = 64;
 
-function cache(version: number, definition: unknown): ScoringModel {
-  let model = byVersion.get(version);
+function cache(definition: unknown): ScoringModel {
+  const key = JSON.stringify(definition);
+  let model = parsedByText.get(key);
   if (!model) {
     model = modelSchema.parse(definition);
-    byVersion.set(version, model);
+    if (parsedByText.size >= PARSED_CACHE_LIMIT) parsedByText.clear();
+    parsedByText.set(key, model);
   }
   return model;
 }
@@ -45,19 +52,20 @@ export async function activeModel(db: DbOrTx): Promise<ActiveModel> {
     .from(models)
     .orderBy(desc(models.version))
     .limit(1);
-  if (!row) throw new NotFoundError("No scoring model is active yet; start the app once to load the default.");
-  return { ...row, model: cache(row.version, row.definition) };
+  if (!row)
+    throw new NotFoundError(
+      "No scoring model is active yet; start the app once to load the default.",
+    );
+  return { ...row, model: cache(row.definition) };
 }
 
 export async function modelByVersion(db: DbOrTx, version: number): Promise<ScoringModel> {
-  const hit = byVersion.get(version);
-  if (hit) return hit;
   const [row] = await db
     .select({ definition: models.definition })
     .from(models)
     .where(eq(models.version, version));
   if (!row) throw new NotFoundError(`Scoring model version ${version} does not exist.`);
-  return cache(version, row.definition);
+  return cache(row.definition);
 }
 
 /** Loads the default (or given) model when the store has none. Returns the active version. */
@@ -102,7 +110,6 @@ export async function insertModelVersion(
     subject: `model:${inserted.version}`,
     details: { note: opts.note ?? null, proposalId: opts.proposalId ?? null },
   });
-  cache(inserted.version, parsed);
   return inserted.version;
 }
 
