@@ -8,12 +8,14 @@ import { apiRoutes } from "./http/api.js";
 import { createMetrics, type Metrics } from "./http/metrics.js";
 import { createRequestListener } from "./http/router.js";
 import { startScheduler } from "./jobs/scheduler.js";
-import { createSlackClient } from "./slack/client.js";
 import type { Logger } from "./lib/logger.js";
-import { loadDemoData } from "./services/demo.js";
 import { createAlertDispatcher } from "./services/alerts.js";
+import { loadDemoData } from "./services/demo.js";
 import { createServices, type Services } from "./services/index.js";
 import { ensureModel } from "./services/models.js";
+import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from "./slack/app.js";
+import { createSlackClient } from "./slack/client.js";
+import type { SlackDeps } from "./slack/deps.js";
 
 export interface Leadbot {
   services: Services;
@@ -22,6 +24,8 @@ export interface Leadbot {
   /** The port the HTTP server listens on (useful with PORT=0). */
   port: number;
   instanceId: string;
+  /** The Bolt app, when Slack credentials are set (local mode sets them too). */
+  slack?: SlackApp | undefined;
   stop(): Promise<void>;
 }
 
@@ -31,12 +35,37 @@ export interface StartOptions {
   clock?: () => number;
   /** Opened database to use instead of the one the environment names (tests). */
   database?: Database;
+  /** Load the demo data into an empty store; default: LEADBOT_DEMO, else only in local mode. */
+  demo?: boolean;
+  /** How often the alert dispatcher looks for due alerts besides being woken (tests shorten it). */
+  alertPollMs?: number;
 }
 
 /** Loads the demo data set into an empty store: always in local mode, else when asked. */
-function wantsDemo(env: Env): boolean {
+function wantsDemo(env: Env, override: boolean | undefined): boolean {
+  if (override !== undefined) return override;
   if (env.LEADBOT_DEMO) return env.LEADBOT_DEMO === "on";
   return isLocalMode(env);
+}
+
+/** Checks the bot token once at start, so a wrong one stops start-up with a plain reason. */
+async function verifyBotToken(env: Env): Promise<{ botId: string; botUserId: string }> {
+  const client = createSlackClient(env.SLACK_BOT_TOKEN ?? "", env.SLACK_API_URL);
+  let res: Awaited<ReturnType<typeof client.auth.test>>;
+  try {
+    res = await client.auth.test();
+  } catch (err) {
+    const code = (err as { data?: { error?: string } }).data?.error;
+    throw new Error(
+      code
+        ? `Slack refused SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token from the app's "OAuth & Permissions" page.`
+        : `Slack's Web API did not answer (${(err as Error).message}); check the network or SLACK_API_URL.`,
+    );
+  }
+  if (!res.bot_id || !res.user_id) {
+    throw new Error("SLACK_BOT_TOKEN is not a bot token: use the Bot User OAuth Token (xoxb-…).");
+  }
+  return { botId: res.bot_id, botUserId: res.user_id };
 }
 
 export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
@@ -50,8 +79,11 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
     const active = await ensureModel(database.db, env.LEADBOT_MODEL_FILE);
     logger.info({ version: active.version, database: database.kind }, "scoring model active");
     const services = createServices({ database, logger, clock: opts.clock });
-    if (wantsDemo(env)) {
-      const [row] = await execRows<{ n: number }>(database.db, sql`select count(*)::int as n from leads`);
+    if (wantsDemo(env, opts.demo)) {
+      const [row] = await execRows<{ n: number }>(
+        database.db,
+        sql`select count(*)::int as n from leads`,
+      );
       if ((row?.n ?? 0) === 0) {
         const loaded = await loadDemoData(services, { seed: 42, leads: 2_000 });
         logger.info(loaded, "demo data loaded");
@@ -59,6 +91,27 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
     }
     const metrics = createMetrics(database.db);
     const routes = apiRoutes({ services, metrics, logger, bootstrapToken: env.LEADBOT_API_TOKEN });
+
+    let slack: SlackApp | undefined;
+    if (env.SLACK_BOT_TOKEN) {
+      const deps: SlackDeps = {
+        services,
+        alertChannel: env.LEADBOT_ALERT_CHANNEL,
+        admins: env.LEADBOT_ADMINS,
+        logger,
+        clock: services.clock,
+      };
+      slack = createSlackApp({
+        botToken: env.SLACK_BOT_TOKEN,
+        signingSecret: env.SLACK_SIGNING_SECRET,
+        appToken: env.SLACK_APP_TOKEN,
+        apiUrl: env.SLACK_API_URL,
+        ...(await verifyBotToken(env)),
+        deps,
+      });
+      const listener = slack.requestListener;
+      if (listener) routes.push({ method: "POST", path: SLACK_EVENTS_PATH, handler: listener });
+    }
     const server: Server = createServer(createRequestListener(routes));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -74,6 +127,13 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
     const port = (server.address() as AddressInfo).port;
     logger.info({ port }, "HTTP server listening");
 
+    if (slack) {
+      const app = slack;
+      await app.start();
+      stops.push(() => app.stop());
+      logger.info({ mode: app.mode }, "Slack app ready");
+    }
+
     if (env.SLACK_BOT_TOKEN) {
       const dispatcher = createAlertDispatcher({
         db: database.db,
@@ -82,6 +142,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
         channel: env.LEADBOT_ALERT_CHANNEL,
         instanceId,
         logger,
+        ...(opts.alertPollMs ? { pollMs: opts.alertPollMs } : {}),
       });
       services.onAlerts(() => dispatcher.wake());
       dispatcher.start();
@@ -111,6 +172,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       database,
       port,
       instanceId,
+      slack,
       async stop() {
         for (const stop of stops.reverse()) await stop();
         if (!opts.database) await database.close();

@@ -1,0 +1,116 @@
+import type { types } from "@slack/bolt";
+import type { Stage } from "../../core/model.js";
+import type { AwaitingFeedback } from "../../services/feedback.js";
+import type { LeadSummary } from "../../services/leads.js";
+import type { Role } from "../../services/team.js";
+import { HOME_REFRESH } from "../ids.js";
+import {
+  context,
+  divider,
+  escapeMrkdwn,
+  header,
+  type KnownBlock,
+  lineSections,
+  MAX_VIEW_BLOCKS,
+  mention,
+  num,
+  section,
+  slackDate,
+} from "./common.js";
+import { HOME_ACTIONS_BLOCK } from "./ids.js";
+import { leadName } from "./leads.js";
+
+/** Rows per list on the home tab: a glance, with the full lists one command away. */
+export const HOME_LIST = 10;
+
+export interface HomeProposal {
+  id: number;
+  kind: string;
+  proposedBy: string;
+  diff: readonly string[];
+  createdAt: Date;
+}
+
+export interface HomeInput {
+  userId: string;
+  role: Role;
+  myTop: readonly LeadSummary[];
+  awaiting: readonly AwaitingFeedback[];
+  /** Shown to managers and admins only. */
+  proposals: readonly HomeProposal[];
+  counts: Record<Stage, number>;
+  modelVersion: number;
+  now: Date;
+}
+
+const STAGE_LABEL = { lead: "Lead", mql: "MQL", sql: "SQL" } as const;
+
+/**
+ * The home tab of one person. Each section has a fixed block budget, so the view stays under
+ * Slack's 100 blocks however many leads or proposals there are.
+ */
+export function buildHome(h: HomeInput): types.HomeView {
+  const blocks: KnownBlock[] = [
+    header("Leadbot"),
+    section(
+      `Hi ${mention(h.userId)} (${h.role}). *SQL* ${h.counts.sql} · *MQL* ${h.counts.mql} · *Lead* ${h.counts.lead} · scoring model *v${h.modelVersion}*`,
+    ),
+    {
+      type: "actions",
+      block_id: HOME_ACTIONS_BLOCK,
+      elements: [
+        { type: "button", action_id: HOME_REFRESH, text: { type: "plain_text", text: "Refresh" } },
+      ],
+    },
+    divider,
+    section("*My top leads*"),
+  ];
+  if (h.myTop.length === 0) {
+    blocks.push(
+      context("No leads are yours yet. Claim one from an alert, or `/lead assign <lead> @you`."),
+    );
+  } else {
+    const lines = h.myTop
+      .slice(0, HOME_LIST)
+      .map(
+        (l, i) =>
+          `${i + 1}. *${escapeMrkdwn(leadName(l))}*${l.company ? ` · ${escapeMrkdwn(l.company)}` : ""} — ${num(l.score)} ${l.grade}${l.level} ${STAGE_LABEL[l.stage]}`,
+      );
+    blocks.push(...lineSections(lines, 3, "`/lead top 50 mine` lists them all."));
+  }
+  blocks.push(divider, section("*Waiting for your feedback*"));
+  if (h.awaiting.length === 0) {
+    blocks.push(context("Nothing: every alert about your leads has an outcome."));
+  } else {
+    const lines = h.awaiting
+      .slice(0, HOME_LIST)
+      .map(
+        (a) =>
+          `• *${escapeMrkdwn(leadName(a))}*${a.company ? ` · ${escapeMrkdwn(a.company)}` : ""} — ${STAGE_LABEL[a.stage]} alert ${slackDate(a.alertedAt)}, now ${num(a.score)} · \`/lead won ${a.leadId}\` or \`/lead lost ${a.leadId}\``,
+      );
+    if (h.awaiting.length > HOME_LIST) lines.push(`…and ${h.awaiting.length - HOME_LIST} more.`);
+    blocks.push(...lineSections(lines, 4, ""));
+  }
+  if (h.role === "manager" || h.role === "admin") {
+    blocks.push(divider, section("*Model changes waiting for approval*"));
+    if (h.proposals.length === 0) blocks.push(context("None pending."));
+    const shown = h.proposals.slice(0, HOME_LIST);
+    for (const p of shown) {
+      const diff =
+        p.diff.length > 0
+          ? p.diff.map((d) => `• ${escapeMrkdwn(d)}`).join("\n")
+          : "• (no change listed)";
+      const own = p.proposedBy === h.userId ? " — _yours: another manager decides_" : "";
+      blocks.push(
+        section(
+          `*#${p.id}* ${escapeMrkdwn(p.kind)} by ${mention(p.proposedBy)} ${slackDate(p.createdAt)}${own}\n${diff}`,
+        ),
+      );
+    }
+    if (h.proposals.length > shown.length) {
+      blocks.push(context(`…and ${h.proposals.length - shown.length} more pending.`));
+    }
+  }
+  blocks.push(context(`Updated ${slackDate(h.now)}. \`/lead help\` lists every command.`));
+  return { type: "home", blocks: blocks.slice(0, MAX_VIEW_BLOCKS) };
+}

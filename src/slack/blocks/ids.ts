@@ -1,0 +1,47 @@
+/**
+ * Block Kit identifiers of the /lead answers and App Home, shared by the builders, the listeners
+ * and the tests (the alert's own ids live in ../ids.ts).
+ */
+
+/** The menu beside a lead in a list; each option's value is `<choice>:<lead id>`. */
+export const LEAD_MENU = "lead_menu";
+export const LEAD_WHY = "why";
+export const LEAD_SHOW = "show";
+/** "Next page" under a long list; value is a `ListPage` as JSON. */
+export const LIST_PAGE = "list_page";
+
+export const LEAD_LIST_HEADER_BLOCK = "lead_list_header";
+export const LEAD_LIST_MORE_BLOCK = "lead_list_more";
+export const HOME_ACTIONS_BLOCK = "home_actions";
+
+/** What a "Next page" button carries: the query and where the next page starts. */
+export interface ListPage {
+  q: "top" | "find";
+  /** How many leads the person asked for in all (top N). */
+  limit: number;
+  offset: number;
+  stage?: "mql" | "sql" | "all" | undefined;
+  owner?: string | undefined;
+  text?: string | undefined;
+}
+
+export function encodeListPage(p: ListPage): string {
+  return JSON.stringify(p);
+}
+
+export function decodeListPage(value: string | undefined): ListPage | undefined {
+  if (!value) return undefined;
+  try {
+    const v = JSON.parse(value) as Partial<ListPage>;
+    if (
+      (v.q === "top" || v.q === "find") &&
+      Number.isSafeInteger(v.limit) &&
+      Number.isSafeInteger(v.offset)
+    ) {
+      return v as ListPage;
+    }
+  } catch {
+    // Not JSON: not ours.
+  }
+  return undefined;
+}

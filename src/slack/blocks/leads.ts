@@ -1,0 +1,208 @@
+import type { BreakdownEntry } from "../../core/model.js";
+import type { Explanation } from "../../services/explain.js";
+import type { LeadDetail, LeadSummary } from "../../services/leads.js";
+import {
+  context,
+  type EphemeralMessage,
+  ephemeral,
+  escapeMrkdwn,
+  header,
+  type KnownBlock,
+  lineSections,
+  MAX_BLOCKS,
+  mention,
+  num,
+  section,
+  signed,
+  slackDate,
+  truncate,
+} from "./common.js";
+import {
+  encodeListPage,
+  LEAD_LIST_HEADER_BLOCK,
+  LEAD_LIST_MORE_BLOCK,
+  LEAD_MENU,
+  LEAD_SHOW,
+  LEAD_WHY,
+  LIST_PAGE,
+  type ListPage,
+} from "./ids.js";
+
+/** Leads per message: one section each (with buttons), well inside the 50-block limit. */
+export const LIST_PAGE_SIZE = 20;
+/** Breakdown lines shown with `show`; `why` shows them all. */
+const SHOW_REASONS = 8;
+const STAGE_LABEL = { lead: "Lead", mql: "MQL", sql: "SQL" } as const;
+
+export function leadName(l: {
+  name?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  email: string | null;
+  id?: number;
+  leadId?: number;
+}): string {
+  const full = l.name ?? ([l.firstName, l.lastName].filter(Boolean).join(" ").trim() || null);
+  return full || l.email || `Lead #${l.id ?? l.leadId ?? "?"}`;
+}
+
+function whoLine(title: string | null, company: string | null): string {
+  const parts = [title, company].filter((s): s is string => Boolean(s)).map(escapeMrkdwn);
+  return parts.length > 0 ? ` · ${parts.join(" at ")}` : "";
+}
+
+function leadRow(l: LeadSummary, rank: number): KnownBlock {
+  const text = [
+    `*${rank}. ${escapeMrkdwn(leadName(l))}*${whoLine(l.title, l.company)}`,
+    `*${num(l.score)}* · ${l.grade}${l.level} · ${STAGE_LABEL[l.stage]}${l.email ? ` · ${escapeMrkdwn(l.email)}` : ""}${l.owner ? ` · ${mention(l.owner)}` : ""}`,
+  ].join("\n");
+  return {
+    type: "section",
+    block_id: `lead_${l.id}`,
+    text: { type: "mrkdwn", text: truncate(text, 3000) },
+    accessory: {
+      type: "overflow",
+      action_id: LEAD_MENU,
+      options: [
+        { text: { type: "plain_text", text: "Why this score" }, value: `${LEAD_WHY}:${l.id}` },
+        { text: { type: "plain_text", text: "Show lead" }, value: `${LEAD_SHOW}:${l.id}` },
+      ],
+    },
+  };
+}
+
+export interface LeadListInput {
+  title: string;
+  leads: readonly LeadSummary[];
+  /** Rank of the first lead minus one. */
+  offset: number;
+  /** The query for the next page, when there is one. */
+  next?: ListPage | undefined;
+  /** Shown when the list is empty. */
+  empty: string;
+}
+
+/** A page of leads; a longer list ends with a "Next" button instead of being cut or refused. */
+export function buildLeadList(p: LeadListInput): EphemeralMessage {
+  if (p.leads.length === 0) return ephemeral(p.empty);
+  const first = p.offset + 1;
+  const last = p.offset + p.leads.length;
+  const blocks: KnownBlock[] = [
+    section(`*${escapeMrkdwn(p.title)}* (${first}–${last})`, LEAD_LIST_HEADER_BLOCK),
+    ...p.leads.slice(0, LIST_PAGE_SIZE).map((l, i) => leadRow(l, first + i)),
+  ];
+  if (p.next) {
+    blocks.push({
+      type: "actions",
+      block_id: LEAD_LIST_MORE_BLOCK,
+      elements: [
+        {
+          type: "button",
+          action_id: LIST_PAGE,
+          text: {
+            type: "plain_text",
+            text: `Next ${Math.min(LIST_PAGE_SIZE, p.next.limit - p.next.offset)}`,
+          },
+          value: encodeListPage(p.next),
+        },
+      ],
+    });
+  }
+  const text = `${p.title}: ${p.leads.map((l) => `${leadName(l)} ${num(l.score)}`).join(", ")}`;
+  return ephemeral(truncate(text, 3000), blocks.slice(0, MAX_BLOCKS));
+}
+
+function reasonLine(r: BreakdownEntry): string {
+  const times = r.count > 1 ? ` ×${r.count}` : "";
+  const decay =
+    Math.abs(r.basePoints - r.points) >= 0.05 ? ` (${signed(r.basePoints)} before decay)` : "";
+  return `\`${signed(r.points).padStart(6)}\` ${escapeMrkdwn(r.label)}${times}${decay}  _${r.ruleId}_`;
+}
+
+/** One lead: who, where it stands, the strongest reasons and what happened to it. */
+export function buildLeadDetail(d: LeadDetail): EphemeralMessage {
+  const name = leadName(d);
+  const fields = [
+    `*Score*\n${num(d.score)} (${d.matrix})`,
+    `*Stage*\n${STAGE_LABEL[d.stage]}`,
+    `*Fit*\n${num(d.fit)}`,
+    `*Engagement*\n${num(d.engagement)}`,
+    `*Owner*\n${mention(d.owner)}`,
+    `*Email*\n${escapeMrkdwn(d.email ?? "—")}`,
+  ];
+  const facts = [
+    d.industry && `Industry: ${escapeMrkdwn(d.industry)}`,
+    d.employees !== null && d.employees !== undefined && `Employees: ${d.employees}`,
+    d.country && `Country: ${escapeMrkdwn(d.country)}`,
+    d.source && `Source: ${escapeMrkdwn(d.source)}`,
+    `Lead #${d.id}`,
+  ].filter((s): s is string => Boolean(s));
+  const blocks: KnownBlock[] = [
+    header(name),
+    {
+      type: "section",
+      text: {
+        type: "mrkdwn",
+        text: truncate(`*${escapeMrkdwn(name)}*${whoLine(d.title, d.company)}`, 3000),
+      },
+      fields: fields.map((f) => ({ type: "mrkdwn", text: truncate(f, 2000) })),
+    },
+    context(facts.join(" · ")),
+  ];
+  const reasons = d.breakdown.slice(0, SHOW_REASONS).map(reasonLine);
+  if (reasons.length > 0) {
+    const more =
+      d.breakdown.length > SHOW_REASONS
+        ? `\n_${d.breakdown.length - SHOW_REASONS} more: /lead why ${d.id}_`
+        : "";
+    blocks.push(section(`*Why*\n${reasons.join("\n")}${more}`));
+  }
+  const story = [
+    ...d.transitions
+      .slice(0, 5)
+      .map(
+        (t) =>
+          `${slackDate(t.at)} ${STAGE_LABEL[t.from as keyof typeof STAGE_LABEL] ?? t.from} → ${STAGE_LABEL[t.to as keyof typeof STAGE_LABEL] ?? t.to} at ${num(t.score)} (${t.cause})`,
+      ),
+    ...d.outcomes
+      .slice(0, 5)
+      .map(
+        (o) =>
+          `${slackDate(o.at)} marked *${o.outcome.replace(/_/g, " ")}* by ${mention(o.by)}${o.reason ? ` (${escapeMrkdwn(o.reason.replace(/_/g, " "))})` : ""}`,
+      ),
+  ];
+  if (story.length > 0) blocks.push(section(`*History*\n${story.join("\n")}`));
+  return ephemeral(`${name}: ${num(d.score)} (${d.matrix}), ${STAGE_LABEL[d.stage]}`, blocks);
+}
+
+/** Every point of the score, rule by rule, after decay as of now; totals add up to the score. */
+export function buildWhy(e: Explanation): EphemeralMessage {
+  const name = leadName({ name: e.name, email: e.email, id: e.leadId });
+  const r = e.result;
+  const groups: { title: string; items: BreakdownEntry[] }[] = [
+    { title: `Fit (${num(r.fit)})`, items: r.breakdown.filter((b) => b.group === "fit") },
+    {
+      title: `Engagement (${num(r.engagement)})`,
+      items: r.breakdown.filter((b) => b.group === "engagement"),
+    },
+  ];
+  const lines: string[] = [];
+  for (const g of groups) {
+    lines.push(`*${g.title}*`);
+    if (g.items.length === 0) lines.push("_nothing yet_");
+    for (const item of [...g.items].sort((a, b) => Math.abs(b.points) - Math.abs(a.points))) {
+      lines.push(reasonLine(item));
+    }
+  }
+  const blocks: KnownBlock[] = [
+    header(`Why ${name} scores ${num(r.total)}`),
+    section(
+      `*${num(r.total)}* = fit ${num(r.fit)} + engagement ${num(r.engagement)} · grade *${r.matrix}* · stage *${STAGE_LABEL[e.stage]}*`,
+    ),
+    ...lineSections(lines, MAX_BLOCKS - 3, `See them all with GET /api/v1/leads/${e.leadId}.`),
+    context(
+      `Scored ${slackDate(new Date(e.at))} with model v${e.modelVersion}; engagement points decay with time.`,
+    ),
+  ];
+  return ephemeral(`Why ${name} scores ${num(r.total)}`, blocks);
+}

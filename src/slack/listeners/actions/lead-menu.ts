@@ -1,0 +1,34 @@
+import type {
+  AllMiddlewareArgs,
+  BlockAction,
+  OverflowAction,
+  SlackActionMiddlewareArgs,
+} from "@slack/bolt";
+import { LEAD_SHOW, LEAD_WHY } from "../../blocks/ids.js";
+import type { SlackDeps } from "../../deps.js";
+import { answerShow, answerWhy } from "../commands/answers.js";
+import { reportError } from "../respond.js";
+
+type Args = SlackActionMiddlewareArgs<BlockAction<OverflowAction>> & AllMiddlewareArgs;
+
+/** The menu beside a lead in a list: "Why this score" or "Show lead", as a new ephemeral answer. */
+export function leadMenu(deps: SlackDeps) {
+  return async ({ ack, action, respond }: Args): Promise<void> => {
+    await ack();
+    try {
+      const [choice, id] = (action.selected_option?.value ?? "").split(":");
+      if (!id || !/^\d+$/.test(id))
+        throw new Error(`lead menu value not understood: ${action.selected_option?.value}`);
+      const answer =
+        choice === LEAD_WHY
+          ? await answerWhy(deps, id)
+          : choice === LEAD_SHOW
+            ? await answerShow(deps, id)
+            : undefined;
+      if (!answer) throw new Error(`lead menu choice not understood: ${choice}`);
+      await respond({ ...answer, replace_original: false });
+    } catch (err) {
+      await reportError(deps, respond, err, "lead menu");
+    }
+  };
+}

@@ -1,0 +1,65 @@
+import { loadAlertLead } from "../../services/alert-store.js";
+import { alertViewOf } from "../../services/alerts.js";
+import { alertById, latestPostedAlert, type PostedAlert } from "../../services/feedback.js";
+import type { OutcomeResult } from "../../services/team.js";
+import { buildAlertClaimed, buildAlertResolved } from "../blocks/alert.js";
+import type { WebClient } from "../client.js";
+import type { SlackDeps } from "../deps.js";
+
+export type AlertChange =
+  | { kind: "resolved"; outcome: OutcomeResult }
+  | { kind: "claimed"; by: string };
+
+/** Where the alert message lives: the stored post, else the message the button was on. */
+export interface MessageRef {
+  channel?: string | undefined;
+  ts?: string | undefined;
+}
+
+/**
+ * Rewrites an alert message in place (chat.update) to show its outcome or who claimed it. The
+ * outcome is already recorded, so a failed update is logged, not raised: the record is what counts.
+ */
+export async function updateAlertMessage(
+  deps: SlackDeps,
+  client: WebClient,
+  alert: PostedAlert,
+  change: AlertChange,
+  fallback: MessageRef = {},
+): Promise<boolean> {
+  const channel = alert.channel ?? fallback.channel;
+  const ts = alert.messageTs ?? fallback.ts;
+  if (!channel || !ts) return false;
+  const lead = await loadAlertLead(deps.services.db, alert.leadId);
+  if (!lead) return false;
+  const view = alertViewOf({ id: alert.id, stage: alert.stage }, lead);
+  const message =
+    change.kind === "resolved"
+      ? buildAlertResolved(view, {
+          outcome: change.outcome.outcome,
+          by: change.outcome.by,
+          at: change.outcome.at,
+          reason: change.outcome.reason?.replace(/_/g, " "),
+        })
+      : buildAlertClaimed(view, change.by);
+  try {
+    await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+    return true;
+  } catch (err) {
+    deps.logger.warn({ err, alertId: alert.id }, "could not update the alert message");
+    return false;
+  }
+}
+
+/** The alert a button names, falling back to the lead's newest posted alert. */
+export async function findAlert(
+  deps: SlackDeps,
+  ref: { alertId?: number | undefined; leadId: number },
+): Promise<PostedAlert | undefined> {
+  const db = deps.services.db;
+  if (ref.alertId !== undefined) {
+    const a = await alertById(db, ref.alertId);
+    if (a) return a;
+  }
+  return latestPostedAlert(db, ref.leadId);
+}

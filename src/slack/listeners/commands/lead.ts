@@ -1,0 +1,118 @@
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
+import { latestPostedAlert } from "../../../services/feedback.js";
+import { resolveLeadId } from "../../../services/leads.js";
+import type { EphemeralMessage } from "../../blocks/common.js";
+import { buildHelp, buildUsageError } from "../../blocks/help.js";
+import { LIST_PAGE_SIZE } from "../../blocks/leads.js";
+import { buildLostModal } from "../../blocks/lost.js";
+import { type LeadCommand, parseCommand } from "../../commands/parse.js";
+import type { SlackDeps } from "../../deps.js";
+import { openTuningModal } from "../../tuning/index.js";
+import { reportError } from "../respond.js";
+import {
+  answerAssign,
+  answerHistory,
+  answerOutcome,
+  answerPage,
+  answerRole,
+  answerShow,
+  answerStats,
+  answerWhy,
+} from "./answers.js";
+
+type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+/**
+ * `/lead …`: parsing and help are answered in the ack itself (no database, well inside 3 s);
+ * everything else is acked empty first and answered through `respond()`.
+ */
+export function leadCommand(deps: SlackDeps) {
+  return async ({ ack, command, respond, client }: Args): Promise<void> => {
+    const parsed = parseCommand(command.text ?? "");
+    if (parsed.kind === "error") {
+      await ack(buildUsageError(parsed));
+      return;
+    }
+    if (parsed.kind === "help") {
+      await ack(buildHelp(parsed.topic));
+      return;
+    }
+    await ack();
+    const user = command.user_id;
+    try {
+      if (parsed.kind === "thresholds" || parsed.kind === "weights") {
+        // trigger_id expires ~3 s after the click: open the modal before anything slow.
+        await openTuningModal(parsed.kind, {
+          client,
+          triggerId: command.trigger_id,
+          userId: user,
+          deps,
+        });
+        return;
+      }
+      if (parsed.kind === "lost" && !parsed.reason) {
+        const leadId = await resolveLeadId(deps.services.db, parsed.lead);
+        const alert = await latestPostedAlert(deps.services.db, leadId);
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: buildLostModal(
+            {
+              leadId,
+              alertId: alert?.id,
+              channel: alert?.channel ?? undefined,
+              ts: alert?.messageTs ?? undefined,
+            },
+            parsed.lead,
+          ),
+        });
+        return;
+      }
+      const answer = await run(deps, parsed, user, client);
+      await respond(answer);
+    } catch (err) {
+      await reportError(deps, respond, err, `/lead ${parsed.kind}`);
+    }
+  };
+}
+
+function run(
+  deps: SlackDeps,
+  c: Exclude<LeadCommand, { kind: "help" | "thresholds" | "weights" }>,
+  user: string,
+  client: Args["client"],
+): Promise<EphemeralMessage> {
+  switch (c.kind) {
+    case "top":
+      return answerPage(deps, {
+        q: "top",
+        limit: c.limit,
+        offset: 0,
+        stage: c.stage,
+        owner: c.owner?.kind === "mine" ? user : c.owner?.userId,
+      });
+    case "find":
+      return answerPage(deps, { q: "find", limit: LIST_PAGE_SIZE, offset: 0, text: c.text });
+    case "show":
+      return answerShow(deps, c.lead);
+    case "why":
+      return answerWhy(deps, c.lead);
+    case "won":
+      return answerOutcome(deps, client, { by: user, lead: c.lead, outcome: "won" });
+    case "lost":
+      return answerOutcome(deps, client, {
+        by: user,
+        lead: c.lead,
+        outcome: "lost",
+        reason: c.reason,
+        note: c.note,
+      });
+    case "assign":
+      return answerAssign(deps, user, c.lead, c.userId);
+    case "role":
+      return answerRole(deps, user, c.userId, c.role);
+    case "stats":
+      return answerStats(deps);
+    case "history":
+      return answerHistory(deps);
+  }
+}
