@@ -1,3 +1,4 @@
+import cron from "node-cron";
 import { z } from "zod";
 
 const slackUserId = /^[UW][A-Z0-9]{2,}$/;
@@ -60,7 +61,13 @@ export const envSchema = z
     ),
     LEADBOT_MODEL_FILE: optionalString,
     /** Cron expression of the decay refresh; "off" disables it. */
-    LEADBOT_DECAY_CRON: z.string().default("17 * * * *"),
+    LEADBOT_DECAY_CRON: z
+      .string()
+      .trim()
+      .default("17 * * * *")
+      .refine((v) => v === "off" || cron.validate(v), {
+        message: 'expects a cron expression such as "17 * * * *", or off',
+      }),
     /** Load the demo data set into an empty database at start (default: in local mode only). */
     LEADBOT_DEMO: optionalString.pipe(z.enum(["on", "off"]).optional()),
     LOG_LEVEL: z
