@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { outcomes } from "../../src/db/schema.js";
+import { ensureModel } from "../../src/services/models.js";
 import { LEAD_MENU, LIST_PAGE } from "../../src/slack/blocks/ids.js";
 import { LIST_PAGE_SIZE } from "../../src/slack/blocks/leads.js";
 import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
@@ -67,7 +69,6 @@ describe.each(testDatabases())("/lead commands over HTTP on $name", (config) => 
   beforeEach(async () => {
     await truncateAll(tdb.database.db);
     // truncateAll empties the model table too: put the default model back.
-    const { ensureModel } = await import("../../src/services/models.js");
     await ensureModel(tdb.database.db);
     h.standin.reset();
     await seed();
@@ -191,7 +192,6 @@ describe.each(testDatabases())("/lead commands over HTTP on $name", (config) => 
       (await ask("lost person2@company2.com no_budget froze spend")).responseId,
     );
     expect(textOf(lost.payload)).toContain("marked *lost* (No budget)");
-    const { outcomes } = await import("../../src/db/schema.js");
     const rows = await tdb.database.db.select().from(outcomes);
     expect(rows.map((r) => [r.outcome, r.reason, r.note, r.source, r.byUser])).toEqual(
       expect.arrayContaining([
