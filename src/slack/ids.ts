@@ -66,3 +66,38 @@ export function decodeAlertAction(value: string | undefined): AlertActionValue |
   }
   return undefined;
 }
+
+/** Tuning modals opened by `/lead thresholds` and `/lead weights`. */
+export const TUNING_THRESHOLDS_MODAL = "tuning_thresholds_modal";
+export const TUNING_WEIGHTS_MODAL = "tuning_weights_modal";
+export const TUNING_MQL_BLOCK = "tuning_mql";
+export const TUNING_MQL_ACTION = "tuning_mql_input";
+export const TUNING_SQL_BLOCK = "tuning_sql";
+export const TUNING_SQL_ACTION = "tuning_sql_input";
+export const TUNING_HYSTERESIS_BLOCK = "tuning_hysteresis";
+export const TUNING_HYSTERESIS_ACTION = "tuning_hysteresis_input";
+/** One input per rule: block id is this prefix and the rule id; every input shares the action id. */
+export const TUNING_WEIGHT_BLOCK_PREFIX = "tuning_w:";
+export const TUNING_WEIGHT_ACTION = "tuning_weight_input";
+/** Picks the rules to edit when a model has more rules than one modal can show. */
+export const TUNING_RULE_PICKER_BLOCK = "tuning_rule_picker";
+export const TUNING_RULE_PICKER_ACTION = "tuning_rule_picker_select";
+export const TUNING_NOTE_BLOCK = "tuning_note";
+export const TUNING_NOTE_ACTION = "tuning_note_input";
+/** The impact preview at the foot of a tuning modal. */
+export const TUNING_PREVIEW_BLOCK = "tuning_preview";
+export const TUNING_PREVIEW_DETAIL_BLOCK = "tuning_preview_detail";
+export const TUNING_PREVIEW_OUTCOMES_BLOCK = "tuning_preview_outcomes";
+
+/** Block ids of a proposal message; each button's value is the proposal id. */
+export const PROPOSAL_HEADER_BLOCK = "proposal_header";
+export const PROPOSAL_DIFF_BLOCK = "proposal_diff";
+export const PROPOSAL_IMPACT_BLOCK = "proposal_impact";
+export const PROPOSAL_OUTCOMES_BLOCK = "proposal_outcomes";
+export const PROPOSAL_ACTIONS_BLOCK = "proposal_actions";
+export const PROPOSAL_STATUS_BLOCK = "proposal_status";
+/** The reason field of the reject modal (PROPOSAL_DECISION_MODAL). */
+export const PROPOSAL_REASON_BLOCK = "proposal_reason";
+export const PROPOSAL_REASON_ACTION = "proposal_reason_input";
+/** Message metadata event type of a proposal post. */
+export const PROPOSAL_METADATA_EVENT = "leadbot_proposal";

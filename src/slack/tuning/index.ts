@@ -1,4 +1,10 @@
-import type { AllMiddlewareArgs, App, BlockAction, BlockElementAction, SlackActionMiddlewareArgs } from "@slack/bolt";
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  BlockElementAction,
+  SlackActionMiddlewareArgs,
+} from "@slack/bolt";
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import {

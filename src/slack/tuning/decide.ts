@@ -1,0 +1,296 @@
+import type {
+  AllMiddlewareArgs,
+  BlockAction,
+  ButtonAction,
+  RespondFn,
+  SlackActionMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+} from "@slack/bolt";
+import { auditLog } from "../../db/schema.js";
+import { DomainError, ForbiddenError } from "../../services/errors.js";
+import {
+  type Decision,
+  type DecisionResult,
+  decideProposal,
+  getProposal,
+} from "../../services/proposals.js";
+import { canApprove, roleOf } from "../../services/team.js";
+import { buildNotice } from "../blocks/common.js";
+import {
+  buildRejectModal,
+  type DecisionMeta,
+  decisionMetaSchema,
+  type ProposalDecision,
+} from "../blocks/tuning.js";
+import type { WebClient } from "../client.js";
+import type { SlackDeps } from "../deps.js";
+import { PROPOSAL_REASON_ACTION, PROPOSAL_REASON_BLOCK } from "../ids.js";
+import { announceModel, proposalView, tellProposer, updateProposalMessages } from "./messages.js";
+import { slackErrorCode } from "./view-updates.js";
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+const INTERNAL =
+  ":warning: Something went wrong on Leadbot's side; the app's log has the details. Try again in a moment.";
+
+/** A proposal id from a button value; undefined when the value is not one this app made. */
+export function proposalIdOf(value: string | undefined): number | undefined {
+  if (!value || !/^\d{1,15}$/.test(value)) return undefined;
+  const id = Number(value);
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
+async function say(deps: SlackDeps, respond: RespondFn, text: string): Promise<void> {
+  try {
+    await respond({ ...buildNotice(text), replace_original: false });
+  } catch (err) {
+    deps.logger.warn({ err }, "could not answer the person who clicked");
+  }
+}
+
+/** Records a refused decision: who tried what, and why it was refused. */
+async function auditRefusal(
+  deps: SlackDeps,
+  by: string,
+  id: number,
+  decision: Decision,
+  err: DomainError,
+) {
+  try {
+    await deps.services.db.insert(auditLog).values({
+      actor: by,
+      action: "proposal.refused",
+      subject: `proposal:${id}`,
+      details: { decision, reason: err.code },
+    });
+  } catch (e) {
+    deps.logger.warn({ err: e, proposalId: id }, "could not audit a refused decision");
+  }
+}
+
+/**
+ * After a decision is recorded: rewrites the proposal's messages in place, tells the proposer,
+ * and, for an approval, audits the rescore and announces the new version in the alert channel.
+ */
+export async function afterDecision(
+  deps: SlackDeps,
+  client: WebClient,
+  result: DecisionResult,
+  by: string,
+  reason: string | undefined,
+  clicked?: { channel?: string | undefined; ts?: string | undefined },
+): Promise<void> {
+  const row = await getProposal(deps.services.db, result.proposalId);
+  const p = proposalView(row);
+  const decision: ProposalDecision = {
+    status: result.status,
+    by,
+    at: row.decidedAt ?? new Date(deps.clock()),
+    version: result.version,
+    reason: reason ?? row.decisionNote,
+  };
+  if (result.version !== undefined && result.rescore) {
+    await deps.services.db.insert(auditLog).values({
+      actor: by,
+      action: "model.rescored",
+      subject: `model:${result.version}`,
+      details: {
+        proposalId: result.proposalId,
+        scored: result.rescore.scored,
+        changed: result.rescore.changed,
+        transitions: result.rescore.transitions,
+        plan: result.rescore.plan,
+      },
+    });
+  }
+  await updateProposalMessages(deps, client, p, decision, clicked);
+  if (result.version !== undefined) {
+    await announceModel(deps, client, {
+      version: result.version,
+      proposal: p,
+      approvedBy: by,
+      rescore: result.rescore,
+    });
+  }
+  await tellProposer(deps, client, p, decision);
+}
+
+/**
+ * Approve: decided at once (the service refuses non-managers, the proposer and a stale base, and
+ * serialises concurrent clicks, so a double click records one decision). A refusal is a sentence
+ * shown only to the clicker.
+ */
+export function approveClicked(deps: SlackDeps) {
+  return async ({ ack, action, body, client, respond }: ButtonArgs): Promise<void> => {
+    await ack();
+    const id = proposalIdOf(action.value);
+    const by = body.user.id;
+    if (id === undefined) {
+      deps.logger.warn({ value: action.value }, "approve button value not understood");
+      await say(deps, respond, ":warning: This button is out of date; it names no proposal.");
+      return;
+    }
+    let result: DecisionResult;
+    try {
+      result = await decideProposal(deps.services.db, {
+        id,
+        by,
+        decision: "approve",
+        admins: deps.admins,
+        now: deps.clock(),
+      });
+    } catch (err) {
+      if (err instanceof DomainError) {
+        await auditRefusal(deps, by, id, "approve", err);
+        await say(deps, respond, `:warning: ${err.message}`);
+        return;
+      }
+      deps.logger.error({ err, proposalId: id }, "approving a proposal failed");
+      await say(deps, respond, INTERNAL);
+      return;
+    }
+    try {
+      await afterDecision(deps, client, result, by, undefined, {
+        channel: body.channel?.id,
+        ts: body.message?.ts,
+      });
+    } catch (err) {
+      deps.logger.error({ err, proposalId: id }, "announcing an approval failed");
+    }
+  };
+}
+
+/**
+ * Who may not reject `id`, said the way the service says it: checked before the reason modal
+ * opens so nobody writes a reason only to be refused. The service checks again on submission.
+ */
+export async function rejectRefusal(
+  deps: SlackDeps,
+  id: number,
+  by: string,
+): Promise<DomainError | undefined> {
+  const db = deps.services.db;
+  const role = await roleOf(db, by, deps.admins);
+  if (!canApprove(role)) {
+    return new ForbiddenError(
+      "Only managers can approve or reject model changes. An admin can make you one with /lead role @you manager.",
+    );
+  }
+  const proposal = await getProposal(db, id);
+  if (proposal.status !== "pending") {
+    return new DomainError(
+      "proposal_decided",
+      `This proposal was already ${proposal.status} by <@${proposal.decidedBy}>.`,
+      409,
+    );
+  }
+  if (proposal.proposedBy === by) {
+    return new ForbiddenError(
+      "You proposed this change, so another manager has to approve or reject it.",
+    );
+  }
+  return undefined;
+}
+
+/** Reject: asks for a reason in a modal; the decision is made when it is submitted. */
+export function rejectClicked(deps: SlackDeps) {
+  return async ({ ack, action, body, client, respond }: ButtonArgs): Promise<void> => {
+    await ack();
+    const id = proposalIdOf(action.value);
+    const by = body.user.id;
+    if (id === undefined) {
+      await say(deps, respond, ":warning: This button is out of date; it names no proposal.");
+      return;
+    }
+    try {
+      const refusal = await rejectRefusal(deps, id, by);
+      if (refusal) {
+        await auditRefusal(deps, by, id, "reject", refusal);
+        await say(deps, respond, `:warning: ${refusal.message}`);
+        return;
+      }
+      const row = await getProposal(deps.services.db, id);
+      // Where the click came from, so that message is updated even if its post was never recorded.
+      const view = buildRejectModal(proposalView(row), {
+        proposalId: id,
+        channel: body.channel?.id,
+        ts: body.message?.ts,
+      });
+      await client.views.open({ trigger_id: body.trigger_id, view });
+    } catch (err) {
+      if (err instanceof DomainError) {
+        await say(deps, respond, `:warning: ${err.message}`);
+        return;
+      }
+      if (slackErrorCode(err) === "expired_trigger_id") {
+        await say(
+          deps,
+          respond,
+          ":hourglass: Slack took too long to open the form. Press *Reject* again.",
+        );
+        return;
+      }
+      deps.logger.error({ err, proposalId: id }, "opening the reject modal failed");
+      await say(deps, respond, INTERNAL);
+    }
+  };
+}
+
+function readRejectMeta(raw: string): DecisionMeta | undefined {
+  try {
+    const parsed = decisionMetaSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The reject modal submitted: the decision is made before the ack (one short transaction), so a
+ * refusal (no longer a manager, already decided meanwhile) shows in the modal itself.
+ */
+export function rejectSubmitted(deps: SlackDeps) {
+  return async ({ ack, body, view, client }: ViewArgs): Promise<void> => {
+    const meta = readRejectMeta(view.private_metadata);
+    if (!meta) {
+      await ack({
+        response_action: "errors",
+        errors: {
+          [PROPOSAL_REASON_BLOCK]: "This form is out of date. Close it and press Reject again.",
+        },
+      });
+      return;
+    }
+    const by = body.user.id;
+    const raw = view.state.values[PROPOSAL_REASON_BLOCK]?.[PROPOSAL_REASON_ACTION]?.value;
+    const reason = raw?.trim() ? raw.trim().slice(0, 1000) : undefined;
+    let result: DecisionResult;
+    try {
+      result = await decideProposal(deps.services.db, {
+        id: meta.proposalId,
+        by,
+        decision: "reject",
+        admins: deps.admins,
+        now: deps.clock(),
+        ...(reason ? { note: reason } : {}),
+      });
+    } catch (err) {
+      if (err instanceof DomainError) await auditRefusal(deps, by, meta.proposalId, "reject", err);
+      else deps.logger.error({ err, proposalId: meta.proposalId }, "rejecting a proposal failed");
+      const message =
+        err instanceof DomainError
+          ? err.message
+          : "Leadbot could not save this; try again in a moment.";
+      await ack({ response_action: "errors", errors: { [PROPOSAL_REASON_BLOCK]: message } });
+      return;
+    }
+    await ack();
+    try {
+      await afterDecision(deps, client, result, by, reason, { channel: meta.channel, ts: meta.ts });
+    } catch (err) {
+      deps.logger.error({ err, proposalId: meta.proposalId }, "announcing a rejection failed");
+    }
+  };
+}
