@@ -751,7 +751,7 @@ function pageUrl(rng: Rng, intent: number, jobSeeker: boolean): string {
     ],
     [() => `/compare/${rng.pick(COMPETITORS)}`, 1 + 5 * intent],
     [() => "/about", 3],
-    [() => (rng.chance(0.5) ? "/careers" : `/careers/${rng.pick(JOBS)}`), jobSeeker ? 45 : 1.5],
+    [() => (rng.chance(0.5) ? "/careers" : `/careers/${rng.pick(JOBS)}`), jobSeeker ? 45 : 0.6],
   ])();
   return path;
 }
