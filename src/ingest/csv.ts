@@ -557,7 +557,9 @@ export async function importCsv(opts: CsvImportOptions): Promise<CsvImportResult
     for (const framed of framer.frame(lines, eof)) {
       if ("skip" in framed) {
         if (!columns) {
-          throw new CsvFormatError(`the header row (line ${framed.skip.line}) cannot be read: ${framed.problem}`);
+          throw new CsvFormatError(
+            `the header row (line ${framed.skip.line}) cannot be read: ${framed.problem}`,
+          );
         }
         result.rows++;
         result.invalid++;
