@@ -14,6 +14,7 @@ import {
   TUNING_SQL_BLOCK,
   TUNING_WEIGHT_ACTION,
 } from "../../src/slack/ids.js";
+import { readChange } from "../../src/slack/tuning/modal.js";
 import {
   decodeTuningMetadata,
   encodeTuningMetadata,
@@ -188,5 +189,49 @@ describe("note and metadata", () => {
     expect(decodeTuningMetadata("")).toBeUndefined();
     expect(decodeTuningMetadata("not json")).toBeUndefined();
     expect(decodeTuningMetadata(JSON.stringify({ kind: "other", version: 1 }))).toBeUndefined();
+  });
+});
+
+describe("a weights modal with a rule picker", () => {
+  /** The default model with enough extra fit rules to need the picker. */
+  const big: ScoringModel = {
+    ...model,
+    fit: {
+      ...model.fit,
+      rules: [
+        ...model.fit.rules,
+        ...Array.from({ length: 80 }, (_, i) => ({
+          id: `extra_${i}`,
+          label: `Extra ${i}`,
+          points: 1,
+          when: [{ field: "country", op: "equals" as const, value: `C${i}` }],
+        })),
+      ],
+    },
+  };
+  const active = { version: 4, model: big, createdAt: new Date(), createdBy: "system" };
+
+  it("when a field lingers for a rule that was unpicked, then its edit does not count", () => {
+    const state: ViewState = {
+      ...weights({ title_vp: "30", extra_3: "9" }),
+      [TUNING_RULE_PICKER_BLOCK]: {
+        [TUNING_RULE_PICKER_ACTION]: {
+          type: "multi_static_select",
+          selected_options: [{ value: "extra_3" }],
+        },
+      },
+    };
+    expect(readChange("weights", active, state)).toEqual({
+      ok: true,
+      value: { kind: "weights", weights: { extra_3: 9 } },
+    });
+  });
+
+  it("when the model fits without a picker, then every field counts", () => {
+    const small = { ...active, model };
+    expect(readChange("weights", small, weights({ title_vp: "30", email_open: "2" }))).toEqual({
+      ok: true,
+      value: { kind: "weights", weights: { title_vp: 30, email_open: 2 } },
+    });
   });
 });

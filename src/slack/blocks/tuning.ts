@@ -155,7 +155,10 @@ export function buildPreviewBlocks(p: PreviewState): KnownBlock[] {
           "*Impact*\n:hourglass_flowing_sand: Measuring the current model…",
           TUNING_PREVIEW_BLOCK,
         ),
-        section(" ", TUNING_PREVIEW_DETAIL_BLOCK),
+        contextWithId(
+          "Stage counts now and after your change appear here.",
+          TUNING_PREVIEW_DETAIL_BLOCK,
+        ),
         contextWithId(hint, TUNING_PREVIEW_OUTCOMES_BLOCK),
       ];
     case "baseline":
@@ -185,13 +188,19 @@ export function buildPreviewBlocks(p: PreviewState): KnownBlock[] {
           `*Impact*\n:warning: Fix these values to see the impact:\n${bullets(p.problems)}`,
           TUNING_PREVIEW_BLOCK,
         ),
-        section(" ", TUNING_PREVIEW_DETAIL_BLOCK),
+        contextWithId(
+          "Stage counts appear here once the values can be measured.",
+          TUNING_PREVIEW_DETAIL_BLOCK,
+        ),
         contextWithId(hint, TUNING_PREVIEW_OUTCOMES_BLOCK),
       ];
     case "failed":
       return [
         section(`*Impact*\n:warning: ${escapeMrkdwn(p.message)}`, TUNING_PREVIEW_BLOCK),
-        section(" ", TUNING_PREVIEW_DETAIL_BLOCK),
+        contextWithId(
+          "Stage counts appear here once the impact can be measured.",
+          TUNING_PREVIEW_DETAIL_BLOCK,
+        ),
         contextWithId(hint, TUNING_PREVIEW_OUTCOMES_BLOCK),
       ];
   }
