@@ -37,6 +37,8 @@ export interface StartOptions {
   database?: Database;
   /** Load the demo data into an empty store; default: LEADBOT_DEMO, else only in local mode. */
   demo?: boolean;
+  /** False: alerts queued while loading the demo data are marked delivered, not posted. */
+  postDemoAlerts?: boolean;
   /** How often the alert dispatcher looks for due alerts besides being woken (tests shorten it). */
   alertPollMs?: number;
 }
@@ -86,6 +88,11 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       );
       if ((row?.n ?? 0) === 0) {
         const loaded = await loadDemoData(services, { seed: 42, leads: 2_000 });
+        if (opts.postDemoAlerts === false) {
+          await database.db.execute(sql`
+            update alert_outbox set status = 'sent', sent_at = now(), last_error = 'demo data: not posted'
+            where status = 'pending'`);
+        }
         logger.info(loaded, "demo data loaded");
       }
     }

@@ -35,6 +35,7 @@ export interface HomeInput {
   userId: string;
   role: Role;
   myTop: readonly LeadSummary[];
+  /** Up to HOME_LIST are shown; pass one more to say that more are waiting. */
   awaiting: readonly AwaitingFeedback[];
   /** Shown to managers and admins only. */
   proposals: readonly HomeProposal[];
@@ -88,7 +89,9 @@ export function buildHome(h: HomeInput): types.HomeView {
         (a) =>
           `• *${escapeMrkdwn(leadName(a))}*${a.company ? ` · ${escapeMrkdwn(a.company)}` : ""} — ${STAGE_LABEL[a.stage]} alert ${slackDate(a.alertedAt)}, now ${num(a.score)} · \`/lead won ${a.leadId}\` or \`/lead lost ${a.leadId}\``,
       );
-    if (h.awaiting.length > HOME_LIST) lines.push(`…and ${h.awaiting.length - HOME_LIST} more.`);
+    if (h.awaiting.length > HOME_LIST) {
+      lines.push("…and more: `/lead top 50 mine` lists all your leads.");
+    }
     blocks.push(...lineSections(lines, 4, ""));
   }
   if (h.role === "manager" || h.role === "admin") {

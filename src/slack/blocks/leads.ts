@@ -1,3 +1,4 @@
+import { ENGAGEMENT_CAP_RULE, FIT_CAP_RULE } from "../../core/engine.js";
 import type { BreakdownEntry } from "../../core/model.js";
 import type { Explanation } from "../../services/explain.js";
 import type { LeadDetail, LeadSummary } from "../../services/leads.js";
@@ -28,6 +29,7 @@ import {
   type ListPage,
 } from "./ids.js";
 
+const CAP_RULES = new Set([FIT_CAP_RULE, ENGAGEMENT_CAP_RULE]);
 /** Leads per message: one section each (with buttons), well inside the 50-block limit. */
 export const LIST_PAGE_SIZE = 20;
 /** Breakdown lines shown with `show`; `why` shows them all. */
@@ -190,7 +192,13 @@ export function buildWhy(e: Explanation): EphemeralMessage {
   for (const g of groups) {
     lines.push(`*${g.title}*`);
     if (g.items.length === 0) lines.push("_nothing yet_");
-    for (const item of [...g.items].sort((a, b) => Math.abs(b.points) - Math.abs(a.points))) {
+    // Biggest contributions first; a cap line, which trims the group's total, comes last.
+    const sorted = [...g.items].sort(
+      (a, b) =>
+        Number(CAP_RULES.has(a.ruleId)) - Number(CAP_RULES.has(b.ruleId)) ||
+        Math.abs(b.points) - Math.abs(a.points),
+    );
+    for (const item of sorted) {
       lines.push(reasonLine(item));
     }
   }

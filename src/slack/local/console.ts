@@ -20,7 +20,7 @@ export interface ConsoleOptions {
   driver: SlackDriver;
   services: Services;
   alertChannel: string;
-  users: ConsoleUser[];
+  users: readonly ConsoleUser[];
   input: Readable;
   output: Writable;
   /** The channel commands are typed in. */
@@ -28,7 +28,14 @@ export interface ConsoleOptions {
 }
 
 type Surface =
-  | { kind: "message"; channel: string; ts: string; text: string; blocks: unknown[]; rendered: Rendered }
+  | {
+      kind: "message";
+      channel: string;
+      ts: string;
+      text: string;
+      blocks: unknown[];
+      rendered: Rendered;
+    }
   | { kind: "ephemeral"; responseId: string; blocks: unknown[]; rendered: Rendered }
   | { kind: "view"; viewId: string; view: Record<string, unknown>; rendered: Rendered };
 
@@ -72,7 +79,9 @@ export class LocalConsole {
 
   async run(): Promise<void> {
     this.print(`Leadbot local console: the app runs as it would in Slack, with a local stand-in.`);
-    this.print(`You are ${this.user.name} (${this.user.id}, ${this.user.role}). Alerts go to #alerts.`);
+    this.print(
+      `You are ${this.user.name} (${this.user.id}, ${this.user.role}). Alerts go to #alerts.`,
+    );
     this.print(HELP);
     this.prompt();
     for await (const line of this.rl) {
@@ -109,9 +118,14 @@ export class LocalConsole {
     return values;
   }
 
-  private inputValue(c: Extract<Control, { kind: "input" }>, value: string): Record<string, unknown> {
+  private inputValue(
+    c: Extract<Control, { kind: "input" }>,
+    value: string,
+  ): Record<string, unknown> {
     if (c.options.length > 0) {
-      const opt = c.options.find((o) => o.value === value || o.text.toLowerCase() === value.toLowerCase());
+      const opt = c.options.find(
+        (o) => o.value === value || o.text.toLowerCase() === value.toLowerCase(),
+      );
       if (!opt) throw new Error(`choose one of: ${c.options.map((o) => o.value).join(", ")}`);
       return {
         type: c.element,
@@ -128,11 +142,19 @@ export class LocalConsole {
     if (call.failed || r.ok === false) return;
     if (call.method === "chat.postMessage") {
       const channel = String(r.channel ?? p.channel ?? "");
-      const where = channel === this.opts.alertChannel ? "#alerts" : channel.startsWith("D") ? "DM" : channel;
+      const where =
+        channel === this.opts.alertChannel ? "#alerts" : channel.startsWith("D") ? "DM" : channel;
       const blocks = Array.isArray(p.blocks) ? p.blocks : [];
       const rendered = renderSurface({ text: p.text, blocks });
       this.print(`\n[${where}] ${rendered.lines.join("\n  ")}`);
-      this.setSurface({ kind: "message", channel, ts: String(r.ts ?? ""), text: String(p.text ?? ""), blocks, rendered });
+      this.setSurface({
+        kind: "message",
+        channel,
+        ts: String(r.ts ?? ""),
+        text: String(p.text ?? ""),
+        blocks,
+        rendered,
+      });
       this.prompt();
     } else if (call.method === "chat.update") {
       const blocks = Array.isArray(p.blocks) ? p.blocks : [];
@@ -147,11 +169,17 @@ export class LocalConsole {
         rendered,
       });
       this.prompt();
-    } else if (call.method === "views.open" || call.method === "views.update" || call.method === "views.push") {
+    } else if (
+      call.method === "views.open" ||
+      call.method === "views.update" ||
+      call.method === "views.push"
+    ) {
       const view = (r.view ?? p.view) as Record<string, unknown>;
       const rendered = renderSurface(view);
       const title = (view.title as { text?: string } | undefined)?.text ?? "Modal";
-      this.print(`\n┌ ${title}\n  ${rendered.lines.join("\n  ")}\n└ fill fields with "<n> <value>", then submit or cancel`);
+      this.print(
+        `\n┌ ${title}\n  ${rendered.lines.join("\n  ")}\n└ fill fields with "<n> <value>", then submit or cancel`,
+      );
       this.setSurface({ kind: "view", viewId: String(view.id ?? ""), view, rendered });
       this.prompt();
     }
@@ -170,8 +198,11 @@ export class LocalConsole {
     }
     if (line.startsWith("as ")) {
       const who = line.slice(3).trim().toLowerCase();
-      const u = this.opts.users.find((x) => x.name.toLowerCase() === who || x.id.toLowerCase() === who);
-      if (!u) throw new Error(`no such user; try: ${this.opts.users.map((x) => x.name).join(", ")}`);
+      const u = this.opts.users.find(
+        (x) => x.name.toLowerCase() === who || x.id.toLowerCase() === who,
+      );
+      if (!u)
+        throw new Error(`no such user; try: ${this.opts.users.map((x) => x.name).join(", ")}`);
       this.user = u;
       this.print(`You are now ${u.name} (${u.role}).`);
       return false;
@@ -185,8 +216,15 @@ export class LocalConsole {
       return false;
     }
     if (line === "home") {
-      await this.opts.driver.event({ type: "app_home_opened", user: this.user.id, tab: "home", channel: "D0HOME" });
-      const home = await this.waitFor((c) => c.method === "views.publish" && c.params.user_id === this.user.id);
+      await this.opts.driver.event({
+        type: "app_home_opened",
+        user: this.user.id,
+        tab: "home",
+        channel: "D0HOME",
+      });
+      const home = await this.waitFor(
+        (c) => c.method === "views.publish" && c.params.user_id === this.user.id,
+      );
       if (home) {
         const view = home.params.view as Record<string, unknown>;
         const rendered = renderSurface(typeof view === "string" ? JSON.parse(view) : view);
@@ -212,7 +250,10 @@ export class LocalConsole {
     return false;
   }
 
-  private waitFor(match: (c: StandinCall) => boolean, ms = ANSWER_WAIT_MS): Promise<StandinCall | undefined> {
+  private waitFor(
+    match: (c: StandinCall) => boolean,
+    ms = ANSWER_WAIT_MS,
+  ): Promise<StandinCall | undefined> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.opts.standin.off("call", on);
@@ -232,12 +273,16 @@ export class LocalConsole {
   private responseWithin(id: string): Promise<ResponseUrlPost | undefined> {
     return Promise.race([
       this.opts.standin.waitForResponse(id),
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ANSWER_WAIT_MS).unref()),
+      new Promise<undefined>((resolve) =>
+        setTimeout(() => resolve(undefined), ANSWER_WAIT_MS).unref(),
+      ),
     ]);
   }
 
   private async command(text: string): Promise<void> {
-    const res = await this.opts.driver.command(this.user.id, text, { channelId: this.opts.channelId ?? "C0LOCAL01" });
+    const res = await this.opts.driver.command(this.user.id, text, {
+      channelId: this.opts.channelId ?? "C0LOCAL01",
+    });
     if (res.status !== 200) {
       this.print(`! the app answered ${res.status}: ${res.body}`);
       return;
@@ -276,7 +321,9 @@ export class LocalConsole {
       this.print(`! ${r.errors.map((e) => `${e.field}: ${e.reason}`).join("; ")}`);
       return;
     }
-    this.print(`recorded ${type} for ${email}${r.alerts > 0 ? ` (it crossed a threshold: alert on its way)` : ""}`);
+    this.print(
+      `recorded ${type} for ${email}${r.alerts > 0 ? ` (it crossed a threshold: alert on its way)` : ""}`,
+    );
   }
 
   private async use(n: number, value: string | undefined): Promise<void> {
@@ -292,7 +339,9 @@ export class LocalConsole {
     }
     const selected =
       control.kind === "select"
-        ? control.options.find((o) => o.value === value || o.text.toLowerCase() === (value ?? "").toLowerCase())
+        ? control.options.find(
+            (o) => o.value === value || o.text.toLowerCase() === (value ?? "").toLowerCase(),
+          )
         : undefined;
     if (control.kind === "select" && !selected) {
       throw new Error(`choose one of: ${control.options.map((o) => o.value).join(", ")}`);
@@ -304,7 +353,10 @@ export class LocalConsole {
       ...(selected
         ? {
             elementType: "static_select",
-            selectedOption: { text: { type: "plain_text" as const, text: selected.text }, value: selected.value },
+            selectedOption: {
+              text: { type: "plain_text" as const, text: selected.text },
+              value: selected.value,
+            },
           }
         : {}),
     };
@@ -337,7 +389,8 @@ export class LocalConsole {
     const s = this.surface;
     if (!s || s.kind !== "view") throw new Error("no modal is open");
     const missing = s.rendered.controls.filter(
-      (c): c is Extract<Control, { kind: "input" }> => c.kind === "input" && !c.optional && !this.values[c.blockId],
+      (c): c is Extract<Control, { kind: "input" }> =>
+        c.kind === "input" && !c.optional && !this.values[c.blockId],
     );
     if (missing.length > 0) throw new Error(`fill ${missing.map((c) => c.label).join(", ")} first`);
     const res = await this.opts.driver.viewSubmission(

@@ -103,8 +103,9 @@ function elementControl(
     return `[${controls.length}] ${textOf(el.text)}`;
   }
   if (type === "static_select" || type === "overflow") {
-    const label = textOf(el.placeholder) || "choose";
-    controls.push({ kind: "select", label, actionId, blockId, options: options(el) });
+    const opts = options(el);
+    const label = textOf(el.placeholder) || opts.map((o) => o.text).join(" | ") || "choose";
+    controls.push({ kind: "select", label, actionId, blockId, options: opts });
     return `[${controls.length}] ${label} ▾`;
   }
   return undefined;

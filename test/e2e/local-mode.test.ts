@@ -1,0 +1,163 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * Local mode as a person meets it: `npx tsx src/main.ts` with no Slack credentials, in a
+ * pseudo-terminal (script(1)), on a fresh embedded database. Typing goes to the console, which
+ * drives the real app through the local Slack stand-in.
+ */
+
+const API_TOKEN = "local-mode-test-token-0123456789";
+/** First start runs initdb and loads 2,000 demo leads. */
+const START_TIMEOUT_MS = 120_000;
+const STEP_TIMEOUT_MS = 30_000;
+
+describe("local mode in a terminal", () => {
+  let dir: string;
+  let child: ChildProcessWithoutNullStreams;
+  let out = "";
+  let cursor = 0;
+
+  /** Waits until `pattern` appears in output printed after the previous match. */
+  async function see(pattern: RegExp, timeoutMs = STEP_TIMEOUT_MS): Promise<RegExpExecArray> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const rest = out.slice(cursor);
+      const m = pattern.exec(rest);
+      if (m) {
+        cursor += m.index + m[0].length;
+        return m;
+      }
+      if (child.exitCode !== null)
+        throw new Error(`leadbot exited (${child.exitCode}):\n${out.slice(-3000)}`);
+      if (Date.now() > until)
+        throw new Error(
+          `did not see ${pattern} within ${timeoutMs} ms; screen:\n${rest.slice(-3000)}`,
+        );
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  function type(line: string): void {
+    child.stdin.write(`${line}\n`);
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "leadbot-local-"));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      LEADBOT_DATA_DIR: dir,
+      PORT: "0",
+      LEADBOT_API_TOKEN: API_TOKEN,
+    };
+    for (const k of [
+      "DATABASE_URL",
+      "SLACK_BOT_TOKEN",
+      "SLACK_SIGNING_SECRET",
+      "SLACK_APP_TOKEN",
+      "SLACK_API_URL",
+      "LOG_LEVEL",
+      "LEADBOT_ALERT_CHANNEL",
+    ]) {
+      delete env[k];
+    }
+    child = spawn("script", ["-qfec", "npx tsx src/main.ts", "/dev/null"], {
+      env,
+      cwd: process.cwd(),
+    });
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString("utf8");
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      out += b.toString("utf8");
+    });
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(
+    "when a person types /lead top 10, presses buttons and fills the Lost modal, then they see the app answer",
+    async () => {
+      const port = Number((await see(/Leadbot is up on port (\d+)/, START_TIMEOUT_MS))[1]);
+      await see(/riley> /);
+
+      type("/lead top 10");
+      await see(/Top 10 leads\* \(1–10\)/);
+      await see(/\[10\] Why this score \| Show lead/);
+      await see(/riley> /);
+
+      type("1 Why this score");
+      await see(/== Why .+ scores \d+/);
+      await see(/with model v1/);
+
+      // A hot lead arrives through the ingest API: its alert shows up in the console.
+      const api = (path: string, body: unknown) =>
+        fetch(`http://127.0.0.1:${port}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      expect(
+        (
+          await api("/api/v1/leads", {
+            leads: [
+              {
+                email: "pat@hotco.com",
+                firstName: "Pat",
+                lastName: "Hot",
+                title: "VP Sales",
+                company: "HotCo",
+                industry: "Software",
+                employees: 900,
+                country: "US",
+              },
+            ],
+          })
+        ).status,
+      ).toBe(200);
+      const at = new Date().toISOString();
+      const events = await api("/api/v1/events", {
+        events: ["demo_request", "meeting_booked", "trial_start"].map((type, i) => ({
+          id: `pat-${i}`,
+          email: "pat@hotco.com",
+          type,
+          occurredAt: at,
+        })),
+      });
+      expect(events.status).toBe(200);
+      await see(/\[#alerts\] == New SQL: Pat Hot ==/);
+      await see(/\[1\] Won {2}\[2\] Lost {2}\[3\] Not a fit {2}\[4\] Claim/);
+
+      type("4");
+      await see(/\[updated\][\s\S]*Claimed by @U0DEMOREP1/);
+      await see(/\[1\] Won {2}\[2\] Lost {2}\[3\] Not a fit/);
+
+      type("2");
+      await see(/┌ Lead lost/);
+      await see(/\{1\} Reason: _ \(one of: no_budget,/);
+      type("submit");
+      await see(/fill Reason first/);
+      type("1 no_budget");
+      await see(/Reason = no_budget/);
+      type("2 Budget frozen until Q3");
+      type("submit");
+      await see(/Submitted\./);
+      await see(/\[updated\][\s\S]*Marked \*Lost\* by @U0DEMOREP1[\s\S]*Reason: no budget/);
+
+      type("quit");
+      const [code] = (await once(child, "exit")) as [number | null];
+      expect(code).toBe(0);
+    },
+    START_TIMEOUT_MS + 60_000,
+  );
+});
