@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Impact } from "../../src/core/impact.js";
 import { auditLog, proposals } from "../../src/db/schema.js";
@@ -473,6 +473,28 @@ describe.each(testDatabases())("model tuning from Slack on $name", (config) => {
     expect(actions).toEqual(
       expect.arrayContaining(["proposal.approved", "model.activated", "model.rescored"]),
     );
+  });
+
+  it("when the rescore after an approval fails, then the approval stands and the approver is told what to run", async () => {
+    const proposal = await propose(TEST_REP, { mql: "10", sql: "20" });
+    const dm = await eventually(() => withButtons(dms(TEST_MANAGER), proposal.id));
+    const db = tdb.database.db;
+    // Leads crossing the new thresholds record a transition: without the table, the rescore fails.
+    await db.execute(sql`alter table stage_transitions rename to stage_transitions_away`);
+    try {
+      const res = await click(TEST_MANAGER, PROPOSAL_APPROVE, dm, proposal.id);
+      const answer = await answerTo(h.standin, res.responseId);
+      expect(textOf(answer.payload)).toContain(
+        "Approved: model v2 is active, but rescoring the leads failed",
+      );
+    } finally {
+      await db.execute(sql`alter table stage_transitions_away rename to stage_transitions`);
+    }
+    expect((await activeModel(db)).version).toBe(2);
+    await eventually(() => {
+      const msg = dms(TEST_MANAGER).find((x) => x.ts === dm.ts);
+      return textOf(msg?.blocks).includes("*Approved* by") ? true : undefined;
+    });
   });
 
   it("when another change was approved first, then approving a proposal on the old version is refused as stale", async () => {

@@ -7,7 +7,8 @@ import type {
   SlackViewMiddlewareArgs,
   ViewSubmitAction,
 } from "@slack/bolt";
-import { auditLog } from "../../db/schema.js";
+import { eq } from "drizzle-orm";
+import { auditLog, models } from "../../db/schema.js";
 import { DomainError, ForbiddenError } from "../../services/errors.js";
 import {
   type Decision,
@@ -148,8 +149,18 @@ export function approveClicked(deps: SlackDeps) {
         return;
       }
       deps.logger.error({ err, proposalId: id }, "approving a proposal failed");
-      await say(deps, respond, INTERNAL);
-      return;
+      // The approval commits before the rescore: if only the rescore failed, the change is live.
+      const version = await approvedVersion(deps, id, by);
+      if (version === undefined) {
+        await say(deps, respond, INTERNAL);
+        return;
+      }
+      await say(
+        deps,
+        respond,
+        `:warning: Approved: model v${version} is active, but rescoring the leads failed (the app's log has the details). Run \`leadbot rescore\` to bring every score up to date.`,
+      );
+      result = { proposalId: id, status: "approved", version, changes: [] };
     }
     try {
       await afterDecision(deps, client, result, by, undefined, {
@@ -160,6 +171,26 @@ export function approveClicked(deps: SlackDeps) {
       deps.logger.error({ err, proposalId: id }, "announcing an approval failed");
     }
   };
+}
+
+/** The version `by`'s approval of proposal `id` activated, when that approval is on record. */
+async function approvedVersion(
+  deps: SlackDeps,
+  id: number,
+  by: string,
+): Promise<number | undefined> {
+  try {
+    const row = await getProposal(deps.services.db, id);
+    if (row.status !== "approved" || row.decidedBy !== by) return undefined;
+    const [model] = await deps.services.db
+      .select({ version: models.version })
+      .from(models)
+      .where(eq(models.proposalId, id));
+    return model?.version;
+  } catch (err) {
+    deps.logger.warn({ err, proposalId: id }, "could not read back an approval");
+    return undefined;
+  }
 }
 
 /**

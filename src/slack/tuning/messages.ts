@@ -3,11 +3,13 @@ import { z } from "zod";
 import type { Impact } from "../../core/impact.js";
 import type { DbOrTx } from "../../db/client.js";
 import { auditLog, type proposals } from "../../db/schema.js";
+import { escapeMrkdwn, mention, truncate } from "../blocks/common.js";
 import {
   buildModelActivated,
   buildProposalDecided,
   buildProposalMessage,
   buildProposalSubmitted,
+  MAX_REASON,
   type ProposalDecision,
   type ProposalView,
   type SlackMessage,
@@ -200,8 +202,8 @@ export async function tellProposer(
 ): Promise<void> {
   const text =
     decision.status === "approved"
-      ? `:white_check_mark: <@${decision.by}> approved your model change #${p.id}${decision.version !== undefined ? `: model v${decision.version} is active` : ""}.`
-      : `:no_entry: <@${decision.by}> rejected your model change #${p.id}.${decision.reason ? ` Reason: ${decision.reason}` : ""}`;
+      ? `:white_check_mark: ${mention(decision.by)} approved your model change #${p.id}${decision.version !== undefined ? `: model v${decision.version} is active` : ""}.`
+      : `:no_entry: ${mention(decision.by)} rejected your model change #${p.id}.${decision.reason ? ` Reason: ${escapeMrkdwn(truncate(decision.reason, MAX_REASON))}` : ""}`;
   try {
     await client.chat.postMessage({ channel: p.proposedBy, text });
   } catch (err) {
