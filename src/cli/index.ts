@@ -173,7 +173,9 @@ export function buildCli(): Command {
       withServices(async (s) => {
         const rows = await topLeads(s.db, { limit: n ? positiveInt(n) : 10, stage: o.stage });
         for (const r of rows) {
-          out(`${r.score.toFixed(1).padStart(6)}  ${r.grade}${r.level}  ${r.stage.padEnd(4)}  ${r.email ?? r.externalId}  ${r.title ?? ""} ${r.company ? `@ ${r.company}` : ""}`);
+          // One lead per line, even when an imported title or company holds a line break.
+          const text = `${r.title ?? ""} ${r.company ? `@ ${r.company}` : ""}`.replace(/\s+/g, " ");
+          out(`${r.score.toFixed(1).padStart(6)}  ${r.grade}${r.level}  ${r.stage.padEnd(4)}  ${r.email ?? r.externalId}  ${text.trim()}`);
         }
       }),
     );
