@@ -110,6 +110,9 @@ export function buildCli(): Command {
         if (result.errors.length > 0) {
           await writeErrorReport(result.errors, o.errors);
           out(`rejected rows are listed in ${o.errors}`);
+          if (result.errorsOmitted > 0) {
+            out(`(the first ${result.errors.length} problems; ${result.errorsOmitted} more were counted, not listed)`);
+          }
           process.exitCode = 1;
         }
       }),
