@@ -387,7 +387,7 @@ export class LocalConsole {
 
   private async submit(): Promise<void> {
     const s = this.surface;
-    if (!s || s.kind !== "view") throw new Error("no modal is open");
+    if (s?.kind !== "view") throw new Error("no modal is open");
     const missing = s.rendered.controls.filter(
       (c): c is Extract<Control, { kind: "input" }> =>
         c.kind === "input" && !c.optional && !this.values[c.blockId],
