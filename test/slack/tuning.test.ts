@@ -2,9 +2,10 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Impact } from "../../src/core/impact.js";
 import { auditLog, proposals } from "../../src/db/schema.js";
-import { activeModel, ensureModel } from "../../src/services/models.js";
+import { activeModel, ensureModel, insertModelVersion } from "../../src/services/models.js";
 import { pendingProposals } from "../../src/services/proposals.js";
 import { grantRole, teamStats } from "../../src/services/team.js";
+import { MAX_RULE_INPUTS } from "../../src/slack/blocks/tuning.js";
 import {
   PROPOSAL_ACTIONS_BLOCK,
   PROPOSAL_APPROVE,
@@ -18,6 +19,8 @@ import {
   TUNING_MQL_BLOCK,
   TUNING_NOTE_BLOCK,
   TUNING_PREVIEW_BLOCK,
+  TUNING_RULE_PICKER_ACTION,
+  TUNING_RULE_PICKER_BLOCK,
   TUNING_SQL_ACTION,
   TUNING_SQL_BLOCK,
   TUNING_THRESHOLDS_MODAL,
@@ -284,6 +287,15 @@ describe.each(testDatabases())("model tuning from Slack on $name", (config) => {
     const opened = h.standin.callsTo("views.open")[0];
     expect(update?.params.hash).toBe(
       (opened?.response?.view as { hash?: string } | undefined)?.hash,
+    );
+  });
+
+  it("when Slack refuses the trigger as expired, then the person is told to run the command again", async () => {
+    h.standin.failNext("views.open", { error: "expired_trigger_id" });
+    const res = await h.driver.command(TEST_REP, "thresholds");
+    const answer = await answerTo(h.standin, res.responseId);
+    expect(textOf(answer.payload)).toContain(
+      "Slack took too long to open the form. Run /lead thresholds again.",
     );
   });
 
@@ -616,6 +628,69 @@ describe.each(testDatabases())("model tuning from Slack on $name", (config) => {
       diff: ["VP or head of department (title_vp): +18 → +40 points"],
     });
     await eventually(() => withButtons(dms(TEST_MANAGER), proposal.id));
+  });
+
+  it("when the model has more rules than a modal shows, then the picked rules get fields and can be proposed", async () => {
+    const db = tdb.database.db;
+    const base = (await activeModel(db)).model;
+    const extra = Array.from({ length: MAX_RULE_INPUTS }, (_, i) => ({
+      id: `country_extra_${i}`,
+      label: `Country ${i}`,
+      points: 2,
+      when: [{ field: "country", op: "equals" as const, value: `X${i}` }],
+    }));
+    await insertModelVersion(
+      db,
+      { ...base, fit: { ...base.fit, rules: [...base.fit.rules, ...extra] } },
+      { by: "system" },
+    );
+    const m = await open(TEST_REP, "weights");
+    expect(blocksOfView(m.viewId).some((b) => b.block_id === TUNING_RULE_PICKER_BLOCK)).toBe(true);
+    expect(blocksOfView(m.viewId).filter((b) => b.block_id?.startsWith("tuning_w:"))).toHaveLength(
+      0,
+    );
+    const picked = {
+      [TUNING_RULE_PICKER_BLOCK]: {
+        [TUNING_RULE_PICKER_ACTION]: {
+          type: "multi_static_select",
+          selected_options: [{ value: "title_vp" }, { value: "country_extra_3" }],
+        },
+      },
+    };
+    const view = {
+      id: m.viewId,
+      callback_id: m.callbackId,
+      private_metadata: m.metadata,
+      hash: storedView(m.viewId).hash,
+      state: { values: { ...stateOf(m.viewId), ...picked } },
+    };
+    await callAfter(
+      () =>
+        h.driver.blockAction(TEST_REP, {
+          actionId: TUNING_RULE_PICKER_ACTION,
+          blockId: TUNING_RULE_PICKER_BLOCK,
+          elementType: "multi_static_select",
+          view,
+        }),
+      (c) => c.method === "views.update" && c.params.view_id === m.viewId,
+    );
+    const fields = blocksOfView(m.viewId).filter((b) => b.block_id?.startsWith("tuning_w:"));
+    expect(fields.map((b) => b.block_id)).toEqual([
+      weightBlockId("title_vp"),
+      weightBlockId("country_extra_3"),
+    ]);
+    const res = await h.driver.viewSubmission(
+      TEST_REP,
+      { id: m.viewId, callback_id: m.callbackId, private_metadata: m.metadata },
+      { ...stateOf(m.viewId, { [weightBlockId("country_extra_3")]: "7" }), ...picked },
+    );
+    expect(res.body).toBe("");
+    const proposal = await eventually(async () => (await pendingProposals(db))[0]);
+    expect(proposal).toMatchObject({
+      kind: "weights",
+      baseVersion: 2,
+      diff: ["Country 3 (country_extra_3): +2 → +7 points"],
+    });
   });
 
   it("when the model changed while a modal was open, then its submission is refused on the form", async () => {

@@ -29,7 +29,7 @@ import {
   weightBlockId,
   weightTexts,
 } from "./state.js";
-import type { ViewUpdates } from "./view-updates.js";
+import { slackErrorCode, type ViewUpdates } from "./view-updates.js";
 
 export type TuningKind = TuningMetadata["kind"];
 
@@ -190,10 +190,21 @@ export async function openModal(
 ): Promise<void> {
   const { client, deps } = args;
   const active = await activeModel(deps.services.db);
-  const opened = await client.views.open({
-    trigger_id: args.triggerId,
-    view: tuningModal(kind, active, undefined, { kind: "measuring" }),
-  });
+  let opened: Awaited<ReturnType<WebClient["views"]["open"]>>;
+  try {
+    opened = await client.views.open({
+      trigger_id: args.triggerId,
+      view: tuningModal(kind, active, undefined, { kind: "measuring" }),
+    });
+  } catch (err) {
+    if (slackErrorCode(err) === "expired_trigger_id") {
+      throw new DomainError(
+        "expired_trigger",
+        `Slack took too long to open the form. Run /lead ${kind} again.`,
+      );
+    }
+    throw err;
+  }
   const viewId = opened.view?.id;
   if (!viewId) return;
   const seq = updates.begin(viewId);
