@@ -202,10 +202,28 @@ describe.each(testDatabases())("/lead commands over HTTP on $name", (config) => 
     expect(rows).toHaveLength(2);
   });
 
-  it("when lost is typed without a reason, then the Lost modal opens", async () => {
+  it("when lost is typed without a reason, then the Lost modal opens and its submission records it", async () => {
     await ask("lost person2@company2.com");
     const open = await waitForCall(h.standin, (c) => c.method === "views.open");
-    expect((open.params.view as { callback_id: string }).callback_id).toBe("lost_reason_modal");
+    const view = open.params.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe("lost_reason_modal");
+    const res = await h.driver.viewSubmission(TEST_REP, view, {
+      lost_reason: {
+        lost_reason_select: {
+          type: "static_select",
+          selected_option: {
+            text: { type: "plain_text", text: "Bad timing" },
+            value: "bad_timing",
+          },
+        },
+      },
+      lost_note: { lost_note_input: { type: "plain_text_input", value: null } },
+    });
+    expect(res.status).toBe(200);
+    const rows = await tdb.database.db.select().from(outcomes);
+    expect(rows.map((r) => [r.outcome, r.reason, r.source, r.byUser])).toEqual([
+      ["lost", "bad_timing", "slack-command", TEST_REP],
+    ]);
   });
 
   it("when assign, role, stats and history are used, then each answers and history shows them", async () => {

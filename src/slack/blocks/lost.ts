@@ -27,8 +27,10 @@ export const lostMetaSchema = z.object({
   alertId: z.number().int().optional(),
   channel: z.string().optional(),
   ts: z.string().optional(),
+  /** Opened from an alert's Lost button or from `/lead lost`. */
+  from: z.enum(["alert", "command"]).default("alert"),
 });
-export type LostMeta = z.infer<typeof lostMetaSchema>;
+export type LostMeta = z.input<typeof lostMetaSchema>;
 
 export function buildLostModal(meta: LostMeta, leadLabel: string): types.ModalView {
   return {

@@ -61,6 +61,7 @@ export function leadCommand(deps: SlackDeps) {
               alertId: alert?.id,
               channel: alert?.channel ?? undefined,
               ts: alert?.messageTs ?? undefined,
+              from: "command",
             },
             parsed.lead,
           ),

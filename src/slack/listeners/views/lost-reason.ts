@@ -34,7 +34,7 @@ export function lostReasonSubmitted(deps: SlackDeps) {
         lead: meta.data.leadId,
         outcome: "lost",
         by: body.user.id,
-        source: meta.data.alertId !== undefined ? "slack-alert" : "slack-command",
+        source: meta.data.from === "alert" ? "slack-alert" : "slack-command",
         alertId: meta.data.alertId,
         reason: input.reason,
         note: input.note,
