@@ -65,6 +65,15 @@ function asNumber(v: unknown): number | undefined {
   return undefined;
 }
 
+/** Lower-case words joined by single spaces: "Co-Founder & CEO" → "co founder ceo". */
+function words(s: string): string {
+  return s
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .join(" ");
+}
+
 function norm(v: unknown): string {
   return String(v).trim().toLowerCase();
 }
@@ -93,6 +102,11 @@ function holds(c: Condition, value: unknown): boolean {
       if (!isPresent(value)) return false;
       const hay = Array.isArray(value) ? value.map(norm).join("\n") : norm(value);
       return c.values.some((needle) => hay.includes(needle.toLowerCase()));
+    }
+    case "hasWord": {
+      if (!isPresent(value)) return false;
+      const text = ` ${words(Array.isArray(value) ? value.join(" ") : String(value))} `;
+      return c.values.some((phrase) => text.includes(` ${words(phrase)} `));
     }
     case "range": {
       const n = asNumber(value);

@@ -34,7 +34,9 @@ const fieldPath = z
   );
 
 /**
- * A test on one value. String comparisons ignore case; `containsAny` is a substring test.
+ * A test on one value. String comparisons ignore case; `containsAny` is a substring test (for
+ * URLs and domains), `hasWord` matches whole words or phrases (for titles: "cto" is not in
+ * "Director").
  * No regular expressions: a model is edited by people and must not be able to hang the scorer.
  */
 function conditionOn<F extends z.ZodType<string>>(field: F) {
@@ -45,6 +47,13 @@ function conditionOn<F extends z.ZodType<string>>(field: F) {
       field,
       op: z.literal("containsAny"),
       values: z.array(z.string().min(1)).min(1),
+    }),
+    z.strictObject({
+      field,
+      op: z.literal("hasWord"),
+      values: z
+        .array(z.string().regex(/[\p{L}\p{N}]/u, "a word needs at least one letter or digit"))
+        .min(1),
     }),
     z
       .strictObject({

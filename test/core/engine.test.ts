@@ -522,3 +522,43 @@ describe("laws", () => {
     );
   });
 });
+
+describe("hasWord", () => {
+  const m = loadModelFile();
+  const titleRules = (title: string) =>
+    score({ title }, emptyActivity(), m, NOW)
+      .breakdown.map((b) => b.ruleId)
+      .filter((id) => id.startsWith("title_"));
+
+  it.each([
+    ["Director of Engineering", ["title_director"]],
+    ["Marketing Coordinator", []],
+    ["Co-Founder & CEO", ["title_c_level"]],
+    ["SVP, Sales", ["title_vp"]],
+    ["Vice-President Operations", ["title_vp"]],
+    ["Head of Growth", ["title_vp"]],
+    ["Product Manager", ["title_manager"]],
+    ["MVP Developer", []],
+    ["Summer Intern", ["title_student"]],
+  ])("when the title is %s, then the title rules are %o", (title, expected) => {
+    expect(titleRules(title)).toEqual(expected);
+  });
+
+  it("when a word has no letter or digit, then the model is rejected", () => {
+    const r = modelSchema.safeParse({
+      ...m,
+      fit: {
+        ...m.fit,
+        rules: [
+          {
+            id: "x",
+            label: "x",
+            points: 1,
+            when: [{ field: "title", op: "hasWord", values: ["--"] }],
+          },
+        ],
+      },
+    });
+    expect(r.success).toBe(false);
+  });
+});

@@ -48,7 +48,7 @@ describe("parseModelText", () => {
 
   it("when a rule uses an unknown operator, then the error says so", () => {
     const err = errorOf(
-      base.replace("op: containsAny, values: [director]", "op: regex, values: [director]"),
+      base.replace("op: hasWord, values: [director]", "op: regex, values: [director]"),
     );
     expect(err.issues[0]?.path).toMatch(/^fit\.rules\.2\.when\.0/);
   });
