@@ -48,6 +48,17 @@ function condition(c: Condition, expr: string, num: string): string {
         .join(" or ")})`;
     case "containsAny":
       return `${textOf(expr)} like any (array[${c.values.map((v) => lit(`%${likeEscape(v.toLowerCase())}%`)).join(", ")}])`;
+    case "hasWord": {
+      // The engine's words(): lower case, runs of anything but letters and digits become one space.
+      const words = (x: string) =>
+        x
+          .toLowerCase()
+          .split(/[^\p{L}\p{N}]+/u)
+          .filter(Boolean)
+          .join(" ");
+      const text = `(' ' || trim(regexp_replace(lower(${expr}::text), '[^[:alnum:]]+', ' ', 'g')) || ' ')`;
+      return `${text} like any (array[${c.values.map((v) => lit(`% ${likeEscape(words(v))} %`)).join(", ")}])`;
+    }
     case "range":
       return [
         c.min === undefined ? undefined : `${num} >= ${c.min}`,
@@ -59,6 +70,8 @@ function condition(c: Condition, expr: string, num: string): string {
       return `coalesce(trim(${expr}::text), '') <> ''`;
     case "absent":
       return `coalesce(trim(${expr}::text), '') = ''`;
+    default:
+      throw new Error(`the SQL baseline does not know condition ${JSON.stringify(c)}`);
   }
 }
 
@@ -99,18 +112,29 @@ export function rescanStatement(
       return `case when ${where} then ${i + 1} end`;
     })
     .join(",\n        ");
+  const matches = (r: (typeof rules)[number]) =>
+    `(${[`e.type = ${lit(r.event)}`, ...r.where.map(propertyCondition)].join(" and ")})`;
+  const anyOf = (xs: typeof rules) => (xs.length === 0 ? "false" : xs.map(matches).join(" or "));
+  // As in the engine, an event only negative rules match (an unsubscribe) is not engagement and
+  // does not reset the inactivity clock.
+  const engaged = `(${anyOf(rules.filter((r) => r.points > 0))}) or not (${anyOf(rules.filter((r) => r.points < 0))})`;
   const ruleValues = rules
     .map(
       (r, i) =>
         `(${i + 1}, ${r.points}::float8, ${r.maxCount}, ${r.halfLifeDays === undefined ? "null" : r.halfLifeDays * DAY_MS}::float8, ${r.windowDays === undefined ? "null" : r.windowDays * DAY_MS}::float8)`,
     )
     .join(", ");
-  const fitLines = model.fit.rules
-    .map(
-      (r) =>
-        `case when ${r.when.map(leadCondition).join(" and ")} then ${r.points}::float8 else 0 end`,
-    )
-    .join(",\n          ");
+  const fitSum = (rs: typeof model.fit.rules) =>
+    rs.length === 0
+      ? "0"
+      : rs
+          .map(
+            (r) =>
+              `(case when ${r.when.map(leadCondition).join(" and ")} then ${r.points}::float8 else 0 end)`,
+          )
+          .join("\n          + ");
+  const fitPositive = fitSum(model.fit.rules.filter((r) => r.points > 0));
+  const fitNegative = fitSum(model.fit.rules.filter((r) => r.points < 0));
   const inactivity = model.engagement.inactivity;
   const { mql, sql: sqlT, hysteresis: h } = model.thresholds;
   const g = model.grades;
@@ -144,14 +168,11 @@ export function rescanStatement(
         coalesce(sum(pts) filter (where pts < 0), 0) as neg
       from lines group by lead_id
     ), last_event as (
-      select lead_id, max(occurred_at) as at from events group by lead_id
-    ), fit as (
-      select l.id as lead_id, (select ${round2(`least(${model.fit.cap}, ${round2("coalesce(sum(p) filter (where p > 0), 0)")}) + coalesce(sum(p) filter (where p < 0), 0)`)}
-        from unnest(array[
-          ${fitLines}
-        ]) as p) as fit
+      select e.lead_id, max(e.occurred_at) as at from events e where ${engaged} group by e.lead_id
+    ), fit as materialized (
+      select l.id as lead_id, ${round2(`least(${model.fit.cap}, ${round2(fitPositive)}) + ${fitNegative}`)} as fit
       from leads l
-    ), scored as (
+    ), scored as materialized (
       select f.lead_id, f.fit,
         ${round2(
           `least(${model.engagement.cap}, coalesce(eng.pos, 0)) + coalesce(eng.neg, 0)${
@@ -167,7 +188,7 @@ export function rescanStatement(
         case when x.engagement >= ${lv["1"]} then 1 when x.engagement >= ${lv["2"]} then 2 when x.engagement >= ${lv["3"]} then 3 else 4 end as level,
         s.stage as previous
       from scored x join lead_scores s using (lead_id)
-    ), staged as (
+    ), staged as materialized (
       select n.*,
         case
           when total >= ${sqlT} then 'sql'

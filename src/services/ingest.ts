@@ -283,7 +283,9 @@ export async function recordEvents(
     }
     const known = await findByKeys(tx, [...emails], [...exts]);
     const byEmail = new Map(known.filter((r) => r.email).map((r) => [r.email as string, r.id]));
-    const byExt = new Map(known.filter((r) => r.external_id).map((r) => [r.external_id as string, r.id]));
+    const byExt = new Map(
+      known.filter((r) => r.external_id).map((r) => [r.external_id as string, r.id]),
+    );
     const missing: Record<string, unknown>[] = [];
     const createdIds: number[] = [];
     for (const e of emails) if (!byEmail.has(e)) missing.push({ email: e });
@@ -292,7 +294,8 @@ export async function recordEvents(
       const created = await insertLeads(tx, missing);
       result.leadsCreated = created.length;
       for (const r of created) createdIds.push(r.id);
-      const all = created.length === missing.length ? created : await findByKeys(tx, [...emails], [...exts]);
+      const all =
+        created.length === missing.length ? created : await findByKeys(tx, [...emails], [...exts]);
       for (const r of all) {
         if (r.email) byEmail.set(r.email, r.id);
         if (r.external_id) byExt.set(r.external_id, r.id);
@@ -308,7 +311,13 @@ export async function recordEvents(
       for (const r of rows) existingIds.add(r.id);
     }
 
-    const rows: { id: string; lead_id: number; type: string; occurred_at: string; properties: unknown }[] = [];
+    const rows: {
+      id: string;
+      lead_id: number;
+      type: string;
+      occurred_at: string;
+      properties: unknown;
+    }[] = [];
     for (const { index, event } of valid) {
       let leadId: number | undefined;
       if (event.leadId !== undefined) {
@@ -337,10 +346,11 @@ export async function recordEvents(
     }
     const inserted = await execRows<{ id: string }>(
       tx,
+      // Positional jsonb rows: extracting elements copies them, where json_to_recordset would
+      // re-parse every properties object.
       sql`insert into events (id, lead_id, type, occurred_at, properties)
-          select id, lead_id, type, occurred_at, properties
-          from json_to_recordset(${JSON.stringify(rows)}::json)
-            as x(id text, lead_id bigint, type text, occurred_at timestamptz, properties jsonb)
+          select e->>0, (e->>1)::bigint, e->>2, (e->>3)::timestamptz, e->4
+          from jsonb_array_elements(${JSON.stringify(rows.map((r) => [r.id, r.lead_id, r.type, r.occurred_at, r.properties]))}::jsonb) e
           on conflict (id) do nothing
           returning id`,
     );
@@ -351,7 +361,11 @@ export async function recordEvents(
     for (const r of rows) {
       if (!insertedIds.has(r.id)) continue;
       const list = byLead.get(r.lead_id) ?? [];
-      list.push({ type: r.type, at: Date.parse(r.occurred_at), properties: r.properties as Record<string, unknown> });
+      list.push({
+        type: r.type,
+        at: Date.parse(r.occurred_at),
+        properties: r.properties as Record<string, unknown>,
+      });
       byLead.set(r.lead_id, list);
     }
     const summary = await rescore(tx, [...byLead.keys(), ...createdIds], ctx.now, cause, byLead);

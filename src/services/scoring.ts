@@ -102,6 +102,12 @@ export async function scoreLeads(
   const summary: ScoreSummary = { scored: 0, changed: 0, transitions: 0, alerts: 0 };
   if (leadIds.length === 0) return summary;
   const sorted = [...new Set(leadIds)].sort((a, b) => a - b);
+  // Lock first, read after, in two statements: a statement that waited for a lock re-checks only
+  // the locked row, and would return the score row as it was before the batch it waited for
+  // committed (read committed), folding our events into stale activity.
+  await tx.execute(
+    sql`select 1 from leads where id = any(${idArray(sorted)}) order by id for no key update`,
+  );
   const rows = await execRows<LeadRow>(
     tx,
     sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title,
@@ -110,8 +116,7 @@ export async function scoreLeads(
           s.grade as s_grade, s.breakdown as s_breakdown, s.activity as s_activity
         from leads l left join lead_scores s on s.lead_id = l.id
         where l.id = any(${idArray(sorted)})
-        order by l.id
-        for no key update of l`,
+        order by l.id`,
   );
 
   // Leads whose stored activity was built under a model with other rule definitions are rebuilt
@@ -149,8 +154,9 @@ export async function scoreLeads(
     for (const id of rebuild) rebuilt.set(id, activityFromEvents(byLead.get(id) ?? [], ctx.model));
   }
 
-  const scoreRows: unknown[] = [];
-  const historyRows: unknown[] = [];
+  // One positional row per changed lead: [lead_id, total, fit, engagement, grade, level, stage,
+  // breakdown, activity (null when unchanged), last_event_at, write history, has a score row].
+  const scoreRows: unknown[][] = [];
   const transitionRows: unknown[] = [];
   const at = new Date(ctx.now).toISOString();
   for (const r of rows) {
@@ -172,32 +178,24 @@ export async function scoreLeads(
       JSON.stringify(r.s_breakdown) !== JSON.stringify(result.breakdown);
     if (!scoreChanged && !activityChanged && r.s_version !== null) continue;
     summary.changed++;
-    scoreRows.push({
-      lead_id: r.id,
-      model_version: ctx.version,
-      total: result.total,
-      fit: result.fit,
-      engagement: result.engagement,
-      grade: result.grade,
-      level: result.level,
-      stage,
-      breakdown: result.breakdown,
-      activity,
-      last_event_at:
-        activity.lastEventAt === null ? null : new Date(activity.lastEventAt).toISOString(),
-    });
     const delta = Math.abs(result.total - (r.s_total ?? 0));
     const minDelta = ctx.cause === "decay" ? MIN_HISTORY_DELTA_FOR_DECAY : Number.EPSILON;
-    if (r.s_total === null || stage !== previous || delta >= minDelta) {
-      historyRows.push({
-        lead_id: r.id,
-        total: result.total,
-        fit: result.fit,
-        engagement: result.engagement,
-        stage,
-        model_version: ctx.version,
-      });
-    }
+    const history = r.s_total === null || stage !== previous || delta >= minDelta;
+    scoreRows.push([
+      r.id,
+      result.total,
+      result.fit,
+      result.engagement,
+      result.grade,
+      result.level,
+      stage,
+      result.breakdown,
+      // Unchanged activity is not sent back: a weight change rewrites no activity.
+      activityChanged || r.s_version === null ? activity : null,
+      activity.lastEventAt === null ? null : new Date(activity.lastEventAt).toISOString(),
+      history,
+      r.s_version !== null,
+    ]);
     if (stage !== previous) {
       transitionRows.push({
         lead_id: r.id,
@@ -211,26 +209,40 @@ export async function scoreLeads(
   }
 
   if (scoreRows.length > 0) {
+    // One statement for scores and history. Rows come as one jsonb array of positional arrays:
+    // extracting jsonb elements copies them, where json_to_recordset re-parses every jsonb column.
     await tx.execute(sql`
-      insert into lead_scores (lead_id, model_version, total, fit, engagement, grade, level, stage,
-        breakdown, activity, last_event_at, scored_at)
-      select lead_id, model_version, total, fit, engagement, grade, level, stage, breakdown,
-        activity, last_event_at, ${at}::timestamptz
-      from json_to_recordset(${JSON.stringify(scoreRows)}::json) as x(lead_id bigint,
-        model_version int, total float8, fit float8, engagement float8, grade text, level smallint,
-        stage text, breakdown jsonb, activity jsonb, last_event_at timestamptz)
-      on conflict (lead_id) do update set model_version = excluded.model_version,
-        total = excluded.total, fit = excluded.fit, engagement = excluded.engagement,
-        grade = excluded.grade, level = excluded.level, stage = excluded.stage,
-        breakdown = excluded.breakdown, activity = excluded.activity,
-        last_event_at = excluded.last_event_at, scored_at = excluded.scored_at`);
-  }
-  if (historyRows.length > 0) {
-    await tx.execute(sql`
+      with x as materialized (
+        select (e->>0)::bigint as lead_id, (e->>1)::float8 as total, (e->>2)::float8 as fit,
+          (e->>3)::float8 as engagement, e->>4 as grade, (e->>5)::smallint as level,
+          e->>6 as stage, e->7 as breakdown, nullif(e->8, 'null'::jsonb) as activity,
+          (e->>9)::timestamptz as last_event_at, (e->>10)::boolean as history,
+          (e->>11)::boolean as existing
+        from jsonb_array_elements(${JSON.stringify(scoreRows)}::jsonb) e
+      ), updated as (
+        update lead_scores s set model_version = ${ctx.version}, total = x.total, fit = x.fit,
+          engagement = x.engagement, grade = x.grade, level = x.level, stage = x.stage,
+          breakdown = x.breakdown, activity = coalesce(x.activity, s.activity),
+          last_event_at = x.last_event_at, scored_at = ${at}::timestamptz
+        from x
+        where s.lead_id = x.lead_id and x.existing
+      ), inserted as (
+        insert into lead_scores (lead_id, model_version, total, fit, engagement, grade, level,
+          stage, breakdown, activity, last_event_at, scored_at)
+        select lead_id, ${ctx.version}, total, fit, engagement, grade, level, stage, breakdown,
+          activity, last_event_at, ${at}::timestamptz
+        from x
+        where not x.existing
+        on conflict (lead_id) do update set model_version = excluded.model_version,
+          total = excluded.total, fit = excluded.fit, engagement = excluded.engagement,
+          grade = excluded.grade, level = excluded.level, stage = excluded.stage,
+          breakdown = excluded.breakdown, activity = excluded.activity,
+          last_event_at = excluded.last_event_at, scored_at = excluded.scored_at
+      )
       insert into score_history (lead_id, at, total, fit, engagement, stage, model_version, cause)
-      select lead_id, ${at}::timestamptz, total, fit, engagement, stage, model_version, ${ctx.cause}
-      from json_to_recordset(${JSON.stringify(historyRows)}::json) as x(lead_id bigint,
-        total float8, fit float8, engagement float8, stage text, model_version int)`);
+      select lead_id, ${at}::timestamptz, total, fit, engagement, stage, ${ctx.version}, ${ctx.cause}
+      from x
+      where x.history`);
   }
   if (transitionRows.length > 0) {
     summary.transitions = transitionRows.length;
