@@ -139,7 +139,7 @@ describe("local mode in a terminal", () => {
       await see(/\[1\] Won {2}\[2\] Lost {2}\[3\] Not a fit {2}\[4\] Claim/);
 
       type("4");
-      await see(/\[updated\][\s\S]*Claimed by @U0DEMOREP1/);
+      await see(/\[updated\][\s\S]*Claimed by @riley/);
       await see(/\[1\] Won {2}\[2\] Lost {2}\[3\] Not a fit/);
 
       type("2");
@@ -152,7 +152,7 @@ describe("local mode in a terminal", () => {
       type("2 Budget frozen until Q3");
       type("submit");
       await see(/Submitted\./);
-      await see(/\[updated\][\s\S]*Marked \*Lost\* by @U0DEMOREP1[\s\S]*Reason: no budget/);
+      await see(/\[updated\][\s\S]*Marked \*Lost\* by @riley[\s\S]*Reason: no budget/);
 
       type("quit");
       const [code] = (await once(child, "exit")) as [number | null];

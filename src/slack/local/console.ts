@@ -69,8 +69,13 @@ export class LocalConsole {
     opts.standin.on("call", this.onCall);
   }
 
+  /** Mentions of the console's people read as their names: @riley, not @U0DEMOREP1. */
   private print(text = ""): void {
-    this.opts.output.write(`${text}\n`);
+    const named = text.replace(/@([UW][A-Z0-9]{2,})\b/g, (m, id: string) => {
+      const user = this.opts.users.find((u) => u.id === id);
+      return user ? `@${user.name}` : m;
+    });
+    this.opts.output.write(`${named}\n`);
   }
 
   private prompt(): void {
