@@ -16,7 +16,8 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expects a positive whole number");
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError("expects a positive whole number");
   return n;
 }
 
@@ -85,7 +86,8 @@ export function buildCli(): Command {
     .command("import <file>")
     .description("import leads or events from a CSV file, streaming, with a per-row error report")
     .requiredOption("-k, --kind <kind>", "leads or events", (v) => {
-      if (v !== "leads" && v !== "events") throw new InvalidArgumentError("expects leads or events");
+      if (v !== "leads" && v !== "events")
+        throw new InvalidArgumentError("expects leads or events");
       return v;
     })
     .option("-b, --batch <n>", "rows per batch", positiveInt, 1000)
@@ -111,7 +113,9 @@ export function buildCli(): Command {
           await writeErrorReport(result.errors, o.errors);
           out(`rejected rows are listed in ${o.errors}`);
           if (result.errorsOmitted > 0) {
-            out(`(the first ${result.errors.length} problems; ${result.errorsOmitted} more were counted, not listed)`);
+            out(
+              `(the first ${result.errors.length} problems; ${result.errorsOmitted} more were counted, not listed)`,
+            );
           }
           process.exitCode = 1;
         }
@@ -136,7 +140,9 @@ export function buildCli(): Command {
     .action(() =>
       withServices(async (s) => {
         const r = await s.rescoreAll("model");
-        out(`model v${r.version}: ${r.scored} scored, ${r.changed} changed, ${r.transitions} stage changes`);
+        out(
+          `model v${r.version}: ${r.scored} scored, ${r.changed} changed, ${r.transitions} stage changes`,
+        );
       }),
     );
 
@@ -146,7 +152,9 @@ export function buildCli(): Command {
     .description("check a model file; errors name the line and field")
     .action(async (file: string) => {
       const m = loadModelFile(file);
-      out(`${file}: valid (${m.fit.rules.length} fit rules, ${m.engagement.rules.length} engagement rules)`);
+      out(
+        `${file}: valid (${m.fit.rules.length} fit rules, ${m.engagement.rules.length} engagement rules)`,
+      );
     });
   model
     .command("show")
@@ -178,7 +186,9 @@ export function buildCli(): Command {
         for (const r of rows) {
           // One lead per line, even when an imported title or company holds a line break.
           const text = `${r.title ?? ""} ${r.company ? `@ ${r.company}` : ""}`.replace(/\s+/g, " ");
-          out(`${r.score.toFixed(1).padStart(6)}  ${r.grade}${r.level}  ${r.stage.padEnd(4)}  ${r.email ?? r.externalId}  ${text.trim()}`);
+          out(
+            `${r.score.toFixed(1).padStart(6)}  ${r.grade}${r.level}  ${r.stage.padEnd(4)}  ${r.email ?? r.externalId}  ${text.trim()}`,
+          );
         }
       }),
     );

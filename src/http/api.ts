@@ -6,7 +6,7 @@ import { exec } from "../db/client.js";
 import type { Logger } from "../lib/logger.js";
 import type { Services } from "../services/index.js";
 import type { ItemError } from "../services/inputs.js";
-import { MAX_TOP, eraseLead, getLead, topLeads } from "../services/leads.js";
+import { eraseLead, getLead, MAX_TOP, topLeads } from "../services/leads.js";
 import { activeModel } from "../services/models.js";
 import { verifyToken } from "../services/tokens.js";
 import type { Metrics } from "./metrics.js";
@@ -59,7 +59,11 @@ export function apiRoutes(opts: ApiOptions): Route[] {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       if (!m?.[1]) {
         res.setHeader("www-authenticate", 'Bearer realm="leadbot"');
-        throw new HttpError(401, "unauthorized", "Send an API token as Authorization: Bearer <token>. Create one with `leadbot token create <name>`.");
+        throw new HttpError(
+          401,
+          "unauthorized",
+          "Send an API token as Authorization: Bearer <token>. Create one with `leadbot token create <name>`.",
+        );
       }
       const who = await verifyToken(db, m[1], opts.bootstrapToken);
       if (!who) {
@@ -78,7 +82,10 @@ export function apiRoutes(opts: ApiOptions): Route[] {
       if (!body.success) throw shapeError('{ "leads": [ ... ] }');
       const result = await services.upsertLeads(body.data.leads);
       metrics.ingested.inc({ kind: "lead", result: "accepted" }, result.leads.length);
-      metrics.ingested.inc({ kind: "lead", result: "invalid" }, body.data.leads.length - result.leads.length);
+      metrics.ingested.inc(
+        { kind: "lead", result: "invalid" },
+        body.data.leads.length - result.leads.length,
+      );
       sendBatch(res, body.data.leads.length, result.errors, {
         created: result.created,
         updated: result.updated,
@@ -91,7 +98,10 @@ export function apiRoutes(opts: ApiOptions): Route[] {
       const result = await services.recordEvents(body.data.events);
       metrics.ingested.inc({ kind: "event", result: "accepted" }, result.accepted);
       metrics.ingested.inc({ kind: "event", result: "duplicate" }, result.duplicates);
-      metrics.ingested.inc({ kind: "event", result: "invalid" }, new Set(result.errors.map((e) => e.index)).size);
+      metrics.ingested.inc(
+        { kind: "event", result: "invalid" },
+        new Set(result.errors.map((e) => e.index)).size,
+      );
       sendBatch(res, body.data.events.length, result.errors, {
         accepted: result.accepted,
         duplicates: result.duplicates,
@@ -107,7 +117,8 @@ export function apiRoutes(opts: ApiOptions): Route[] {
           : raw && typeof raw === "object" && "type" in raw
             ? [raw]
             : undefined;
-      if (!messages) throw shapeError('a Segment message ({ "type": "track", ... }) or { "batch": [ ... ] }');
+      if (!messages)
+        throw shapeError('a Segment message ({ "type": "track", ... }) or { "batch": [ ... ] }');
       const result = await services.ingestSegment(messages);
       sendBatch(res, messages.length, result.errors, {
         leads: result.leads,
@@ -122,7 +133,11 @@ export function apiRoutes(opts: ApiOptions): Route[] {
         const issue = q.error.issues[0];
         throw new HttpError(400, "invalid_query", `${issue?.path.join(".")}: ${issue?.message}`);
       }
-      const leads = await topLeads(db, { limit: q.data.top, stage: q.data.stage, owner: q.data.owner });
+      const leads = await topLeads(db, {
+        limit: q.data.top,
+        stage: q.data.stage,
+        owner: q.data.owner,
+      });
       sendJson(res, 200, { leads });
     }),
     r("GET", "/api/v1/leads/:key", "leads.get", async (req, res) => {

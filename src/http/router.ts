@@ -5,7 +5,10 @@ import { DomainError } from "../services/errors.js";
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export type Params = Record<string, string>;
-export type Handler = (req: IncomingMessage & { params?: Params }, res: ServerResponse) => Promise<void>;
+export type Handler = (
+  req: IncomingMessage & { params?: Params },
+  res: ServerResponse,
+) => Promise<void>;
 
 /** The same shape Bolt's `customRoutes` takes, so these routes mount on Bolt's server. */
 export interface Route {
@@ -37,12 +40,20 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   const type = req.headers["content-type"] ?? "";
   if (!/^application\/json\b/i.test(type)) {
-    throw new HttpError(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json.");
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      "Send the body as JSON with Content-Type: application/json.",
+    );
   }
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > limit) {
     req.resume();
-    throw new HttpError(413, "payload_too_large", `The body is larger than ${limit} bytes; send smaller batches.`);
+    throw new HttpError(
+      413,
+      "payload_too_large",
+      `The body is larger than ${limit} bytes; send smaller batches.`,
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -50,7 +61,11 @@ export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
     size += (chunk as Buffer).length;
     if (size > limit) {
       req.resume();
-      throw new HttpError(413, "payload_too_large", `The body is larger than ${limit} bytes; send smaller batches.`);
+      throw new HttpError(
+        413,
+        "payload_too_large",
+        `The body is larger than ${limit} bytes; send smaller batches.`,
+      );
     }
     chunks.push(chunk as Buffer);
   }
@@ -58,7 +73,11 @@ export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, "invalid_json", `The body is not valid JSON: ${(err as Error).message}`);
+    throw new HttpError(
+      400,
+      "invalid_json",
+      `The body is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -79,12 +98,19 @@ export function route(
           return;
         }
         if (err instanceof HttpError) {
-          sendJson(res, err.status, { error: err.code, message: err.message, details: err.details });
+          sendJson(res, err.status, {
+            error: err.code,
+            message: err.message,
+            details: err.details,
+          });
         } else if (err instanceof DomainError) {
           sendJson(res, err.status, { error: err.code, message: err.message });
         } else {
           onError(err, req);
-          sendJson(res, 500, { error: "internal", message: "Something went wrong; the log has details." });
+          sendJson(res, 500, {
+            error: "internal",
+            message: "Something went wrong; the log has details.",
+          });
         }
       });
     },
@@ -115,10 +141,15 @@ export function createRequestListener(routes: Route[]) {
       const methods = Array.isArray(r.method) ? r.method : [r.method];
       const m = r.re.exec(url.pathname);
       if (!m || !methods.includes(req.method ?? "GET")) continue;
-      req.params = Object.fromEntries(r.names.map((n, i) => [n, decodeURIComponent(m[i + 1] ?? "")]));
+      req.params = Object.fromEntries(
+        r.names.map((n, i) => [n, decodeURIComponent(m[i + 1] ?? "")]),
+      );
       r.handler(req, res);
       return;
     }
-    sendJson(res, 404, { error: "not_found", message: `No route for ${req.method} ${url.pathname}.` });
+    sendJson(res, 404, {
+      error: "not_found",
+      message: `No route for ${req.method} ${url.pathname}.`,
+    });
   };
 }

@@ -14,7 +14,12 @@ export interface Job {
  * Claims a tick for one instance: the first to insert (job, tick) runs it, the others skip.
  * Unlike an advisory lock, this also holds when instances tick at slightly different moments.
  */
-export async function claimTick(db: Db, job: string, tick: Date, instance: string): Promise<boolean> {
+export async function claimTick(
+  db: Db,
+  job: string,
+  tick: Date,
+  instance: string,
+): Promise<boolean> {
   const rows = await execRows<{ job: string }>(
     db,
     sql`insert into job_runs (job, tick, instance) values (${job}, ${tick.toISOString()}::timestamptz, ${instance})
@@ -52,14 +57,20 @@ export function startScheduler(db: Db, jobs: Job[], instance: string, logger: Lo
   for (const job of jobs) {
     if (job.schedule === "off") continue;
     if (!cron.validate(job.schedule)) {
-      throw new Error(`The schedule of job ${job.name} ("${job.schedule}") is not a cron expression.`);
+      throw new Error(
+        `The schedule of job ${job.name} ("${job.schedule}") is not a cron expression.`,
+      );
     }
     tasks.push(
-      cron.schedule(job.schedule, (ctx) => {
-        // Ticks are named by the minute they fire in, the same on every instance.
-        const tick = new Date(Math.floor(ctx.date.getTime() / 60_000) * 60_000);
-        void runTick(db, job, tick, instance, logger);
-      }, { name: job.name, noOverlap: true }),
+      cron.schedule(
+        job.schedule,
+        (ctx) => {
+          // Ticks are named by the minute they fire in, the same on every instance.
+          const tick = new Date(Math.floor(ctx.date.getTime() / 60_000) * 60_000);
+          void runTick(db, job, tick, instance, logger);
+        },
+        { name: job.name, noOverlap: true },
+      ),
     );
   }
   return {

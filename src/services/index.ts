@@ -1,9 +1,14 @@
 import type { Database, Db } from "../db/client.js";
 import type { Logger } from "../lib/logger.js";
-import { type EventBatchResult, type LeadBatchResult, recordEvents, upsertLeads } from "./ingest.js";
+import {
+  type EventBatchResult,
+  type LeadBatchResult,
+  recordEvents,
+  upsertLeads,
+} from "./ingest.js";
 import type { ItemError } from "./inputs.js";
-import { type ScoreCause, type ScoreSummary } from "./scoring.js";
-import { rescoreAll, type RescoreResult } from "./rescore.js";
+import { type RescoreResult, rescoreAll } from "./rescore.js";
+import type { ScoreCause, ScoreSummary } from "./scoring.js";
 import { identifyToLead, segmentMessageSchema, segmentToEvent } from "./segment.js";
 
 export interface Services {
@@ -75,13 +80,15 @@ export function createServices(opts: ServicesOptions): Services {
       if (leadItems.length > 0) {
         const r = await services.upsertLeads(leadItems.map((l) => l.item));
         result.leads = r.leads.length;
-        for (const e of r.errors) result.errors.push({ ...e, index: leadItems[e.index]?.index ?? e.index });
+        for (const e of r.errors)
+          result.errors.push({ ...e, index: leadItems[e.index]?.index ?? e.index });
       }
       if (eventItems.length > 0) {
         const r = await services.recordEvents(eventItems.map((e) => e.item));
         result.events = r.accepted;
         result.duplicates = r.duplicates;
-        for (const e of r.errors) result.errors.push({ ...e, index: eventItems[e.index]?.index ?? e.index });
+        for (const e of r.errors)
+          result.errors.push({ ...e, index: eventItems[e.index]?.index ?? e.index });
       }
       result.errors.sort((a, b) => a.index - b.index);
       return result;

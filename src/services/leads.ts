@@ -1,7 +1,14 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { BreakdownEntry, Stage } from "../core/model.js";
 import { type Db, type DbOrTx, execRows } from "../db/client.js";
-import { auditLog, leads, leadScores, outcomes, scoreHistory, stageTransitions } from "../db/schema.js";
+import {
+  auditLog,
+  leadScores,
+  leads,
+  outcomes,
+  scoreHistory,
+  stageTransitions,
+} from "../db/schema.js";
 import { NotFoundError } from "./errors.js";
 import { emailSchema } from "./inputs.js";
 
@@ -54,7 +61,8 @@ export async function resolveLeadId(db: DbOrTx, key: string): Promise<number> {
       ? eq(leads.email, email.data)
       : eq(leads.externalId, k);
   const [row] = await db.select({ id: leads.id }).from(leads).where(where).limit(1);
-  if (!row) throw new NotFoundError(`No lead matches "${k}". Use an email, a lead id or an externalId.`);
+  if (!row)
+    throw new NotFoundError(`No lead matches "${k}". Use an email, a lead id or an externalId.`);
   return row.id;
 }
 

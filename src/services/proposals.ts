@@ -38,7 +38,11 @@ export async function measureImpact(
   let after = 0;
   for (;;) {
     const rows = await execRows<
-      Parameters<typeof leadFacts>[0] & { stage: Stage; act: Activity; outcome: "won" | "lost" | "not_a_fit" | null }
+      Parameters<typeof leadFacts>[0] & {
+        stage: Stage;
+        act: Activity;
+        outcome: "won" | "lost" | "not_a_fit" | null;
+      }
     >(
       db,
       sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title, l.company,
@@ -52,7 +56,12 @@ export async function measureImpact(
     if (rows.length === 0) break;
     after = rows[rows.length - 1]?.id ?? after;
     for (const r of rows) {
-      acc.add({ lead: leadFacts(r), activity: r.act, stage: r.stage, outcome: r.outcome ?? undefined });
+      acc.add({
+        lead: leadFacts(r),
+        activity: r.act,
+        stage: r.stage,
+        outcome: r.outcome ?? undefined,
+      });
     }
   }
   return acc.result();
@@ -71,9 +80,17 @@ export async function previewChange(db: Db, change: ProposedChange, now: number)
   const model = applyChange(active.model, change);
   const changes = diffModels(active.model, model).map(describeChange);
   if (changes.length === 0) {
-    throw new DomainError("no_change", "Nothing changed: edit at least one value before submitting.");
+    throw new DomainError(
+      "no_change",
+      "Nothing changed: edit at least one value before submitting.",
+    );
   }
-  return { baseVersion: active.version, model, changes, impact: await measureImpact(db, active.model, model, now) };
+  return {
+    baseVersion: active.version,
+    model,
+    changes,
+    impact: await measureImpact(db, active.model, model, now),
+  };
 }
 
 export async function createProposal(
@@ -111,7 +128,11 @@ export async function getProposal(db: DbOrTx, id: number) {
 }
 
 export async function pendingProposals(db: DbOrTx) {
-  return db.select().from(proposals).where(eq(proposals.status, "pending")).orderBy(desc(proposals.id));
+  return db
+    .select()
+    .from(proposals)
+    .where(eq(proposals.status, "pending"))
+    .orderBy(desc(proposals.id));
 }
 
 export type Decision = "approve" | "reject";
@@ -131,7 +152,14 @@ export interface DecisionResult {
  */
 export async function decideProposal(
   db: Db,
-  p: { id: number; by: string; decision: Decision; admins: readonly string[]; now: number; note?: string },
+  p: {
+    id: number;
+    by: string;
+    decision: Decision;
+    admins: readonly string[];
+    now: number;
+    note?: string;
+  },
 ): Promise<DecisionResult> {
   let base: ScoringModel | undefined;
   const decided = await db.transaction(async (tx) => {
@@ -150,7 +178,9 @@ export async function decideProposal(
       );
     }
     if (proposal.proposedBy === p.by) {
-      throw new ForbiddenError("You proposed this change, so another manager has to approve or reject it.");
+      throw new ForbiddenError(
+        "You proposed this change, so another manager has to approve or reject it.",
+      );
     }
     const active = await activeModel(tx);
     base = active.model;

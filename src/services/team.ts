@@ -1,6 +1,6 @@
 import { desc, eq, sql } from "drizzle-orm";
 import { type Db, type DbOrTx, execRows } from "../db/client.js";
-import { auditLog, leads, leadScores, outcomes, roles } from "../db/schema.js";
+import { auditLog, leadScores, leads, outcomes, roles } from "../db/schema.js";
 import { DomainError, ForbiddenError, NotFoundError } from "./errors.js";
 import { resolveLeadId } from "./leads.js";
 
@@ -47,7 +47,9 @@ export async function grantRole(
   p: { by: string; userId: string; role: Role; admins: readonly string[] },
 ): Promise<void> {
   if ((await roleOf(db, p.by, p.admins)) !== "admin") {
-    throw new ForbiddenError("Only admins grant roles. Ask one of the admins listed in LEADBOT_ADMINS.");
+    throw new ForbiddenError(
+      "Only admins grant roles. Ask one of the admins listed in LEADBOT_ADMINS.",
+    );
   }
   await db.transaction(async (tx) => {
     await tx
@@ -174,11 +176,15 @@ export async function assignLead(
       .where(eq(leads.id, leadId))
       .for("update");
     if (!row) throw new NotFoundError(`Lead ${leadId} no longer exists.`);
-    if (row.owner === p.owner) return { leadId, owner: p.owner, previous: row.owner, changed: false };
+    if (row.owner === p.owner)
+      return { leadId, owner: p.owner, previous: row.owner, changed: false };
     if (p.claim && row.owner) {
       throw new DomainError("already_claimed", `<@${row.owner}> already owns this lead.`, 409);
     }
-    await tx.update(leads).set({ owner: p.owner, updatedAt: new Date() }).where(eq(leads.id, leadId));
+    await tx
+      .update(leads)
+      .set({ owner: p.owner, updatedAt: new Date() })
+      .where(eq(leads.id, leadId));
     await tx.insert(auditLog).values({
       actor: p.by,
       action: p.claim ? "lead.claimed" : "lead.assigned",

@@ -17,9 +17,13 @@ function tempDir(): string {
 
 /** Starts a process holding the database and resolves once it has written its row. */
 function holder(dir: string, email: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/hold-db.ts", dir, email], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "test/fixtures/hold-db.ts", dir, email],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   children.push(child);
   return new Promise((resolve, reject) => {
     let err = "";
@@ -43,7 +47,10 @@ function exited(child: ChildProcess): Promise<number | null> {
 async function emails(dir: string): Promise<string[]> {
   const database = await openDatabase({ dataDir: dir });
   try {
-    const rows = await execRows<{ email: string }>(database.db, sql`select email from leads order by email`);
+    const rows = await execRows<{ email: string }>(
+      database.db,
+      sql`select email from leads order by email`,
+    );
     return rows.map((r) => r.email);
   } finally {
     await database.close();

@@ -17,14 +17,20 @@ for (const config of testDatabases()) {
     let base: string;
     let cleanup: () => Promise<void>;
 
-    const call = async (method: string, path: string, body?: unknown, token: string | null = TOKEN) => {
+    const call = async (
+      method: string,
+      path: string,
+      body?: unknown,
+      token: string | null = TOKEN,
+    ) => {
       const res = await fetch(`${base}${path}`, {
         method,
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
         },
-        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+        body:
+          body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       });
       const text = await res.text();
       let json: Record<string, unknown> = {};
@@ -40,7 +46,12 @@ for (const config of testDatabases()) {
       const opened = await withDatabase(config);
       cleanup = opened.cleanup;
       app = await startLeadbot({
-        env: loadEnv({ PORT: "0", LEADBOT_API_TOKEN: TOKEN, LEADBOT_DEMO: "off", LEADBOT_DECAY_CRON: "off" }),
+        env: loadEnv({
+          PORT: "0",
+          LEADBOT_API_TOKEN: TOKEN,
+          LEADBOT_DEMO: "off",
+          LEADBOT_DECAY_CRON: "off",
+        }),
         logger: silentLogger,
         clock: () => NOW,
         database: opened.database,
@@ -69,7 +80,16 @@ for (const config of testDatabases()) {
     it("when leads are upserted, then valid ones are stored and invalid ones come back with index, field and reason", async () => {
       const res = await call("POST", "/api/v1/leads", {
         leads: [
-          { email: "Jane@Acme.com", firstName: "Jane", lastName: "Doe", title: "VP of Sales", company: "Acme", industry: "Software", employees: 800, country: "US" },
+          {
+            email: "Jane@Acme.com",
+            firstName: "Jane",
+            lastName: "Doe",
+            title: "VP of Sales",
+            company: "Acme",
+            industry: "Software",
+            employees: 800,
+            country: "US",
+          },
           { email: "not-an-email" },
           { firstName: "Nobody" },
           { externalId: "crm-42", title: "Student", employees: -3 },
@@ -84,19 +104,31 @@ for (const config of testDatabases()) {
       ]);
       const lead = await call("GET", "/api/v1/leads/jane@acme.com");
       expect(lead.status).toBe(200);
-      expect(lead.body).toMatchObject({ email: "jane@acme.com", title: "VP of Sales", stage: "lead" });
+      expect(lead.body).toMatchObject({
+        email: "jane@acme.com",
+        title: "VP of Sales",
+        stage: "lead",
+      });
       expect(Number(lead.body.fit)).toBeGreaterThan(0);
     });
 
     it("when an upsert omits a field, then the stored value stays; null clears it", async () => {
-      await call("POST", "/api/v1/leads", { leads: [{ email: "jane@acme.com", company: "Acme Inc", country: null }] });
+      await call("POST", "/api/v1/leads", {
+        leads: [{ email: "jane@acme.com", company: "Acme Inc", country: null }],
+      });
       const lead = await call("GET", "/api/v1/leads/jane@acme.com");
       expect(lead.body).toMatchObject({ title: "VP of Sales", company: "Acme Inc", country: null });
     });
 
     it("when events arrive, then scores update with reasons, and a repeated id is stored once", async () => {
       const events = [
-        { id: "ev-1", email: "jane@acme.com", type: "page_view", occurredAt: daysAgo(1), properties: { url: "https://acme.io/pricing" } },
+        {
+          id: "ev-1",
+          email: "jane@acme.com",
+          type: "page_view",
+          occurredAt: daysAgo(1),
+          properties: { url: "https://acme.io/pricing" },
+        },
         { id: "ev-2", email: "jane@acme.com", type: "Demo Request", occurredAt: daysAgo(1) },
         { id: "ev-3", email: "jane@acme.com", type: "meeting_booked", occurredAt: daysAgo(0.5) },
       ];
@@ -105,7 +137,10 @@ for (const config of testDatabases()) {
       expect(first.body).toMatchObject({ accepted: 3, duplicates: 0, errors: [] });
       const again = await call("POST", "/api/v1/events", { events });
       expect(again.body).toMatchObject({ accepted: 0, duplicates: 3 });
-      const [count] = await execRows<{ n: number }>(app.services.db, sql`select count(*)::int as n from events`);
+      const [count] = await execRows<{ n: number }>(
+        app.services.db,
+        sql`select count(*)::int as n from events`,
+      );
       expect(count?.n).toBe(3);
 
       const lead = await call("GET", "/api/v1/leads/jane@acme.com");
@@ -138,7 +173,9 @@ for (const config of testDatabases()) {
       });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ accepted: 1, leadsCreated: 1 });
-      expect((res.body.errors as { index: number; field: string }[]).map((e) => [e.index, e.field])).toEqual([
+      expect(
+        (res.body.errors as { index: number; field: string }[]).map((e) => [e.index, e.field]),
+      ).toEqual([
         [1, "leadId"],
         [2, "occurredAt"],
         [3, "occurredAt"],
@@ -158,7 +195,17 @@ for (const config of testDatabases()) {
     });
 
     it("when the body is larger than the limit, then it answers 413", async () => {
-      const big = JSON.stringify({ events: [{ id: "x", email: "a@b.co", type: "x", occurredAt: daysAgo(1), properties: { pad: "x".repeat(17 * 1024 * 1024) } }] });
+      const big = JSON.stringify({
+        events: [
+          {
+            id: "x",
+            email: "a@b.co",
+            type: "x",
+            occurredAt: daysAgo(1),
+            properties: { pad: "x".repeat(17 * 1024 * 1024) },
+          },
+        ],
+      });
       const res = await fetch(`${base}/api/v1/events`, {
         method: "POST",
         headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
@@ -170,9 +217,37 @@ for (const config of testDatabases()) {
     it("when Segment identify, track and page calls arrive in a batch, then they map to leads and events", async () => {
       const res = await call("POST", "/api/v1/segment", {
         batch: [
-          { type: "identify", messageId: "s-1", userId: "crm-7", traits: { email: "max@initech.com", name: "Max Power", title: "Head of Operations", company: { name: "Initech", employee_count: 300, industry: "Software" }, plan: "pro" } },
-          { type: "track", messageId: "s-2", userId: "crm-7", event: "Demo Requested", timestamp: daysAgo(1), context: { traits: { email: "max@initech.com" } } },
-          { type: "page", messageId: "s-3", userId: "crm-7", name: "Pricing", timestamp: daysAgo(1), context: { traits: { email: "max@initech.com" }, page: { url: "https://initech.com/pricing" } } },
+          {
+            type: "identify",
+            messageId: "s-1",
+            userId: "crm-7",
+            traits: {
+              email: "max@initech.com",
+              name: "Max Power",
+              title: "Head of Operations",
+              company: { name: "Initech", employee_count: 300, industry: "Software" },
+              plan: "pro",
+            },
+          },
+          {
+            type: "track",
+            messageId: "s-2",
+            userId: "crm-7",
+            event: "Demo Requested",
+            timestamp: daysAgo(1),
+            context: { traits: { email: "max@initech.com" } },
+          },
+          {
+            type: "page",
+            messageId: "s-3",
+            userId: "crm-7",
+            name: "Pricing",
+            timestamp: daysAgo(1),
+            context: {
+              traits: { email: "max@initech.com" },
+              page: { url: "https://initech.com/pricing" },
+            },
+          },
           { type: "alias", messageId: "s-4" },
         ],
       });
@@ -180,7 +255,13 @@ for (const config of testDatabases()) {
       expect(res.body).toMatchObject({ leads: 1, events: 2 });
       expect((res.body.errors as { index: number }[]).map((e) => e.index)).toEqual([3]);
       const lead = await call("GET", "/api/v1/leads/max@initech.com");
-      expect(lead.body).toMatchObject({ firstName: "Max", lastName: "Power", company: "Initech", employees: 300, externalId: "crm-7" });
+      expect(lead.body).toMatchObject({
+        firstName: "Max",
+        lastName: "Power",
+        company: "Initech",
+        employees: 300,
+        externalId: "crm-7",
+      });
       expect(lead.body.attributes).toMatchObject({ plan: "pro" });
       const [types] = await execRows<{ types: string[] }>(
         app.services.db,
@@ -203,7 +284,10 @@ for (const config of testDatabases()) {
       const res = await call("DELETE", "/api/v1/leads/max@initech.com");
       expect(res.status).toBe(200);
       expect((await call("GET", "/api/v1/leads/max@initech.com")).status).toBe(404);
-      const [left] = await execRows<{ n: number }>(app.services.db, sql`select count(*)::int as n from events where id in ('s-2', 's-3')`);
+      const [left] = await execRows<{ n: number }>(
+        app.services.db,
+        sql`select count(*)::int as n from events where id in ('s-2', 's-3')`,
+      );
       expect(left?.n).toBe(0);
       expect((await call("DELETE", "/api/v1/leads/max@initech.com")).status).toBe(404);
     });
