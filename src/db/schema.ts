@@ -91,9 +91,11 @@ export const leadScores = pgTable(
     lastEventAt: ts("last_event_at"),
     scoredAt: ts("scored_at").notNull(),
   },
+  // NULLS FIRST is what `order by total desc` means; drizzle's desc() index alone is NULLS LAST,
+  // an order no top-N query asks for, which left every top-N query sorting the whole table.
   (t) => [
-    index("lead_scores_total_idx").on(t.total.desc(), t.leadId),
-    index("lead_scores_stage_total_idx").on(t.stage, t.total.desc(), t.leadId),
+    index("lead_scores_total_idx").on(t.total.desc().nullsFirst(), t.leadId),
+    index("lead_scores_stage_total_idx").on(t.stage, t.total.desc().nullsFirst(), t.leadId),
   ],
 );
 
