@@ -44,8 +44,9 @@ const { values: args } = parseArgs({
     pglite: { type: "boolean", default: false },
     server: { type: "string", default: "postgres://postgres@127.0.0.1:5432/postgres" },
     clients: { type: "string", default: "4" },
+    instances: { type: "string", default: "1" },
     batch: { type: "string", default: "1000" },
-    rule: { type: "string", default: "page_view" },
+    rule: { type: "string", multiple: true },
     "top-iterations": { type: "string", default: "2000" },
     seed: { type: "string", default: "42" },
     keep: { type: "boolean", default: false },
@@ -63,8 +64,10 @@ if (args.help) {
   --pglite             embedded database instead of the Postgres server
   --server URL         Postgres server (default postgres://postgres@127.0.0.1:5432/postgres)
   --clients N          concurrent HTTP clients for ingest (default 4)
+  --instances N        app processes serving the API, clients spread over them (default 1)
   --batch N            events per ingest request (default 1000)
-  --rule ID            rule whose weight the weight-change figure changes (default page_view)
+  --rule ID            rule whose weight the weight-change figure doubles; repeatable (default:
+                       demo_request, a typical buying signal, then page_view, the widest rule)
   --top-iterations N   queries per top-10 variant (default 2000)
   --seed N             data seed (default 42)
   --keep               keep the benchmark database instead of dropping it`);
@@ -81,6 +84,7 @@ const int = (name: string, v: string | undefined, dflt: number): number => {
 const LEADS = int("leads", args.leads, args.full ? 1_000_000 : 100_000);
 const EVENTS = int("events", args.events, args.full ? 10_000_000 : 1_000_000);
 const CLIENTS = int("clients", args.clients, 4);
+const INSTANCES = int("instances", args.instances, 1);
 const BATCH = int("batch", args.batch, 1000);
 const TOP_ITERATIONS = int("top-iterations", args["top-iterations"], 2000);
 const SEED = int("seed", args.seed, 42);
@@ -181,9 +185,13 @@ interface Server {
 
 async function startServer(t: Target): Promise<Server> {
   if (!t.url) return serveApi(t.database, TOKEN, NOW);
+  // BENCH_PROFILE=<dir> writes a V8 CPU profile of the API server there.
+  const profile = process.env.BENCH_PROFILE
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", fileURLToPath(new URL("./server.ts", import.meta.url))],
+    [...profile, "--import", "tsx", fileURLToPath(new URL("./server.ts", import.meta.url))],
     {
       env: {
         ...process.env,
@@ -266,7 +274,7 @@ function* mapIter<A, B>(it: Iterable<A>, f: (a: A) => B): Generator<B> {
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-async function ingestFigure(t: Target, server: Server, token: string): Promise<void> {
+async function ingestFigure(t: Target, servers: Server[], token: string): Promise<void> {
   // Baseline: the same rows COPYed into the same (empty, indexed) events table.
   const copy = await timed(() =>
     t.database.copyIn(
@@ -292,11 +300,12 @@ async function ingestFigure(t: Target, server: Server, token: string): Promise<v
   }
   if (batch.length > 0) bodies.push(JSON.stringify({ events: batch }));
 
-  const client = httpClient(server.port, token, CLIENTS);
+  const clients = servers.map((s) => httpClient(s.port, token, CLIENTS));
   let next = 0;
   let accepted = 0;
   let alerts = 0;
-  const worker = async () => {
+  const worker = async (w: number) => {
+    const client = clients[w % clients.length] as (typeof clients)[number];
     for (;;) {
       const i = next++;
       const body = bodies[i];
@@ -314,8 +323,8 @@ async function ingestFigure(t: Target, server: Server, token: string): Promise<v
       if (i % 100 === 0) log(`  ingest ${fmt.int(i * BATCH)} / ${fmt.int(EVENTS)}`);
     }
   };
-  const http = await timed(() => Promise.all(Array.from({ length: CLIENTS }, worker)));
-  client.close();
+  const http = await timed(() => Promise.all(Array.from({ length: CLIENTS }, (_, w) => worker(w))));
+  for (const c of clients) c.close();
   const stored = await count(t, "events");
   if (accepted !== EVENTS || stored !== EVENTS)
     throw new Error(`ingest stored ${stored} and accepted ${accepted} of ${EVENTS} events`);
@@ -331,7 +340,7 @@ async function ingestFigure(t: Target, server: Server, token: string): Promise<v
   const ratio = copy.ms / http.ms;
   figures.push({
     name: "ingest",
-    figure: `event ingest over HTTP (${fmt.int(EVENTS)} events, ${BATCH}/request, ${CLIENTS} clients), throughput`,
+    figure: `event ingest over HTTP (${fmt.int(EVENTS)} events, ${BATCH}/request, ${CLIENTS} clients${INSTANCES > 1 ? `, ${INSTANCES} app processes` : ""}), throughput`,
     value: fmt.rate(EVENTS, http.ms),
     baseline: `COPY ${fmt.rate(EVENTS, copy.ms)}`,
     ratio,
@@ -345,12 +354,12 @@ async function ingestFigure(t: Target, server: Server, token: string): Promise<v
   );
 }
 
-async function weightsFigure(t: Target): Promise<void> {
+async function weightsFigure(t: Target, ruleId: string): Promise<void> {
   const active = await activeModel(t.database.db);
   const rule = [...active.model.fit.rules, ...active.model.engagement.rules].find(
-    (r) => r.id === args.rule,
+    (r) => r.id === ruleId,
   );
-  if (!rule) throw new Error(`--rule ${args.rule} is not a rule of the active model`);
+  if (!rule) throw new Error(`--rule ${ruleId} is not a rule of the active model`);
   const to = withWeights(active.model, { [rule.id]: rule.points * 2 });
   const [touched] = await execRows<{ n: number }>(
     t.database.db,
@@ -567,7 +576,7 @@ async function main(): Promise<void> {
     `${command}: ${fmt.int(LEADS)} leads, ${fmt.int(EVENTS)} events on ${args.pglite ? "PGlite" : "Postgres"}`,
   );
   const t = await openTarget();
-  let server: Server | undefined;
+  let servers: Server[] = [];
   try {
     const model = loadModelFile();
     await setup(t);
@@ -577,24 +586,32 @@ async function main(): Promise<void> {
       await insertModelVersion(t.database.db, model, { by: "bench", note: "benchmark model" });
       const r = await timed(() => rescoreAll(t.database.db, { now: NOW, cause: "import" }));
       log(`initial scores of ${fmt.int(r.value.scored)} leads in ${fmt.ms(r.ms)}`);
-      server = await startServer(t);
-      await ingestFigure(t, server, token);
+      // PGlite lives in this process: one instance only.
+      const n = t.url ? INSTANCES : 1;
+      servers = await Promise.all(Array.from({ length: n }, () => startServer(t)));
+      await ingestFigure(t, servers, token);
     } else {
       await loadEventsDirectly(t, model);
     }
     await settle(t, ["events", "lead_scores", "leads"]);
-    if (runs("weights")) await weightsFigure(t);
+    if (runs("weights")) {
+      for (const rule of args.rule ?? ["demo_request", "page_view"]) {
+        await weightsFigure(t, rule);
+        await settle(t, ["lead_scores"]);
+      }
+    }
     if (runs("rescore")) {
       await settle(t, ["lead_scores"]);
       await rescoreFigure(t);
     }
     if (runs("top")) {
       await settle(t, ["lead_scores", "leads"]);
-      server ??= needsHttp ? await startServer(t) : undefined;
+      if (servers.length === 0 && needsHttp) servers = [await startServer(t)];
+      const server = servers[0];
       if (server) await topFigure(t, server, token);
     }
   } finally {
-    await server?.stop();
+    for (const s of servers) await s.stop();
     await t.drop();
   }
 

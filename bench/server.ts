@@ -55,6 +55,8 @@ async function main(): Promise<void> {
   const handle = await serveApi(database, token, now);
   process.stdout.write(`${JSON.stringify({ port: handle.port })}\n`);
   process.on("SIGTERM", () => {
+    const cpu = process.cpuUsage();
+    process.stderr.write(`API server CPU: ${Math.round((cpu.user + cpu.system) / 1000)} ms\n`);
     handle
       .stop()
       .then(() => database.close())

@@ -56,7 +56,8 @@ interface LeadRow {
   s_total: number | null;
   s_stage: Stage | null;
   s_grade: string | null;
-  s_breakdown: BreakdownEntry[] | null;
+  /** As text: parsed only when everything else about the score is unchanged. */
+  s_breakdown: string | null;
   s_activity: Activity | null;
 }
 
@@ -79,6 +80,27 @@ export function leadFacts(r: LeadRow): LeadFacts {
 }
 
 const STAGE_RANK: Record<Stage, number> = { lead: 0, mql: 1, sql: 2 };
+
+/**
+ * Whether a stored breakdown (jsonb text) says the same as a computed one. Compared field by
+ * field: jsonb orders keys its own way, so comparing serialisations would always differ.
+ */
+export function sameBreakdown(stored: string | null, computed: readonly BreakdownEntry[]): boolean {
+  if (stored === null) return false;
+  const entries = JSON.parse(stored) as BreakdownEntry[];
+  if (entries.length !== computed.length) return false;
+  return entries.every((a, i) => {
+    const b = computed[i] as BreakdownEntry;
+    return (
+      a.ruleId === b.ruleId &&
+      a.label === b.label &&
+      a.group === b.group &&
+      a.count === b.count &&
+      a.basePoints === b.basePoints &&
+      a.points === b.points
+    );
+  });
+}
 
 /** Leads are numbered; passing id lists as one JSON parameter works the same on both drivers. */
 function idArray(ids: readonly number[]) {
@@ -113,7 +135,7 @@ export async function scoreLeads(
     sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title,
           l.company, l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner,
           l.attributes, s.model_version as s_version, s.total as s_total, s.stage as s_stage,
-          s.grade as s_grade, s.breakdown as s_breakdown, s.activity as s_activity
+          s.grade as s_grade, s.breakdown::text as s_breakdown, s.activity as s_activity
         from leads l left join lead_scores s on s.lead_id = l.id
         where l.id = any(${idArray(sorted)})
         order by l.id`,
@@ -175,7 +197,7 @@ export async function scoreLeads(
       r.s_total !== result.total ||
       r.s_stage !== stage ||
       r.s_grade !== result.grade ||
-      JSON.stringify(r.s_breakdown) !== JSON.stringify(result.breakdown);
+      !sameBreakdown(r.s_breakdown, result.breakdown);
     if (!scoreChanged && !activityChanged && r.s_version !== null) continue;
     summary.changed++;
     const delta = Math.abs(result.total - (r.s_total ?? 0));
