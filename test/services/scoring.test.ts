@@ -185,6 +185,37 @@ for (const config of testDatabases()) {
       expect(await stored()).toEqual(await fromScratch());
     });
 
+    it("when batches for the same leads arrive concurrently, then no event is lost from their scores", async () => {
+      const emails = ["c1@race.io", "c2@race.io", "c3@race.io"];
+      await s.upsertLeads(
+        emails.map((email) => ({ email, title: "Director", industry: "retail" })),
+      );
+      const types = ["page_view", "email_click", "content_download", "webinar_attend"];
+      // Twelve batches in flight at once, each touching every lead: on Postgres they run on
+      // separate connections and contend for the same lead rows.
+      const batches = Array.from({ length: 12 }, (_, b) =>
+        emails.map((email, i) =>
+          event(
+            email,
+            types[(b + i) % types.length] as string,
+            now - (b * 3 + i) * 3_600_000,
+            `/p${b}`,
+          ),
+        ),
+      );
+      const results = await Promise.all(batches.map((batch) => s.recordEvents(batch)));
+      expect(results.reduce((n, r) => n + r.accepted, 0)).toBe(36);
+      expect(await stored()).toEqual(await fromScratch());
+      // Each lead got three events of each of four scored types; all twelve must be in its activity.
+      const kept = await rows<{ email: string; n: number }>(
+        sql`select l.email, (select sum(jsonb_array_length(v))::int
+              from jsonb_each(s.activity->'rules') as r(k, v)
+              where k in ('page_view', 'email_click', 'content_download', 'webinar_attend')) as n
+            from lead_scores s join leads l on l.id = s.lead_id order by l.email`,
+      );
+      expect(kept).toEqual(emails.map((email) => ({ email, n: 12 })));
+    });
+
     it("when a rule starts matching other events, then activity is rebuilt from the events", async () => {
       await seedMany(40);
       const before = await activeModel(t.database.db);
