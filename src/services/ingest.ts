@@ -3,11 +3,11 @@ import type { ActivityEvent } from "../core/model.js";
 import { type Db, type DbOrTx, execRows } from "../db/client.js";
 import {
   type EventInput,
-  eventInputSchema,
   type ItemError,
   itemErrors,
   type LeadInput,
   leadInputSchema,
+  parseEventInput,
 } from "./inputs.js";
 import { activeModel } from "./models.js";
 import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
@@ -258,7 +258,7 @@ export async function recordEvents(
   const valid: { index: number; event: EventInput }[] = [];
   const seenIds = new Set<string>();
   items.forEach((item, index) => {
-    const parsed = eventInputSchema.safeParse(item);
+    const parsed = parseEventInput(item);
     if (!parsed.success) {
       result.errors.push(...itemErrors(index, parsed.error));
       return;
