@@ -130,12 +130,16 @@ export async function scoreLeads(
   await tx.execute(
     sql`select 1 from leads where id = any(${idArray(sorted)}) order by id for no key update`,
   );
+  // New events change a lead's activity, and changed activity is written whatever the
+  // breakdown says: the event path reads stored breakdowns only for the few leads it needs.
+  const lazyBreakdown = newEvents !== undefined;
+  const breakdownColumn = lazyBreakdown ? sql`null::text` : sql`s.breakdown::text`;
   const rows = await execRows<LeadRow>(
     tx,
     sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title,
           l.company, l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner,
           l.attributes, s.model_version as s_version, s.total as s_total, s.stage as s_stage,
-          s.grade as s_grade, s.breakdown::text as s_breakdown, s.activity as s_activity
+          s.grade as s_grade, ${breakdownColumn} as s_breakdown, s.activity as s_activity
         from leads l left join lead_scores s on s.lead_id = l.id
         where l.id = any(${idArray(sorted)})
         order by l.id`,
@@ -181,8 +185,7 @@ export async function scoreLeads(
   const scoreRows: unknown[][] = [];
   const transitionRows: unknown[] = [];
   const at = new Date(ctx.now).toISOString();
-  for (const r of rows) {
-    summary.scored++;
+  const scored = rows.map((r) => {
     const fresh = newEvents?.get(r.id);
     let activity = rebuilt.get(r.id) ?? r.s_activity ?? emptyActivity();
     // Rebuilt activity already holds every stored event, the new ones included.
@@ -192,12 +195,29 @@ export async function scoreLeads(
     const previous: Stage = r.s_stage ?? "lead";
     const stage = nextStage(previous, result.total, ctx.model.thresholds);
     const activityChanged = activity !== r.s_activity;
-    const scoreChanged =
-      r.s_total === null ||
-      r.s_total !== result.total ||
-      r.s_stage !== stage ||
-      r.s_grade !== result.grade ||
-      !sameBreakdown(r.s_breakdown, result.breakdown);
+    // Only the breakdown can still tell whether this score changed.
+    const undecided =
+      !activityChanged &&
+      r.s_total === result.total &&
+      r.s_stage === stage &&
+      r.s_grade === result.grade;
+    return { r, activity, result, previous, stage, activityChanged, undecided };
+  });
+  if (lazyBreakdown) {
+    const need = scored.filter((x) => x.undecided).map((x) => x.r.id);
+    if (need.length > 0) {
+      const stored = await execRows<{ lead_id: number; breakdown: string }>(
+        tx,
+        sql`select lead_id::int as lead_id, breakdown::text as breakdown from lead_scores
+            where lead_id = any(${idArray(need)})`,
+      );
+      const byId = new Map(stored.map((b) => [b.lead_id, b.breakdown]));
+      for (const x of scored) if (x.undecided) x.r.s_breakdown = byId.get(x.r.id) ?? null;
+    }
+  }
+  for (const { r, activity, result, previous, stage, activityChanged, undecided } of scored) {
+    summary.scored++;
+    const scoreChanged = !undecided || !sameBreakdown(r.s_breakdown, result.breakdown);
     if (!scoreChanged && !activityChanged && r.s_version !== null) continue;
     summary.changed++;
     const delta = Math.abs(result.total - (r.s_total ?? 0));
