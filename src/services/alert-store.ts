@@ -118,6 +118,20 @@ export async function reschedule(db: DbOrTx, id: number, p: RescheduleParams): P
     where id = ${id}`);
 }
 
+/**
+ * Releases every lease. Only for the embedded database at start: its directory lock guarantees
+ * no other process holds a lease, so a lease still standing belongs to a run that was killed.
+ */
+export async function releaseAllClaims(db: DbOrTx): Promise<number> {
+  const rows = await execRows<{ id: unknown }>(
+    db,
+    sql`update alert_outbox set claimed_by = null, claimed_until = null
+        where status = 'pending' and claimed_until is not null
+        returning id`,
+  );
+  return rows.length;
+}
+
 /** Releases rows claimed but not worked on, without counting an attempt. */
 export async function releaseClaims(
   db: DbOrTx,

@@ -14,6 +14,7 @@ import {
   recordAttempt,
   recordChannelPost,
   recordDirectMessage,
+  releaseAllClaims,
   releaseClaims,
   reschedule,
 } from "./alert-store.js";
@@ -346,8 +347,17 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
     return rows.length < BATCH_SIZE ? "done" : "more";
   }
 
+  let leasesChecked = false;
+
   async function run(): Promise<RunResult> {
     const result: RunResult = { sent: 0, retried: 0 };
+    if (!leasesChecked && opts.kind === "pglite") {
+      // A killed process leaves its leases behind; on the embedded database nobody else can hold
+      // one, so the rows go back to work now rather than when the lease runs out.
+      const released = await releaseAllClaims(db);
+      if (released > 0) log.info({ released }, "released alert leases left by an earlier run");
+    }
+    leasesChecked = true;
     if (!channel) {
       if (!warnedNoChannel) {
         warnedNoChannel = true;
