@@ -251,9 +251,32 @@ export async function scoreLeads(
   }
 
   if (scoreRows.length > 0) {
-    // One statement for scores and history. Rows come as one jsonb array of positional arrays:
-    // extracting jsonb elements copies them, where json_to_recordset re-parses every jsonb column.
-    await tx.execute(sql`
+    // One statement for scores, history, stage crossings and their alerts: every round trip
+    // here is made while holding the leads' locks. Score rows come as one jsonb array of
+    // positional arrays: extracting jsonb elements copies them, where json_to_recordset
+    // re-parses every jsonb column.
+    const crossings =
+      transitionRows.length === 0
+        ? sql``
+        : sql`, crossing as (
+        select * from json_to_recordset(${JSON.stringify(transitionRows)}::json) as c(lead_id bigint,
+          from_stage text, to_stage text, total float8, alert boolean, owner text)
+      ), t as (
+        insert into stage_transitions (lead_id, from_stage, to_stage, total, model_version, cause, at)
+        select lead_id, from_stage, to_stage, total, ${ctx.version}, ${ctx.cause}, ${at}::timestamptz
+        from crossing
+        returning id, lead_id, to_stage
+      ), o as (
+        insert into alert_outbox (transition_id, lead_id, stage, dm_user)
+        select t.id, t.lead_id, t.to_stage, crossing.owner
+        from t join crossing on crossing.lead_id = t.lead_id
+        where crossing.alert
+        returning 1
+      )`;
+    const alertCount = transitionRows.length === 0 ? sql`0` : sql`(select count(*) from o)`;
+    const [written] = await execRows<{ n: number }>(
+      tx,
+      sql`
       with x as materialized (
         select (e->>0)::bigint as lead_id, (e->>1)::float8 as total, (e->>2)::float8 as fit,
           (e->>3)::float8 as engagement, e->>4 as grade, (e->>5)::smallint as level,
@@ -280,35 +303,16 @@ export async function scoreLeads(
           grade = excluded.grade, level = excluded.level, stage = excluded.stage,
           breakdown = excluded.breakdown, activity = excluded.activity,
           last_event_at = excluded.last_event_at, scored_at = excluded.scored_at
-      )
-      insert into score_history (lead_id, at, total, fit, engagement, stage, model_version, cause)
-      select lead_id, ${at}::timestamptz, total, fit, engagement, stage, ${ctx.version}, ${ctx.cause}
-      from x
-      where x.history`);
-  }
-  if (transitionRows.length > 0) {
-    summary.transitions = transitionRows.length;
-    const alerts = await execRows<{ n: number }>(
-      tx,
-      sql`
-      with x as (
-        select * from json_to_recordset(${JSON.stringify(transitionRows)}::json) as x(lead_id bigint,
-          from_stage text, to_stage text, total float8, alert boolean, owner text)
-      ), t as (
-        insert into stage_transitions (lead_id, from_stage, to_stage, total, model_version, cause, at)
-        select lead_id, from_stage, to_stage, total, ${ctx.version}, ${ctx.cause}, ${at}::timestamptz
+      ), history as (
+        insert into score_history (lead_id, at, total, fit, engagement, stage, model_version, cause)
+        select lead_id, ${at}::timestamptz, total, fit, engagement, stage, ${ctx.version}, ${ctx.cause}
         from x
-        returning id, lead_id, to_stage
-      ), o as (
-        insert into alert_outbox (transition_id, lead_id, stage, dm_user)
-        select t.id, t.lead_id, t.to_stage, x.owner
-        from t join x on x.lead_id = t.lead_id
-        where x.alert
-        returning 1
-      )
-      select count(*)::int as n from o`,
+        where x.history
+      )${crossings}
+      select ${alertCount}::int as n`,
     );
-    summary.alerts = alerts[0]?.n ?? 0;
+    summary.transitions = transitionRows.length;
+    summary.alerts = written?.n ?? 0;
   }
   return summary;
 }
