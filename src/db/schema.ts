@@ -182,17 +182,12 @@ export const outcomes = pgTable(
     /** slack-alert, slack-command, api, cli. */
     source: text("source").notNull(),
     alertId: bigint("alert_id", { mode: "number" }),
-    /** Makes a double click or a retried request record one outcome. */
-    idempotencyKey: text("idempotency_key"),
     /** Score and model at the moment of the outcome, for backtests. */
     scoreAtOutcome: doublePrecision("score_at_outcome"),
     modelVersion: integer("model_version"),
     createdAt: ts("created_at").notNull().defaultNow(),
   },
-  (t) => [
-    index("outcomes_lead_idx").on(t.leadId),
-    uniqueIndex("outcomes_idempotency_key").on(t.idempotencyKey),
-  ],
+  (t) => [index("outcomes_lead_idx").on(t.leadId)],
 );
 
 export const proposals = pgTable(

@@ -99,7 +99,7 @@ export async function recordOutcome(db: Db, p: OutcomeInput): Promise<OutcomeRes
       .select({ id: leads.id })
       .from(leads)
       .where(eq(leads.id, leadId))
-      .for("update");
+      .for("no key update");
     if (locked.length === 0) throw new NotFoundError(`Lead ${leadId} no longer exists.`);
     const [latest] = await tx
       .select()
@@ -174,7 +174,7 @@ export async function assignLead(
       .select({ owner: leads.owner })
       .from(leads)
       .where(eq(leads.id, leadId))
-      .for("update");
+      .for("no key update");
     if (!row) throw new NotFoundError(`Lead ${leadId} no longer exists.`);
     if (row.owner === p.owner)
       return { leadId, owner: p.owner, previous: row.owner, changed: false };
