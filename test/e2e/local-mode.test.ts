@@ -86,7 +86,7 @@ describe("local mode in a terminal", () => {
   });
 
   it(
-    "when a person types /lead top 10, presses buttons and fills the Lost modal, then they see the app answer",
+    "when a person types /lead top 10, presses buttons, fills the Lost modal and proposes a threshold, then they see the app answer",
     async () => {
       const port = Number((await see(/Leadbot is up on port (\d+)/, START_TIMEOUT_MS))[1]);
       await see(/riley> /);
@@ -153,6 +153,17 @@ describe("local mode in a terminal", () => {
       type("submit");
       await see(/Submitted\./);
       await see(/\[updated\][\s\S]*Marked \*Lost\* by @riley[\s\S]*Reason: no budget/);
+
+      // Tuning: each edit of a field refreshes the impact preview, as Enter does in Slack.
+      type("/lead thresholds");
+      await see(/┌ Tune thresholds/);
+      await see(/Nothing changed yet\. The current model scores/);
+      type("1 40");
+      await see(/MQL threshold: 50 → 40/);
+      await see(/would change stage: \d+ up, 0 down/);
+      type("submit");
+      await see(/proposes a change to the thresholds/);
+      await see(/Waiting for a manager\. Sent for approval to/);
 
       type("quit");
       const [code] = (await once(child, "exit")) as [number | null];

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createInterface, type Interface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Services } from "../../services/index.js";
-import type { SlackDriver, ViewStateValues } from "./driver.js";
+import type { BlockActionOptions, SlackDriver, ViewStateValues } from "./driver.js";
 import { type Control, type Rendered, renderSurface } from "./render.js";
 import type { ResponseUrlPost, SlackStandin, StandinCall } from "./standin.js";
 
@@ -338,8 +338,26 @@ export class LocalConsole {
     if (!control) throw new Error(`there is no [${n}] here`);
     if (control.kind === "input") {
       if (value === undefined) throw new Error(`give a value: ${n} <value>`);
-      this.values[control.blockId] = { [control.actionId]: this.inputValue(control, value) };
+      const state = this.inputValue(control, value);
+      this.values[control.blockId] = { [control.actionId]: state };
       this.print(`  ${control.label} = ${value}`);
+      if (control.dispatchAction && s.kind === "view") {
+        // Slack sends a block action when Enter is pressed in such a field; the app answers it,
+        // for instance by updating an impact preview with views.update.
+        const option = state.selected_option as BlockActionOptions["selectedOption"] | undefined;
+        await this.opts.driver.blockAction(this.user.id, {
+          actionId: control.actionId,
+          blockId: control.blockId,
+          elementType: control.element,
+          ...(option ? { selectedOption: option } : { value }),
+          view: {
+            id: s.viewId,
+            callback_id: String(s.view.callback_id ?? ""),
+            private_metadata: String(s.view.private_metadata ?? ""),
+            state: { values: this.values },
+          },
+        });
+      }
       return;
     }
     const selected =

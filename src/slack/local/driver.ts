@@ -45,7 +45,14 @@ export interface BlockActionOptions {
   message?: { ts: string; text?: string; blocks?: unknown[]; metadata?: unknown };
   channel?: ChannelRef;
   /** The view the button is in (modal or home container). */
-  view?: { id: string; callback_id?: string; private_metadata?: string; type?: string };
+  view?: {
+    id: string;
+    callback_id?: string;
+    private_metadata?: string;
+    type?: string;
+    /** What the fields hold now, as Slack sends it with every action in a modal. */
+    state?: { values: ViewStateValues };
+  };
   /** Type of the element that was used (default button). */
   elementType?: string;
   selectedOption?: { text: { type: "plain_text"; text: string }; value: string };

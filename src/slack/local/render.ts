@@ -31,6 +31,8 @@ export interface RenderedInput {
   options: { text: string; value: string }[];
   initial: string | undefined;
   optional: boolean;
+  /** The app asked to hear each edit (`dispatch_action`), as Slack sends on Enter. */
+  dispatchAction: boolean;
 }
 
 export type Control = RenderedButton | RenderedSelect | RenderedInput;
@@ -163,6 +165,7 @@ export function renderBlocks(blocks: unknown[], controls: Control[] = []): Rende
           options: opts,
           initial,
           optional: block.optional === true,
+          dispatchAction: block.dispatch_action === true,
         });
         const choice = opts.length > 0 ? ` (one of: ${opts.map((o) => o.value).join(", ")})` : "";
         const hint = textOf(block.hint);
