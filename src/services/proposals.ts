@@ -135,6 +135,34 @@ export async function pendingProposals(db: DbOrTx) {
     .orderBy(desc(proposals.id));
 }
 
+/**
+ * Why `by` may not decide `proposal`, as the sentence they see; undefined when they may. Only
+ * managers and admins decide, only pending proposals, and never their own. (A stale base is
+ * refused on approval only: rejecting an outdated proposal is fine.)
+ */
+export async function refusalToDecide(
+  db: DbOrTx,
+  p: { proposal: Awaited<ReturnType<typeof getProposal>>; by: string; admins: readonly string[] },
+): Promise<DomainError | undefined> {
+  if (!canApprove(await roleOf(db, p.by, p.admins))) {
+    return new ForbiddenError(
+      "Only managers can approve or reject model changes. An admin can make you one with /lead role @you manager.",
+    );
+  }
+  if (p.proposal.status !== "pending") {
+    return new ConflictError(
+      "proposal_decided",
+      `This proposal was already ${p.proposal.status} by <@${p.proposal.decidedBy}>.`,
+    );
+  }
+  if (p.proposal.proposedBy === p.by) {
+    return new ForbiddenError(
+      "You proposed this change, so another manager has to approve or reject it.",
+    );
+  }
+  return undefined;
+}
+
 export type Decision = "approve" | "reject";
 
 export interface DecisionResult {
@@ -165,23 +193,8 @@ export async function decideProposal(
   const decided = await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${APPROVAL_LOCK_KEY})`);
     const proposal = await getProposal(tx, p.id);
-    const role = await roleOf(tx, p.by, p.admins);
-    if (!canApprove(role)) {
-      throw new ForbiddenError(
-        "Only managers can approve or reject model changes. An admin can make you one with /lead role @you manager.",
-      );
-    }
-    if (proposal.status !== "pending") {
-      throw new ConflictError(
-        "proposal_decided",
-        `This proposal was already ${proposal.status} by <@${proposal.decidedBy}>.`,
-      );
-    }
-    if (proposal.proposedBy === p.by) {
-      throw new ForbiddenError(
-        "You proposed this change, so another manager has to approve or reject it.",
-      );
-    }
+    const refusal = await refusalToDecide(tx, { proposal, by: p.by, admins: p.admins });
+    if (refusal) throw refusal;
     const active = await activeModel(tx);
     base = active.model;
     if (p.decision === "approve" && active.version !== proposal.baseVersion) {

@@ -9,14 +9,14 @@ import type {
 } from "@slack/bolt";
 import { eq } from "drizzle-orm";
 import { auditLog, models } from "../../db/schema.js";
-import { DomainError, ForbiddenError } from "../../services/errors.js";
+import { DomainError } from "../../services/errors.js";
 import {
   type Decision,
   type DecisionResult,
   decideProposal,
   getProposal,
+  refusalToDecide,
 } from "../../services/proposals.js";
-import { canApprove, roleOf } from "../../services/team.js";
 import { buildNotice } from "../blocks/common.js";
 import {
   buildRejectModal,
@@ -203,26 +203,7 @@ export async function rejectRefusal(
   by: string,
 ): Promise<DomainError | undefined> {
   const db = deps.services.db;
-  const role = await roleOf(db, by, deps.admins);
-  if (!canApprove(role)) {
-    return new ForbiddenError(
-      "Only managers can approve or reject model changes. An admin can make you one with /lead role @you manager.",
-    );
-  }
-  const proposal = await getProposal(db, id);
-  if (proposal.status !== "pending") {
-    return new DomainError(
-      "proposal_decided",
-      `This proposal was already ${proposal.status} by <@${proposal.decidedBy}>.`,
-      409,
-    );
-  }
-  if (proposal.proposedBy === by) {
-    return new ForbiddenError(
-      "You proposed this change, so another manager has to approve or reject it.",
-    );
-  }
-  return undefined;
+  return refusalToDecide(db, { proposal: await getProposal(db, id), by, admins: deps.admins });
 }
 
 /** Reject: asks for a reason in a modal; the decision is made when it is submitted. */
