@@ -171,6 +171,28 @@ for (const config of testDatabases()) {
         ).map((r) => [r.id, r.total]),
       );
 
+    it("when events are scored, then each stored breakdown is the engine's, entry for entry", async () => {
+      await seedMany(60);
+      const { model } = await activeModel(t.database.db);
+      const leads = await rows<
+        Parameters<typeof leadFacts>[0] & { id: number; breakdown: unknown }
+      >(
+        sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title,
+          l.company, l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner,
+          l.attributes, s.breakdown from leads l join lead_scores s on s.lead_id = l.id`,
+      );
+      const evs = await rows<ActivityEvent & { lead_id: number }>(
+        sql`select lead_id::int as lead_id, type, (extract(epoch from occurred_at) * 1000)::float8 as at, properties from events`,
+      );
+      expect(leads.length).toBe(60);
+      for (const l of leads) {
+        const own = evs.filter((e) => e.lead_id === l.id);
+        const expected = score(leadFacts(l), activityFromEvents(own, model), model, now).breakdown;
+        expect(expected.length).toBeGreaterThan(0);
+        expect(l.breakdown).toEqual(expected);
+      }
+    });
+
     it("when a weight changes, then the targeted rescore gives every lead the score a full recompute gives", async () => {
       await seedMany(60);
       const before = await activeModel(t.database.db);
