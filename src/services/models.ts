@@ -41,13 +41,20 @@ export function loadModelFile(path: string = DEFAULT_MODEL_FILE): ScoringModel {
   return parseModelText(readFileSync(path, "utf8"), path);
 }
 
+/**
+ * Active models by version and creation time to the microsecond: every event batch asks for the
+ * active model, and this spares it reading and keying the whole definition. Model rows are never
+ * updated, and a store that is reset and reloaded gives its first version another creation time.
+ */
+const byVersionStamp = new Map<string, ScoringModel>();
+
 export async function activeModel(db: DbOrTx): Promise<ActiveModel> {
   const [row] = await db
     .select({
       version: models.version,
-      definition: models.definition,
       createdAt: models.createdAt,
       createdBy: models.createdBy,
+      stamp: sql<string>`${models.createdAt}::text`,
     })
     .from(models)
     .orderBy(desc(models.version))
@@ -56,7 +63,15 @@ export async function activeModel(db: DbOrTx): Promise<ActiveModel> {
     throw new NotFoundError(
       "No scoring model is active yet; start the app once to load the default.",
     );
-  return { ...row, model: cache(row.definition) };
+  const key = `${row.version}@${row.stamp}`;
+  let model = byVersionStamp.get(key);
+  if (!model) {
+    model = await modelByVersion(db, row.version);
+    if (byVersionStamp.size >= PARSED_CACHE_LIMIT) byVersionStamp.clear();
+    byVersionStamp.set(key, model);
+  }
+  const { stamp: _, ...active } = row;
+  return { ...active, model };
 }
 
 export async function modelByVersion(db: DbOrTx, version: number): Promise<ScoringModel> {
