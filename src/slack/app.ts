@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel } from "@slack/bolt";
+import {
+  App,
+  type Logger as BoltLogger,
+  HTTPReceiver,
+  LogLevel,
+  SocketModeReceiver,
+} from "@slack/bolt";
 import type { Logger } from "../lib/logger.js";
 import type { SlackDeps } from "./deps.js";
 import { registerListeners } from "./listeners/index.js";
@@ -83,8 +89,22 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   };
   let app: App;
   let receiver: HTTPReceiver | undefined;
+  let socket: SocketModeReceiver | undefined;
   if (opts.appToken) {
-    app = new App({ ...common, appToken: opts.appToken, socketMode: true });
+    socket = new SocketModeReceiver({
+      appToken: opts.appToken,
+      logger,
+      // Not the listener retry policy (Bolt's default): apps.connections.open keeps the Socket
+      // Mode client's long one, because a reconnect that gives up after a short Slack outage
+      // rejects where nothing catches it, and the process dies.
+      installerOptions: {
+        clientOptions: {
+          ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
+          timeout: LISTENER_TIMEOUT_MS,
+        },
+      },
+    });
+    app = new App({ ...common, receiver: socket });
   } else {
     if (!opts.signingSecret) throw new Error("SLACK_SIGNING_SECRET is required in HTTP mode");
     receiver = new HTTPReceiver({
@@ -108,7 +128,9 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       if (mode === "socket") await app.start();
     },
     async stop() {
-      if (mode === "socket") await app.stop();
+      // Bolt's app.stop() resolves before the WebSocket is closed; this waits for the close
+      // handshake (the client gives up on it after 30 s), so no envelope arrives after stop.
+      if (socket) await socket.client.disconnect();
     },
   };
 }
