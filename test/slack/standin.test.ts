@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { createSlackClient } from "../../src/slack/client.js";
 import { SlackStandin } from "../../src/slack/local/standin.js";
 
@@ -159,5 +160,87 @@ describe("Slack Web API stand-in", () => {
     expect(standin.responses("cmd-1").map((r) => r.payload)).toEqual([
       { replace_original: true, text: "done" },
     ]);
+  });
+
+  it("when an app-level token opens a Socket Mode link, then hello comes, envelopes go out and acks come back", async () => {
+    const open = (token: string) =>
+      post(standin, "apps.connections.open", "{}", {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+      });
+    expect((await open(TOKEN)).json).toEqual({ ok: false, error: "not_allowed_token_type" });
+    // ...and an app-level token calls nothing else.
+    expect(
+      (await post(standin, "auth.test", "{}", { authorization: "Bearer xapp-1-x" })).json,
+    ).toEqual({
+      ok: false,
+      error: "not_allowed_token_type",
+    });
+    const opened = await open("xapp-1-A0LEADBOT-1-abc");
+    expect(opened.json).toMatchObject({ ok: true });
+    const url = String(opened.json.url);
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/link\/\?ticket=/);
+
+    const ws = new WebSocket(url);
+    const received: Record<string, unknown>[] = [];
+    const hello = new Promise<Record<string, unknown>>((resolve) => {
+      ws.on("message", (data) => {
+        const message = JSON.parse(String(data)) as Record<string, unknown>;
+        received.push(message);
+        if (message.type === "hello") resolve(message);
+        // The app's side: ack every envelope, answering commands in the ack.
+        if (typeof message.envelope_id === "string") {
+          const payload = message.type === "slash_commands" ? { text: "pong" } : {};
+          ws.send(JSON.stringify({ envelope_id: message.envelope_id, payload }));
+        }
+      });
+    });
+    expect(await hello).toMatchObject({ type: "hello", num_connections: 1 });
+    await standin.waitForSocket();
+    expect(standin.socketConnections).toBe(1);
+
+    const answer = await standin.deliver("slash_commands", { command: "/lead", text: "ping" });
+    expect(answer).toEqual({ text: "pong" });
+    const eventAck = await standin.deliver(
+      "events_api",
+      { type: "event_callback", event: { type: "app_home_opened" } },
+      { retryAttempt: 1, retryReason: "timeout" },
+    );
+    expect(eventAck).toEqual({});
+    const [command, event] = received.filter((m) => m.envelope_id);
+    expect(command).toMatchObject({
+      type: "slash_commands",
+      accepts_response_payload: true,
+      payload: { command: "/lead", text: "ping" },
+    });
+    expect(event).toMatchObject({
+      type: "events_api",
+      accepts_response_payload: false,
+      retry_attempt: 1,
+      retry_reason: "timeout",
+    });
+    expect(standin.socketAcks.map((a) => a.envelope_id)).toEqual([
+      command?.envelope_id,
+      event?.envelope_id,
+    ]);
+
+    // A ticket is good for one connection; a made-up one gets nowhere.
+    for (const bad of [url, url.replace(/ticket=[0-9a-f]+/, "ticket=nope")]) {
+      const refused = new WebSocket(bad);
+      const status = await new Promise<number | undefined>((resolve) => {
+        refused.on("unexpected-response", (_req, res) => resolve(res.statusCode));
+        refused.on("open", () => resolve(101));
+      });
+      expect(status).toBe(401);
+    }
+
+    const closed = new Promise<void>((resolve) => ws.on("close", () => resolve()));
+    ws.close(1000);
+    await closed;
+    await standin.waitForSocketsClosed();
+    expect(standin.socketConnections).toBe(0);
+    await expect(standin.deliver("interactive", {})).rejects.toThrow(
+      "no Socket Mode connection is open",
+    );
   });
 });

@@ -1,11 +1,16 @@
+import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import type { WebSocket, WebSocketServer } from "ws";
 
 /**
  * A local stand-in for the Slack Web API: the methods Leadbot calls, over real HTTP, with the
  * response shapes Slack gives. Local mode points the app at it, and tests use it to observe every
  * call and to make Slack fail on purpose (rate limits, 5xx, platform errors, hangs, outages).
+ * It also speaks Socket Mode: `apps.connections.open` hands out a WebSocket URL on this server,
+ * and `deliver()` sends an envelope down it and resolves with the app's ack.
  */
 
 export type FailSpec =
@@ -84,6 +89,35 @@ export interface StandinOptions {
   botId?: string;
 }
 
+/** What Slack sends over a Socket Mode connection besides `hello` and `disconnect`. */
+export type EnvelopeType = "slash_commands" | "interactive" | "events_api";
+
+export interface DeliverOptions {
+  /** Events API redelivery, as Slack marks it (`retry_attempt`, `retry_reason`). */
+  retryAttempt?: number;
+  retryReason?: string;
+  /** How long to wait for the ack before rejecting (default 10 s; Slack itself gives up at 3 s). */
+  timeoutMs?: number;
+}
+
+export interface SocketAck {
+  envelope_id: string;
+  /** What the app answered in its ack (`{}` for an empty ack). */
+  payload?: Params | undefined;
+  at: number;
+}
+
+interface SocketLink {
+  id: number;
+  ws: WebSocket;
+}
+
+interface PendingAck {
+  resolve: (ack: SocketAck) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
 interface FailWindow {
   method: string;
   until: number;
@@ -99,6 +133,8 @@ export class SlackStandin extends EventEmitter {
   readonly views = new Map<string, StoredView>();
   readonly responsePosts: ResponseUrlPost[] = [];
   readonly users = new Map<string, StandinUser>();
+  /** Every Socket Mode ack received, oldest first. */
+  readonly socketAcks: SocketAck[] = [];
   /** Base URL of the Web API, ending in `/api/` (what `slackApiUrl` takes). */
   readonly url: string;
   readonly origin: string;
@@ -114,6 +150,13 @@ export class SlackStandin extends EventEmitter {
   private lastTsMicros = 0;
   private viewSeq = 0;
   private readonly pending = new Set<ServerResponse>();
+  /** Socket Mode: tickets handed out by apps.connections.open and not used yet. */
+  private readonly tickets = new Set<string>();
+  private readonly links: SocketLink[] = [];
+  private readonly awaitingAck = new Map<string, PendingAck>();
+  private wss: Promise<WebSocketServer> | undefined;
+  private linkSeq = 0;
+  private envelopeSeq = 0;
 
   private constructor(server: Server, origin: string, opts: StandinOptions) {
     super();
@@ -144,8 +187,10 @@ export class SlackStandin extends EventEmitter {
       server.listen(opts.port ?? 0, host, resolve);
     });
     const { port } = server.address() as AddressInfo;
-    standin = new SlackStandin(server, `http://${host}:${port}`, opts);
-    return standin;
+    const started = new SlackStandin(server, `http://${host}:${port}`, opts);
+    server.on("upgrade", (req, socket, head) => started.upgrade(req, socket, head));
+    standin = started;
+    return started;
   }
 
   /** Calls made to one method, in order (including those that met an injected failure). */
@@ -226,8 +271,79 @@ export class SlackStandin extends EventEmitter {
     this.failWindows.length = 0;
   }
 
+  /** Socket Mode connections open now: they got `hello`, and no side has started closing them. */
+  get socketConnections(): number {
+    return this.openLinks().length;
+  }
+
+  /** Resolves once a Socket Mode connection is open: now, or when the next one opens. */
+  waitForSocket(): Promise<void> {
+    if (this.openLinks().length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.once("socket_open", () => resolve()));
+  }
+
+  /** Resolves once no Socket Mode connection is open (the app hung up). */
+  waitForSocketsClosed(): Promise<void> {
+    if (this.openLinks().length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const onClose = () => {
+        if (this.openLinks().length > 0) return;
+        this.off("socket_close", onClose);
+        resolve();
+      };
+      this.on("socket_close", onClose);
+    });
+  }
+
+  /**
+   * Sends an envelope over the newest Socket Mode connection, as Slack does for a slash command
+   * (`slash_commands`, payload = the command's fields), a click or submission (`interactive`,
+   * payload = the interaction) or an event (`events_api`, payload = the event callback), and
+   * resolves with the payload of the app's ack.
+   */
+  async deliver(
+    type: EnvelopeType,
+    payload: Params,
+    opts: DeliverOptions = {},
+  ): Promise<Params | undefined> {
+    const link = this.openLinks().at(-1);
+    if (!link)
+      throw new Error("no Socket Mode connection is open: start the app with an xapp- token");
+    this.envelopeSeq += 1;
+    const envelopeId = `${randomBytes(4).toString("hex")}-${this.envelopeSeq}`;
+    const envelope: Params = {
+      envelope_id: envelopeId,
+      type,
+      payload,
+      // Slack takes a response in the ack for commands and interactions, not for events.
+      accepts_response_payload: type !== "events_api",
+    };
+    if (type === "events_api") {
+      envelope.retry_attempt = opts.retryAttempt ?? 0;
+      envelope.retry_reason = opts.retryReason ?? "";
+    }
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const acked = new Promise<SocketAck>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.awaitingAck.delete(envelopeId);
+        reject(new Error(`no ack for ${type} envelope ${envelopeId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.awaitingAck.set(envelopeId, { resolve, reject, timer });
+    });
+    link.ws.send(JSON.stringify(envelope));
+    return (await acked).payload;
+  }
+
+  /** Sends Slack's `disconnect` message on every connection (the app is expected to reconnect). */
+  disconnectSockets(reason: "warning" | "refresh_requested" | "link_disabled"): void {
+    for (const link of this.openLinks()) {
+      link.ws.send(JSON.stringify({ type: "disconnect", reason, debug_info: { host: "standin" } }));
+    }
+  }
+
   /** Forgets calls, messages, views and failures. */
   reset(): void {
+    this.socketAcks.length = 0;
     this.calls.length = 0;
     this.ephemerals.length = 0;
     this.responsePosts.length = 0;
@@ -238,6 +354,17 @@ export class SlackStandin extends EventEmitter {
 
   async close(): Promise<void> {
     for (const res of this.pending) res.destroy();
+    // Upgraded sockets are no longer the HTTP server's: end them here.
+    for (const link of [...this.links]) link.ws.terminate();
+    for (const [id, waiting] of this.awaitingAck) {
+      clearTimeout(waiting.timer);
+      waiting.reject(new Error(`the stand-in closed before envelope ${id} was acked`));
+    }
+    this.awaitingAck.clear();
+    await this.wss?.then(
+      (wss) => wss.close(),
+      () => undefined,
+    );
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -326,6 +453,9 @@ export class SlackStandin extends EventEmitter {
 
   private respond(method: string, p: Params, token: string | undefined): Params {
     if (!token) return { ok: false, error: "not_authed" };
+    // App-level tokens open Socket Mode connections and nothing else; bot tokens cannot.
+    if (method === "apps.connections.open") return this.openConnection(token);
+    if (token.startsWith("xapp-")) return { ok: false, error: "not_allowed_token_type" };
     if (this.token && token !== this.token) return { ok: false, error: "invalid_auth" };
     switch (method) {
       case "auth.test":
@@ -420,6 +550,94 @@ export class SlackStandin extends EventEmitter {
       default:
         return { ok: false, error: "unknown_method" };
     }
+  }
+
+  private openConnection(token: string): Params {
+    if (!token.startsWith("xapp-")) return { ok: false, error: "not_allowed_token_type" };
+    const ticket = randomBytes(16).toString("hex");
+    this.tickets.add(ticket);
+    const wsOrigin = this.origin.replace(/^http/, "ws");
+    return { ok: true, url: `${wsOrigin}/link/?ticket=${ticket}&app_id=A0LEADBOT` };
+  }
+
+  /** WebSocket upgrades: only `/link/` with a ticket from apps.connections.open, used once. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? "/", this.origin);
+    const ticket = url.searchParams.get("ticket") ?? "";
+    if (url.pathname !== "/link/" || !this.tickets.delete(ticket)) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    this.socketServer().then(
+      (wss) => wss.handleUpgrade(req, socket, head, (ws) => this.link(ws)),
+      (err: unknown) => {
+        socket.end("HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\n");
+        this.emit("socket_error", err);
+      },
+    );
+  }
+
+  /**
+   * The WebSocket server, loaded on first use: `ws` is a development dependency, and only tests
+   * use Socket Mode against the stand-in (local mode drives the app over HTTP).
+   */
+  private socketServer(): Promise<WebSocketServer> {
+    this.wss ??= import("ws").then(
+      ({ WebSocketServer }) => new WebSocketServer({ noServer: true }),
+      (err: unknown) => {
+        throw new Error(
+          `Socket Mode in the Slack stand-in needs the "ws" package (npm install, with dev dependencies): ${String(err)}`,
+        );
+      },
+    );
+    return this.wss;
+  }
+
+  private openLinks(): SocketLink[] {
+    return this.links.filter((l) => l.ws.readyState === l.ws.OPEN);
+  }
+
+  private link(ws: WebSocket): void {
+    this.linkSeq += 1;
+    const link: SocketLink = { id: this.linkSeq, ws };
+    this.links.push(link);
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) return;
+      this.onSocketMessage(String(data));
+    });
+    ws.on("close", () => {
+      const i = this.links.indexOf(link);
+      if (i >= 0) this.links.splice(i, 1);
+      this.emit("socket_close", link.id);
+    });
+    ws.send(
+      JSON.stringify({
+        type: "hello",
+        num_connections: this.openLinks().length,
+        debug_info: { host: "standin", approximate_connection_time: 18_060 },
+        connection_info: { app_id: "A0LEADBOT" },
+      }),
+    );
+    this.emit("socket_open", link.id);
+  }
+
+  private onSocketMessage(text: string): void {
+    const message = obj(text);
+    const envelopeId = str(message?.envelope_id);
+    // Slack ignores what is not an ack (and acks for envelopes it no longer waits for).
+    if (!message || !envelopeId) return;
+    const ack: SocketAck = {
+      envelope_id: envelopeId,
+      payload: obj(message.payload),
+      at: Date.now(),
+    };
+    this.socketAcks.push(ack);
+    this.emit("socket_ack", ack);
+    const waiting = this.awaitingAck.get(envelopeId);
+    if (!waiting) return;
+    this.awaitingAck.delete(envelopeId);
+    clearTimeout(waiting.timer);
+    waiting.resolve(ack);
   }
 
   private channelOf(raw: string): string {
