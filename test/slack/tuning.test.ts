@@ -391,10 +391,14 @@ describe.each(testDatabases())("model tuning from Slack on $name", (config) => {
     );
     expect(withButtons([own], proposal.id)).toBeUndefined();
     expect(textOf(own.blocks)).toContain("Sent for approval to");
-    const audit = await tdb.database.db
-      .select()
-      .from(auditLog)
-      .where(eq(auditLog.subject, `proposal:${proposal.id}`));
+    // Where the messages went is recorded after the last of them is posted.
+    const audit = await eventually(async () => {
+      const rows = await tdb.database.db
+        .select()
+        .from(auditLog)
+        .where(eq(auditLog.subject, `proposal:${proposal.id}`));
+      return rows.length >= 2 ? rows : undefined;
+    });
     expect(audit.map((a) => a.action).sort()).toEqual(["proposal.created", "proposal.posted"]);
   });
 
