@@ -54,8 +54,13 @@ const { values: args } = parseArgs({
   },
 });
 
+/** The report goes to stdout as plain lines: it is the program's output, not a log. */
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
 if (args.help) {
-  console.log(`npm run bench -- [options]
+  print(`npm run bench -- [options]
   --leads N            leads to generate (default 100000; 1000000 with --full)
   --events N           events to generate (default 1000000; 10000000 with --full)
   --full               1M leads / 10M events (weights, rescore, top unless --only says otherwise)
@@ -617,9 +622,9 @@ async function main(): Promise<void> {
   }
 
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-  console.log(`\n${textTable(figures)}\n`);
-  for (const n of notes) console.log(`- ${n}`);
-  console.log(`\n(${minutes} min)`);
+  print(`\n${textTable(figures)}\n`);
+  for (const n of notes) print(`- ${n}`);
+  print(`\n(${minutes} min)`);
   if (args.out) {
     const cpu = cpus();
     const machine = `${cpu.length} cores (${cpu[0]?.model.trim() ?? "?"}), ${fmt.mb(totalmem())} RAM, Node ${process.version}, ${t.version.split(",")[0]}`;

@@ -18,6 +18,7 @@ import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../
 import {
   answerTo,
   eventually,
+  hotLeadAlert,
   type SlackHarness,
   startSlackHarness,
   TEST_ALERT_CHANNEL,
@@ -55,46 +56,14 @@ describe.each(testDatabases())("alert buttons over HTTP on $name", (config) => {
   });
 
   /** A hot lead ingested the real way; resolves with the alert the dispatcher posted for it. */
-  async function alertFor(owner?: string): Promise<{ message: StoredMessage; leadId: number }> {
+  function alertFor(owner?: string): Promise<{ message: StoredMessage; leadId: number }> {
     seq += 1;
-    const email = `hot${seq}@acme${seq}.com`;
-    const s = h.app.services;
-    await s.upsertLeads([
-      {
-        email,
-        firstName: "Hot",
-        lastName: `Lead ${seq}`,
-        title: "VP Sales",
-        company: `Acme ${seq}`,
-        industry: "Software",
-        employees: 900,
-        country: "US",
-        ...(owner ? { owner } : {}),
-      },
-    ]);
-    const now = new Date(s.clock()).toISOString();
-    const r = await s.recordEvents(
-      ["demo_request", "meeting_booked", "trial_start"].map((type, i) => ({
-        id: `${email}-${i}`,
-        email,
-        type,
-        occurredAt: now,
-      })),
-    );
-    expect(r.alerts).toBeGreaterThan(0);
-    const [lead] = await tdb.database.db
-      .select({ id: leads.id })
-      .from(leads)
-      .where(eq(leads.email, email));
-    const leadId = lead?.id as number;
-    const message = await eventually(() =>
-      h.standin
-        .messages(TEST_ALERT_CHANNEL)
-        .find((m) => Number(m.metadata?.event_payload.lead_id) === leadId),
-    );
-    // A copy: the stand-in rewrites its stored message on chat.update, and a second person's
-    // client may still show the buttons as first posted.
-    return { message: structuredClone(message), leadId };
+    return hotLeadAlert(h.app.services, h.standin, {
+      email: `hot${seq}@acme${seq}.com`,
+      lastName: `Lead ${seq}`,
+      company: `Acme ${seq}`,
+      ...(owner ? { owner } : {}),
+    });
   }
 
   function button(m: StoredMessage, actionId: string): string {

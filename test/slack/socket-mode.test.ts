@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Leadbot, startLeadbot } from "../../src/app.js";
 import { loadEnv } from "../../src/config/env.js";
-import { leads, outcomes } from "../../src/db/schema.js";
+import { outcomes } from "../../src/db/schema.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { ensureModel } from "../../src/services/models.js";
 import { ALERT_WON } from "../../src/slack/ids.js";
@@ -13,6 +13,7 @@ import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../
 import {
   answerTo,
   eventually,
+  hotLeadAlert,
   TEST_ALERT_CHANNEL,
   TEST_REP,
   textOf,
@@ -96,43 +97,9 @@ describe.each(testDatabases())("Socket Mode on $name", (config) => {
     return { ack, responseId };
   }
 
-  /** A hot lead ingested through the services: the dispatcher posts its MQL alert. */
-  async function alertFor(): Promise<{ message: StoredMessage; leadId: number }> {
-    const email = `hot${nextId("lead")}@acme.com`;
-    const s = app.services;
-    await s.upsertLeads([
-      {
-        email,
-        firstName: "Hot",
-        lastName: "Lead",
-        title: "VP Sales",
-        company: "Acme",
-        industry: "Software",
-        employees: 900,
-        country: "US",
-      },
-    ]);
-    const now = new Date(s.clock()).toISOString();
-    const r = await s.recordEvents(
-      ["demo_request", "meeting_booked", "trial_start"].map((type, i) => ({
-        id: `${email}-${i}`,
-        email,
-        type,
-        occurredAt: now,
-      })),
-    );
-    expect(r.alerts).toBeGreaterThan(0);
-    const [lead] = await tdb.database.db
-      .select({ id: leads.id })
-      .from(leads)
-      .where(eq(leads.email, email));
-    const leadId = lead?.id as number;
-    const message = await eventually(() =>
-      standin
-        .messages(TEST_ALERT_CHANNEL)
-        .find((m) => Number(m.metadata?.event_payload.lead_id) === leadId),
-    );
-    return { message: structuredClone(message), leadId };
+  /** A hot lead ingested through the services: the dispatcher posts its alert. */
+  function alertFor(): Promise<{ message: StoredMessage; leadId: number }> {
+    return hotLeadAlert(app.services, standin, { email: `hot${nextId("lead")}@acme.com` });
   }
 
   it("when the app starts, then it opens one Socket Mode connection with the app-level token", async () => {

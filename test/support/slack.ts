@@ -3,8 +3,13 @@ import { type Leadbot, startLeadbot } from "../../src/app.js";
 import { type Env, loadEnv } from "../../src/config/env.js";
 import type { Database } from "../../src/db/client.js";
 import { silentLogger } from "../../src/lib/logger.js";
+import type { Services } from "../../src/services/index.js";
 import { createSlackDriver, type SlackDriver } from "../../src/slack/local/driver.js";
-import { SlackStandin, type StandinCall } from "../../src/slack/local/standin.js";
+import {
+  SlackStandin,
+  type StandinCall,
+  type StoredMessage,
+} from "../../src/slack/local/standin.js";
 
 /**
  * The Slack test harness: a Web API stand-in, the real app (startLeadbot) pointed at it with a
@@ -167,4 +172,49 @@ export function textOf(payload: unknown): string {
   };
   walk(payload);
   return out.join("\n");
+}
+
+/**
+ * A hot lead (A-grade, demo + meeting + trial) ingested through the services, the way the API
+ * does it; resolves with the alert the running dispatcher posted for it. The message is a copy:
+ * the stand-in rewrites its stored message on chat.update, while a second person's client may
+ * still show the buttons as first posted.
+ */
+export async function hotLeadAlert(
+  services: Services,
+  standin: SlackStandin,
+  p: { email: string; lastName?: string; company?: string; owner?: string },
+): Promise<{ message: StoredMessage; leadId: number }> {
+  const upserted = await services.upsertLeads([
+    {
+      email: p.email,
+      firstName: "Hot",
+      lastName: p.lastName ?? "Lead",
+      title: "VP Sales",
+      company: p.company ?? "Acme",
+      industry: "Software",
+      employees: 900,
+      country: "US",
+      ...(p.owner ? { owner: p.owner } : {}),
+    },
+  ]);
+  const leadId = upserted.leads[0]?.id;
+  if (leadId === undefined)
+    throw new Error(`lead ${p.email} was not stored: ${JSON.stringify(upserted.errors)}`);
+  const now = new Date(services.clock()).toISOString();
+  const r = await services.recordEvents(
+    ["demo_request", "meeting_booked", "trial_start"].map((type, i) => ({
+      id: `${p.email}-${i}`,
+      email: p.email,
+      type,
+      occurredAt: now,
+    })),
+  );
+  if (r.alerts === 0) throw new Error(`lead ${p.email} crossed no threshold`);
+  const message = await eventually(() =>
+    standin
+      .messages(TEST_ALERT_CHANNEL)
+      .find((m) => Number(m.metadata?.event_payload.lead_id) === leadId),
+  );
+  return { message: structuredClone(message), leadId };
 }
