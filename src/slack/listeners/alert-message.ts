@@ -1,3 +1,9 @@
+import type {
+  AllMiddlewareArgs,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+} from "@slack/bolt";
 import { loadAlertLead } from "../../services/alert-store.js";
 import { alertViewOf } from "../../services/alerts.js";
 import { alertById, latestPostedAlert, type PostedAlert } from "../../services/feedback.js";
@@ -5,6 +11,8 @@ import type { OutcomeResult } from "../../services/team.js";
 import { buildAlertClaimed, buildAlertResolved } from "../blocks/alert.js";
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
+import { type AlertActionValue, decodeAlertAction } from "../ids.js";
+import { reportError } from "./respond.js";
 
 export type AlertChange =
   | { kind: "resolved"; outcome: OutcomeResult }
@@ -62,4 +70,35 @@ export async function findAlert(
     if (a) return a;
   }
   return latestPostedAlert(db, ref.leadId);
+}
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/**
+ * A listener for a button on an alert: acks, reads which alert and lead the button names, lets
+ * `act` record what the click means, then rewrites the alert message to show it. Errors reach
+ * the clicker as a plain sentence.
+ */
+export function alertButton(
+  deps: SlackDeps,
+  what: string,
+  act: (ref: AlertActionValue, user: string) => Promise<AlertChange>,
+) {
+  return async ({ ack, action, body, client, respond }: ButtonArgs): Promise<void> => {
+    await ack();
+    try {
+      const ref = decodeAlertAction(action.value);
+      if (!ref) throw new Error(`alert button value not understood: ${action.value}`);
+      const change = await act(ref, body.user.id);
+      const alert = await findAlert(deps, ref);
+      if (alert) {
+        await updateAlertMessage(deps, client, alert, change, {
+          channel: body.channel?.id,
+          ts: body.message?.ts,
+        });
+      }
+    } catch (err) {
+      await reportError(deps, respond, err, what);
+    }
+  };
 }
