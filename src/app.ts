@@ -119,7 +119,17 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       const listener = slack.requestListener;
       if (listener) routes.push({ method: "POST", path: SLACK_EVENTS_PATH, handler: listener });
     }
-    const server: Server = createServer(createRequestListener(routes));
+    const server: Server = createServer(
+      createRequestListener(routes, (err, errorId) =>
+        logger.error({ err, errorId }, "request failed outside its route"),
+      ),
+    );
+    // A client that resets its connection mid-request must not take the server down.
+    server.on("clientError", (err, socket) => {
+      logger.debug({ err: (err as Error).message }, "client connection error");
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+      else socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(env.PORT, resolve);

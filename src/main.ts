@@ -1,6 +1,7 @@
 import { pino } from "pino";
 import { type Leadbot, startLeadbot } from "./app.js";
 import { ConfigError, type Env, isLocalMode, loadEnv } from "./config/env.js";
+import { installLastNet } from "./lib/last-net.js";
 import { createLogger, type Logger } from "./lib/logger.js";
 import { LocalConsole } from "./slack/local/console.js";
 import { startLocalMode } from "./slack/local/mode.js";
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   const local = isLocalMode(env);
   const withConsole = local && (args.console ?? process.stdin.isTTY === true);
   const logger = withConsole ? consoleLogger(env) : createLogger(env.LOG_LEVEL);
+  installLastNet(logger);
 
   let app: Leadbot;
   let stop: () => Promise<void>;

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { STAGES } from "../core/model.js";
@@ -10,7 +10,15 @@ import { eraseLead, getLead, MAX_TOP, topLeads } from "../services/leads.js";
 import { activeModel } from "../services/models.js";
 import { verifyToken } from "../services/tokens.js";
 import type { Metrics } from "./metrics.js";
-import { type Handler, HttpError, type Route, readJson, route, sendJson } from "./router.js";
+import {
+  type Handler,
+  HttpError,
+  type Route,
+  type RouteFailure,
+  readJson,
+  route,
+  sendJson,
+} from "./router.js";
 
 export interface ApiOptions {
   services: Services;
@@ -44,8 +52,8 @@ function sendBatch(res: ServerResponse, total: number, errors: ItemError[], body
 export function apiRoutes(opts: ApiOptions): Route[] {
   const { services, metrics, logger } = opts;
   const db = services.db;
-  const onError = (err: unknown, req: IncomingMessage) =>
-    logger.error({ err, method: req.method, url: req.url }, "request failed");
+  const onError = (err: unknown, failure: RouteFailure) =>
+    logger.error({ err, ...failure }, "request failed");
 
   const authed =
     (name: string, handler: Handler): Handler =>

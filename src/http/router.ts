@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DomainError } from "../services/errors.js";
 
@@ -81,38 +82,42 @@ export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   }
 }
 
+/** What a route reports when a handler fails unexpectedly: the route's pattern, never its URL. */
+export interface RouteFailure {
+  method: string;
+  route: string;
+  errorId: string;
+}
+
 /** Wraps a handler so every failure becomes a JSON error with a stable code. */
 export function route(
   method: string,
   path: string,
   handler: Handler,
-  onError: (err: unknown, req: IncomingMessage) => void = () => {},
+  onError: (err: unknown, failure: RouteFailure) => void = () => {},
 ): Route {
+  const fail = (res: ServerResponse, err: unknown) => {
+    if (err instanceof HttpError) {
+      if (res.headersSent) return void res.destroy();
+      sendJson(res, err.status, { error: err.code, message: err.message, details: err.details });
+    } else if (err instanceof DomainError) {
+      if (res.headersSent) return void res.destroy();
+      sendJson(res, err.status, { error: err.code, message: err.message });
+    } else {
+      const errorId = randomUUID();
+      onError(err, { method, route: path, errorId });
+      answerUnexpected(res, errorId);
+    }
+  };
   return {
     method,
     path,
     handler: (req, res) => {
-      handler(req, res).catch((err: unknown) => {
-        if (res.headersSent) {
-          res.end();
-          return;
-        }
-        if (err instanceof HttpError) {
-          sendJson(res, err.status, {
-            error: err.code,
-            message: err.message,
-            details: err.details,
-          });
-        } else if (err instanceof DomainError) {
-          sendJson(res, err.status, { error: err.code, message: err.message });
-        } else {
-          onError(err, req);
-          sendJson(res, 500, {
-            error: "internal",
-            message: "Something went wrong; the log has details.",
-          });
-        }
-      });
+      try {
+        handler(req, res).catch((err: unknown) => fail(res, err));
+      } catch (err) {
+        fail(res, err);
+      }
     },
   };
 }
@@ -132,24 +137,98 @@ function compile(path: string): { re: RegExp; names: string[] } {
   return { re: new RegExp(`^${pattern}/?$`), names };
 }
 
-/** Dispatches to routes the way Bolt's receiver does, for a server without Slack. */
-export function createRequestListener(routes: Route[]) {
+/** Decodes a path segment, or undefined when it is not valid percent-encoding (`%FF`, `%`). */
+function decodeSegment(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The path of a request target, or undefined when it cannot be parsed as one. */
+function requestPath(target: string | undefined): string | undefined {
+  const raw = target ?? "/";
+  // Origin-form only ("/path?query"): "//host" or "http://x/" would otherwise be read as a host.
+  if (!raw.startsWith("/")) return undefined;
+  const end = raw.search(/[?#]/);
+  const path = end < 0 ? raw : raw.slice(0, end);
+  return path.replace(/\/{2,}/g, "/");
+}
+
+/** The last answer to a request that failed outside any route's own error handling. */
+function answerUnexpected(res: ServerResponse, errorId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, 500, {
+    error: "internal",
+    message: `Something went wrong (error id ${errorId}); the log has details.`,
+    errorId,
+  });
+}
+
+/**
+ * Dispatches to routes the way Bolt's receiver does, for a server without Slack. Nothing a
+ * client sends can throw out of it: a target that does not parse or decode is a 400, and a
+ * handler that throws (synchronously or not) is a logged 500 with an id.
+ */
+export function createRequestListener(
+  routes: Route[],
+  onError: (err: unknown, errorId: string) => void = () => {},
+) {
   const compiled = routes.map((r) => ({ ...r, ...compile(r.path) }));
   return (req: IncomingMessage & { params?: Params }, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    for (const r of compiled) {
-      const methods = Array.isArray(r.method) ? r.method : [r.method];
-      const m = r.re.exec(url.pathname);
-      if (!m || !methods.includes(req.method ?? "GET")) continue;
-      req.params = Object.fromEntries(
-        r.names.map((n, i) => [n, decodeURIComponent(m[i + 1] ?? "")]),
-      );
-      r.handler(req, res);
-      return;
+    try {
+      const path = requestPath(req.url);
+      if (path === undefined) {
+        sendJson(res, 400, {
+          error: "bad_request_target",
+          message: "The request target must be a path starting with a single /.",
+        });
+        return;
+      }
+      for (const r of compiled) {
+        const methods = Array.isArray(r.method) ? r.method : [r.method];
+        const m = r.re.exec(path);
+        if (!m || !methods.includes(req.method ?? "GET")) continue;
+        const params: Params = {};
+        for (const [i, name] of r.names.entries()) {
+          const value = decodeSegment(m[i + 1] ?? "");
+          if (value === undefined) {
+            sendJson(res, 400, {
+              error: "bad_path_encoding",
+              message: `The ${name} in the path is not valid percent-encoding (UTF-8); encode it with encodeURIComponent.`,
+            });
+            return;
+          }
+          params[name] = value;
+        }
+        req.params = params;
+        const result: unknown = r.handler(req, res);
+        if (result instanceof Promise) {
+          result.catch((err: unknown) => {
+            const errorId = randomUUID();
+            onError(err, errorId);
+            answerUnexpected(res, errorId);
+          });
+        }
+        return;
+      }
+      sendJson(res, 404, {
+        error: "not_found",
+        message: `No route for ${req.method} ${safePathForMessage(path)}.`,
+      });
+    } catch (err) {
+      const errorId = randomUUID();
+      onError(err, errorId);
+      answerUnexpected(res, errorId);
     }
-    sendJson(res, 404, {
-      error: "not_found",
-      message: `No route for ${req.method} ${url.pathname}.`,
-    });
   };
+}
+
+/** A path as it may appear in an answer: lead keys are personal data, so only the route shape. */
+function safePathForMessage(path: string): string {
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
 }
