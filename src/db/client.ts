@@ -1,5 +1,5 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { type SQL, sql } from "drizzle-orm";
@@ -10,6 +10,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { type Logger, silentLogger } from "../lib/logger.js";
+import { acquireDirLock } from "./dir-lock.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -22,9 +23,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("../../drizzle", import.meta
 /** Key of the advisory lock that serialises migrations across instances ("leadbot:migrate"). */
 const MIGRATION_LOCK_KEY = 7_240_113_001;
 
-export class DatabaseLockedError extends Error {
-  readonly code = "database_locked";
-}
+export { acquireDirLock, DatabaseLockedError } from "./dir-lock.js";
 
 export interface Database {
   db: Db;
@@ -119,60 +118,6 @@ function openPostgres(url: string, max: number): Database {
     },
     close: () => client.end({ timeout: 5 }),
   };
-}
-
-interface LockHolder {
-  pid: number;
-  host?: string;
-  startedAt?: string;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * PGlite takes no lock on its directory and two processes on one directory corrupt it, so the
- * app holds a lock file naming its pid; a lock whose process is gone is taken over.
- */
-export function acquireDirLock(dir: string): () => void {
-  const file = join(dir, "leadbot.lock");
-  const body = JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, "wx");
-      writeSync(fd, body);
-      closeSync(fd);
-      return () => {
-        try {
-          const holder = JSON.parse(readFileSync(file, "utf8")) as LockHolder;
-          if (holder.pid === process.pid) rmSync(file, { force: true });
-        } catch {
-          // The file is already gone: nothing to release.
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      let holder: LockHolder | undefined;
-      try {
-        holder = JSON.parse(readFileSync(file, "utf8")) as LockHolder;
-      } catch {
-        holder = undefined;
-      }
-      if (holder && holder.pid !== process.pid && processAlive(holder.pid)) {
-        throw new DatabaseLockedError(
-          `The data directory ${resolve(dir)} is in use by process ${holder.pid} (since ${holder.startedAt ?? "unknown"}). Stop that process or set LEADBOT_DATA_DIR to another directory.`,
-        );
-      }
-      rmSync(file, { force: true });
-    }
-  }
-  throw new DatabaseLockedError(`Could not lock the data directory ${resolve(dir)}.`);
 }
 
 async function openPglite(dataDir: string | undefined, logger: Logger): Promise<Database> {
