@@ -35,7 +35,7 @@ function parseArgs(argv: readonly string[]): { console: boolean | undefined } {
  */
 function consoleLogger(env: Env): Logger {
   const level = process.env.LOG_LEVEL ? env.LOG_LEVEL : "warn";
-  return pino({ level, base: { app: "leadbot" } }, pino.destination(2));
+  return createLogger(level, pino.destination(2));
 }
 
 async function main(): Promise<void> {
