@@ -5,6 +5,7 @@ import { STAGES } from "../core/model.js";
 import { exec } from "../db/client.js";
 import type { Logger } from "../lib/logger.js";
 import type { Services } from "../services/index.js";
+import { MAX_BATCH_ITEMS } from "../services/ingest.js";
 import type { ItemError } from "../services/inputs.js";
 import { eraseLead, getLead, MAX_TOP, topLeads } from "../services/leads.js";
 import { activeModel } from "../services/models.js";
@@ -34,6 +35,18 @@ const topQuery = z.object({
   stage: z.enum([...STAGES, "all"]).default("all"),
   owner: z.string().optional(),
 });
+
+/** A batch over the item limit is refused whole, with the limit, before anything is read. */
+function checkBatchSize(n: number): void {
+  if (n > MAX_BATCH_ITEMS) {
+    throw new HttpError(
+      413,
+      "batch_too_large",
+      `A batch holds at most ${MAX_BATCH_ITEMS} items and this one has ${n}; split it into smaller batches.`,
+      { limit: MAX_BATCH_ITEMS, items: n },
+    );
+  }
+}
 
 function shapeError(expected: string): HttpError {
   return new HttpError(400, "invalid_body", `The body must be ${expected}.`);
@@ -88,6 +101,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
     r("POST", "/api/v1/leads", "leads.upsert", async (req, res) => {
       const body = leadsBody.safeParse(await readJson(req));
       if (!body.success) throw shapeError('{ "leads": [ ... ] }');
+      checkBatchSize(body.data.leads.length);
       const result = await services.upsertLeads(body.data.leads);
       metrics.ingested.inc({ kind: "lead", result: "accepted" }, result.leads.length);
       metrics.ingested.inc(
@@ -103,6 +117,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
     r("POST", "/api/v1/events", "events.append", async (req, res) => {
       const body = eventsBody.safeParse(await readJson(req));
       if (!body.success) throw shapeError('{ "events": [ ... ] }');
+      checkBatchSize(body.data.events.length);
       const result = await services.recordEvents(body.data.events);
       metrics.ingested.inc({ kind: "event", result: "accepted" }, result.accepted);
       metrics.ingested.inc({ kind: "event", result: "duplicate" }, result.duplicates);
@@ -127,6 +142,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
             : undefined;
       if (!messages)
         throw shapeError('a Segment message ({ "type": "track", ... }) or { "batch": [ ... ] }');
+      checkBatchSize(messages.length);
       const result = await services.ingestSegment(messages);
       sendBatch(res, messages.length, result.errors, {
         leads: result.leads,

@@ -140,7 +140,9 @@ function compile(path: string): { re: RegExp; names: string[] } {
 /** Decodes a path segment, or undefined when it is not valid percent-encoding (`%FF`, `%`). */
 function decodeSegment(raw: string): string | undefined {
   try {
-    return decodeURIComponent(raw);
+    const value = decodeURIComponent(raw);
+    // NUL names nothing and Postgres cannot hold it in text.
+    return value.includes("\u0000") ? undefined : value;
   } catch {
     return undefined;
   }
@@ -199,7 +201,7 @@ export function createRequestListener(
           if (value === undefined) {
             sendJson(res, 400, {
               error: "bad_path_encoding",
-              message: `The ${name} in the path is not valid percent-encoding (UTF-8); encode it with encodeURIComponent.`,
+              message: `The ${name} in the path is not valid percent-encoding (UTF-8, no NUL); encode it with encodeURIComponent.`,
             });
             return;
           }

@@ -4,13 +4,66 @@ import { z } from "zod";
 const MAX_TEXT = 500;
 /** Events older than this are almost certainly a clock or unit mistake (seconds vs ms). */
 const OLDEST_EVENT = Date.UTC(2000, 0, 1);
+/** The last instant a four-digit ISO year can name; later ones are a unit mistake too. */
+const NEWEST_EVENT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-const text = z.string().trim().min(1).max(MAX_TEXT);
+/** Largest `attributes` or `properties` object, as JSON: room for rich context, not for a file. */
+export const MAX_BAG_BYTES = 16 * 1024;
+/** Deepest nesting accepted in `attributes` or `properties`. */
+const MAX_BAG_DEPTH = 8;
+/** Longest email address SMTP allows (RFC 5321 path limit). */
+export const MAX_EMAIL = 254;
+
+/** NUL, or half of a surrogate pair: Postgres cannot store either in text or jsonb. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching NUL is the point.
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE_MESSAGE = "must not contain NUL or unpaired surrogate characters";
+
+export function storable(s: string): boolean {
+  return !UNSTORABLE.test(s);
+}
+
+/**
+ * Why a JSON object cannot be stored as `attributes` or `properties`, or undefined when it can:
+ * too large, too deep, or holding text Postgres refuses. Walks once, stopping at the limit.
+ */
+export function bagProblem(bag: Record<string, unknown>): string | undefined {
+  let bytes = 2;
+  const walk = (v: unknown, depth: number): string | undefined => {
+    if (bytes > MAX_BAG_BYTES) return `is larger than ${MAX_BAG_BYTES} bytes as JSON`;
+    if (typeof v === "string") {
+      bytes += v.length + 2;
+      return storable(v) ? undefined : UNSTORABLE_MESSAGE;
+    }
+    if (v === null || typeof v !== "object") {
+      bytes += 8;
+      return undefined;
+    }
+    if (depth > MAX_BAG_DEPTH) return `is nested deeper than ${MAX_BAG_DEPTH} levels`;
+    const entries = Array.isArray(v) ? v.map((x) => ["", x] as const) : Object.entries(v);
+    for (const [k, x] of entries) {
+      bytes += k.length + 4;
+      if (k && !storable(k)) return `has a key that ${UNSTORABLE_MESSAGE}`;
+      const problem = walk(x, depth + 1);
+      if (problem) return problem;
+    }
+    return bytes > MAX_BAG_BYTES ? `is larger than ${MAX_BAG_BYTES} bytes as JSON` : undefined;
+  };
+  return walk(bag, 1);
+}
+
+const storableString = z.string().refine(storable, UNSTORABLE_MESSAGE);
+const text = storableString.trim().min(1).max(MAX_TEXT);
+const jsonBag = z.record(z.string(), z.unknown()).superRefine((bag, ctx) => {
+  const problem = bagProblem(bag);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 const nullableText = text.nullable().optional();
 
 export const emailSchema = z
   .string()
   .trim()
+  .max(MAX_EMAIL, `must be at most ${MAX_EMAIL} characters`)
   .toLowerCase()
   .pipe(z.email({ message: "must be an email address such as jane@acme.com" }));
 
@@ -43,12 +96,23 @@ export const leadInputSchema = z
       .regex(/^[UW][A-Z0-9]{2,}$/, "owner must be a Slack user id such as U012AB3CD")
       .nullable()
       .optional(),
-    attributes: z.record(z.string(), z.unknown()).optional(),
+    attributes: jsonBag.optional(),
   })
   .catchall(z.unknown())
   .refine((l) => l.email !== undefined || l.externalId !== undefined, {
     message: "a lead needs an email or an externalId",
     path: ["email"],
+  })
+  .superRefine((l, ctx) => {
+    // Unknown keys become attributes: they share its limits.
+    const known = new Set<string>(LEAD_INPUT_KEYS);
+    const extra: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(l)) if (!known.has(k)) extra[k] = v;
+    if (Object.keys(extra).length === 0) return;
+    // `attributes` itself was checked by its schema; report the merged bag once.
+    if (l.attributes && bagProblem(l.attributes)) return;
+    const problem = bagProblem({ ...l.attributes, ...extra });
+    if (problem) ctx.addIssue({ code: "custom", message: problem, path: ["attributes"] });
   })
   .transform((l) => {
     const known = new Set<string>(LEAD_INPUT_KEYS);
@@ -125,13 +189,17 @@ const occurredAt = z.union([z.string(), z.number()]).transform((v, ctx) => {
     });
     return z.NEVER;
   }
+  if (d.getTime() > NEWEST_EVENT) {
+    ctx.addIssue({ code: "custom", message: "is after the year 9999; check the timestamp" });
+    return z.NEVER;
+  }
   return d;
 });
 
 /** An event as it arrives; `id` makes delivery idempotent. */
 export const eventInputSchema = z
   .strictObject({
-    id: z.string().trim().min(1).max(200),
+    id: storableString.trim().min(1).max(200),
     email: emailSchema.optional(),
     leadId: z
       .union([z.number().int().positive(), z.string().regex(/^\d+$/).transform(Number)])
@@ -145,7 +213,7 @@ export const eventInputSchema = z
       .transform((t) => normaliseEventType(t))
       .pipe(z.string().regex(/^[a-z][a-z0-9_]*$/, "type must be a name such as page_view")),
     occurredAt,
-    properties: z.record(z.string(), z.unknown()).default({}),
+    properties: jsonBag.default({}),
   })
   .refine((e) => e.email !== undefined || e.leadId !== undefined || e.externalId !== undefined, {
     message: "an event needs an email, a leadId or an externalId",
@@ -188,12 +256,12 @@ function fastEventInput(item: unknown): EventInput | undefined {
   const { type: rawType, occurredAt: rawAt, properties: rawProps } = item;
   if (typeof rawId !== "string" || typeof rawType !== "string") return undefined;
   const id = rawId.trim();
-  if (id.length < 1 || id.length > 200) return undefined;
+  if (id.length < 1 || id.length > 200 || !storable(id)) return undefined;
   const out: EventInput = { id, type: "", occurredAt: new Date(0), properties: {} };
   if (rawEmail !== undefined) {
     if (typeof rawEmail !== "string") return undefined;
     const email = rawEmail.trim().toLowerCase();
-    if (!z.regexes.email.test(email)) return undefined;
+    if (email.length > MAX_EMAIL || !z.regexes.email.test(email)) return undefined;
     out.email = email;
   }
   if (rawLeadId !== undefined) {
@@ -207,7 +275,7 @@ function fastEventInput(item: unknown): EventInput | undefined {
   if (rawExt !== undefined) {
     if (typeof rawExt !== "string") return undefined;
     const ext = rawExt.trim();
-    if (ext.length < 1 || ext.length > MAX_TEXT) return undefined;
+    if (ext.length < 1 || ext.length > MAX_TEXT || !storable(ext)) return undefined;
     out.externalId = ext;
   }
   if (out.email === undefined && out.leadId === undefined && out.externalId === undefined)
@@ -221,10 +289,10 @@ function fastEventInput(item: unknown): EventInput | undefined {
   if (typeof rawAt !== "string" && typeof rawAt !== "number") return undefined;
   const at = new Date(rawAt);
   const ms = at.getTime();
-  if (Number.isNaN(ms) || ms < OLDEST_EVENT) return undefined;
+  if (Number.isNaN(ms) || ms < OLDEST_EVENT || ms > NEWEST_EVENT) return undefined;
   out.occurredAt = at;
   if (rawProps !== undefined) {
-    if (!plainRecord(rawProps)) return undefined;
+    if (!plainRecord(rawProps) || bagProblem(rawProps)) return undefined;
     out.properties = rawProps;
   }
   return out;
