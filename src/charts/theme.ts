@@ -85,9 +85,8 @@ export function clampSize(opts: { width?: number; height?: number }, limits: Siz
  * XML escaping is the renderer's job (ECharts escapes `<`, `>` and `&` in SVG text).
  */
 export function plainLabel(text: string, maxChars: number = LIMITS.maxLabelChars): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   const flat = text
-    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .replace(/\p{Cc}+/gu, " ")
     .replace(/[{}]/g, "")
     .trim();
   const chars = Array.from(flat);
