@@ -3,8 +3,8 @@
  * @resvg/resvg-js. ECharts is a mature, actively released Apache project whose SSR mode is pure
  * JavaScript (no DOM, no canvas package); resvg-js ships its Rust rasteriser as prebuilt per-platform
  * npm packages (optionalDependencies), so `npm install` pulls everything from the npm registry with
- * no native build and no install-time download. The alternatives need one of those: node-canvas and
- * sharp compile or fetch native binaries, and chart.js needs a canvas. Fonts are bundled too (see
+ * no native build and no install-time download. node-canvas (which chart.js needs on a server)
+ * compiles or downloads its binary at install time instead. Fonts come from the registry too (see
  * FONT_FILES in theme.ts). Every function here is pure: data in, PNG Buffer out.
  */
 export { type AucPoint, renderAucTrend } from "./auc-trend.js";

@@ -55,7 +55,8 @@ export function renderSparkline(points: readonly ScorePoint[], opts: ChartOption
           type: "scatter",
           data: [[last.at, last.score]],
           symbolSize: 6,
-          itemStyle: { color: THEME.line },
+          // Scatter dots are 0.8 opaque by default; the dot is the line's end, in the line's colour.
+          itemStyle: { color: THEME.line, opacity: 1 },
           label: {
             show: true,
             position: "right",
