@@ -32,7 +32,7 @@ export interface SizeLimits {
   default: Size;
 }
 
-/** Slack shows images up to about 1600 px wide; larger only costs upload time. */
+/** Past 2000 px a chart is no easier to read in a message and only costs upload time and memory. */
 export const CHART_SIZE: SizeLimits = {
   min: { width: 240, height: 160 },
   max: { width: 2000, height: 1200 },
