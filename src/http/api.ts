@@ -48,6 +48,22 @@ function checkBatchSize(n: number): void {
   }
 }
 
+/**
+ * The token a request presents: `Bearer <token>`, or where `basic` allows it, HTTP Basic with the
+ * token as the user name and an empty password, the write-key convention of Segment's,
+ * RudderStack's and Jitsu's client libraries.
+ */
+export function presentedToken(header: string, basic: boolean): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header);
+  if (bearer?.[1]) return bearer[1];
+  if (!basic) return undefined;
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
+  if (!m?.[1]) return undefined;
+  const decoded = Buffer.from(m[1], "base64").toString("utf8");
+  const user = decoded.includes(":") ? decoded.slice(0, decoded.indexOf(":")) : decoded;
+  return user.length > 0 ? user : undefined;
+}
+
 function shapeError(expected: string): HttpError {
   return new HttpError(400, "invalid_body", `The body must be ${expected}.`);
 }
@@ -69,24 +85,25 @@ export function apiRoutes(opts: ApiOptions): Route[] {
     logger.error({ err, ...failure }, "request failed");
 
   const authed =
-    (name: string, handler: Handler): Handler =>
+    (name: string, handler: Handler, basic = false): Handler =>
     async (req, res) => {
       const end = metrics.httpDuration.startTimer({ route: name });
       res.on("finish", () => {
         end();
         metrics.httpRequests.inc({ route: name, method: req.method ?? "", status: res.statusCode });
       });
-      const header = req.headers.authorization ?? "";
-      const m = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!m?.[1]) {
+      const token = presentedToken(req.headers.authorization ?? "", basic);
+      if (!token) {
         res.setHeader("www-authenticate", 'Bearer realm="leadbot"');
         throw new HttpError(
           401,
           "unauthorized",
-          "Send an API token as Authorization: Bearer <token>. Create one with `leadbot token create <name>`.",
+          basic
+            ? "Send an API token as Authorization: Bearer <token>, or as the Basic-auth user name (a Segment write key). Create one with `leadbot token create <name>`."
+            : "Send an API token as Authorization: Bearer <token>. Create one with `leadbot token create <name>`.",
         );
       }
-      const who = await verifyToken(db, m[1], opts.bootstrapToken);
+      const who = await verifyToken(db, token, opts.bootstrapToken);
       if (!who) {
         res.setHeader("www-authenticate", 'Bearer realm="leadbot", error="invalid_token"');
         throw new HttpError(401, "unauthorized", "The API token is unknown or revoked.");
@@ -94,8 +111,8 @@ export function apiRoutes(opts: ApiOptions): Route[] {
       await handler(req, res);
     };
 
-  const r = (method: string, path: string, name: string, handler: Handler) =>
-    route(method, path, authed(name, handler), onError);
+  const r = (method: string, path: string, name: string, handler: Handler, basic = false) =>
+    route(method, path, authed(name, handler, basic), onError);
 
   return [
     r("POST", "/api/v1/leads", "leads.upsert", async (req, res) => {
@@ -132,24 +149,30 @@ export function apiRoutes(opts: ApiOptions): Route[] {
         alerts: result.alerts,
       });
     }),
-    r("POST", "/api/v1/segment", "segment", async (req, res) => {
-      const raw = await readJson(req);
-      const messages =
-        raw && typeof raw === "object" && Array.isArray((raw as { batch?: unknown }).batch)
-          ? (raw as { batch: unknown[] }).batch
-          : raw && typeof raw === "object" && "type" in raw
-            ? [raw]
-            : undefined;
-      if (!messages)
-        throw shapeError('a Segment message ({ "type": "track", ... }) or { "batch": [ ... ] }');
-      checkBatchSize(messages.length);
-      const result = await services.ingestSegment(messages);
-      sendBatch(res, messages.length, result.errors, {
-        leads: result.leads,
-        events: result.events,
-        duplicates: result.duplicates,
-      });
-    }),
+    r(
+      "POST",
+      "/api/v1/segment",
+      "segment",
+      async (req, res) => {
+        const raw = await readJson(req);
+        const messages =
+          raw && typeof raw === "object" && Array.isArray((raw as { batch?: unknown }).batch)
+            ? (raw as { batch: unknown[] }).batch
+            : raw && typeof raw === "object" && "type" in raw
+              ? [raw]
+              : undefined;
+        if (!messages)
+          throw shapeError('a Segment message ({ "type": "track", ... }) or { "batch": [ ... ] }');
+        checkBatchSize(messages.length);
+        const result = await services.ingestSegment(messages);
+        sendBatch(res, messages.length, result.errors, {
+          leads: result.leads,
+          events: result.events,
+          duplicates: result.duplicates,
+        });
+      },
+      true,
+    ),
     r("GET", "/api/v1/leads", "leads.top", async (req, res) => {
       const url = new URL(req.url ?? "/", "http://localhost");
       const q = topQuery.safeParse(Object.fromEntries(url.searchParams));
