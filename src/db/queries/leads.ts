@@ -247,7 +247,10 @@ export async function updateLeads(tx: DbOrTx, p: UpdateLeadsParams): Promise<voi
 }
 
 /** Which of the given ids are leads. */
-export async function existingLeadIds(tx: DbOrTx, p: { ids: readonly number[] }): Promise<number[]> {
+export async function existingLeadIds(
+  tx: DbOrTx,
+  p: { ids: readonly number[] },
+): Promise<number[]> {
   const rows = await execRows<{ id: number }>(
     tx,
     sql`select id::int as id from leads
@@ -263,4 +266,3 @@ export async function currentScore(db: DbOrTx, p: { leadId: number }) {
     .where(eq(leadScores.leadId, p.leadId));
   return row;
 }
-

@@ -210,10 +210,7 @@ export interface ImpactRow extends LeadFactsRow {
 }
 
 /** A page of scored leads with their activity and latest outcome, for measuring a change. */
-export function impactPage(
-  db: DbOrTx,
-  p: { after: number; limit: number },
-): Promise<ImpactRow[]> {
+export function impactPage(db: DbOrTx, p: { after: number; limit: number }): Promise<ImpactRow[]> {
   return execRows<ImpactRow>(
     db,
     sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title, l.company,
