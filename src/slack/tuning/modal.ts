@@ -147,7 +147,6 @@ export async function measurePreview(
   const read = readChange(kind, active, state);
   if (!read.ok)
     return { active, preview: { kind: "invalid", problems: problems(read.errors, active) } };
-  const now = deps.clock();
   if (isEmptyChange(read.value)) {
     return {
       active,
