@@ -27,7 +27,7 @@ export async function serveApi(
   // Errors only: a failing request must be visible, and logging each one would cost time.
   const logger = createLogger("error");
   const services = createServices({ database, logger, clock: () => now });
-  const metrics = createMetrics(database.db);
+  const metrics = createMetrics(services);
   const routes = apiRoutes({ services, metrics, logger, bootstrapToken: token });
   const server = createServer(createRequestListener(routes));
   await new Promise<void>((resolve, reject) => {

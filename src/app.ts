@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { sql } from "drizzle-orm";
 import { type Env, isLocalMode } from "./config/env.js";
-import { type Database, execRows, openDatabase } from "./db/client.js";
+import { type Database, openDatabase } from "./db/client.js";
 import { apiRoutes } from "./http/api.js";
 import { createMetrics, type Metrics } from "./http/metrics.js";
 import { createRequestListener } from "./http/router.js";
@@ -12,7 +11,6 @@ import type { Logger } from "./lib/logger.js";
 import { createAlertDispatcher } from "./services/alerts.js";
 import { loadDemoData } from "./services/demo.js";
 import { createServices, type Services } from "./services/index.js";
-import { ensureModel } from "./services/models.js";
 import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from "./slack/app.js";
 import { createSlackClient } from "./slack/client.js";
 import type { SlackDeps } from "./slack/deps.js";
@@ -78,25 +76,24 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
     (await openDatabase({ url: env.DATABASE_URL, dataDir: env.LEADBOT_DATA_DIR, logger }));
   const stops: (() => Promise<void>)[] = [];
   try {
-    const active = await ensureModel(database.db, env.LEADBOT_MODEL_FILE);
+    const services = createServices({
+      database,
+      logger,
+      clock: opts.clock,
+      admins: env.LEADBOT_ADMINS,
+    });
+    const active = await services.models.ensure(env.LEADBOT_MODEL_FILE);
     logger.info({ version: active.version, database: database.kind }, "scoring model active");
-    const services = createServices({ database, logger, clock: opts.clock });
     if (wantsDemo(env, opts.demo)) {
-      const [row] = await execRows<{ n: number }>(
-        database.db,
-        sql`select count(*)::int as n from leads`,
-      );
-      if ((row?.n ?? 0) === 0) {
+      if ((await services.leads.count()) === 0) {
         const loaded = await loadDemoData(services, { seed: 42, leads: 2_000 });
         if (opts.postDemoAlerts === false) {
-          await database.db.execute(sql`
-            update alert_outbox set status = 'sent', sent_at = now(), last_error = 'demo data: not posted'
-            where status = 'pending'`);
+          await services.alerts.markPendingDelivered("demo data: not posted");
         }
         logger.info(loaded, "demo data loaded");
       }
     }
-    const metrics = createMetrics(database.db);
+    const metrics = createMetrics(services);
     const routes = apiRoutes({ services, metrics, logger, bootstrapToken: env.LEADBOT_API_TOKEN });
 
     let slack: SlackApp | undefined;
@@ -167,7 +164,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
     }
 
     const scheduler = startScheduler(
-      database.db,
+      services.jobs,
       [
         {
           name: "decay-refresh",

@@ -1,15 +1,13 @@
 import { statSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadEnv } from "../config/env.js";
-import { type Database, openDatabase } from "../db/client.js";
 import { importCsv, writeErrorReport } from "../ingest/csv.js";
 import { createLogger } from "../lib/logger.js";
 import { loadDemoData } from "../services/demo.js";
 import { DomainError } from "../services/errors.js";
-import { createServices, type Services } from "../services/index.js";
-import { getLead, topLeads } from "../services/leads.js";
-import { activeModel, ensureModel, listModelVersions, loadModelFile } from "../services/models.js";
-import { createToken, listTokens, revokeToken } from "../services/tokens.js";
+import type { Services } from "../services/index.js";
+import { loadModelFile } from "../services/models.js";
+import { openServices } from "../services/open.js";
 import { withProgress } from "./import-progress.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -25,13 +23,17 @@ function positiveInt(value: string): number {
 async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   const env = loadEnv();
   const logger = createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL);
-  let database: Database | undefined;
+  const opened = await openServices({
+    url: env.DATABASE_URL,
+    dataDir: env.LEADBOT_DATA_DIR,
+    logger,
+    modelFile: env.LEADBOT_MODEL_FILE,
+    admins: env.LEADBOT_ADMINS,
+  });
   try {
-    database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.LEADBOT_DATA_DIR, logger });
-    await ensureModel(database.db, env.LEADBOT_MODEL_FILE);
-    return await fn(createServices({ database, logger }));
+    return await fn(opened.services);
   } finally {
-    await database?.close();
+    await opened.close();
   }
 }
 
@@ -55,7 +57,7 @@ export function buildCli(): Command {
     .description("create a token; it is shown once")
     .action((name: string) =>
       withServices(async (s) => {
-        const t = await createToken(s.db, name);
+        const t = await s.tokens.create(name);
         out(`token ${t.id} (${name}): ${t.token}`);
         out("Store it now: only its hash is kept.");
       }),
@@ -65,7 +67,7 @@ export function buildCli(): Command {
     .description("revoke a token by id")
     .action((id: string) =>
       withServices(async (s) => {
-        await revokeToken(s.db, positiveInt(id));
+        await s.tokens.revoke(positiveInt(id));
         out(`token ${id} revoked`);
       }),
     );
@@ -74,7 +76,7 @@ export function buildCli(): Command {
     .description("list tokens")
     .action(() =>
       withServices(async (s) => {
-        for (const t of await listTokens(s.db)) {
+        for (const t of await s.tokens.list()) {
           out(
             `${t.id}\t${t.name}\tcreated ${t.createdAt.toISOString()}${t.revokedAt ? `\trevoked ${t.revokedAt.toISOString()}` : ""}`,
           );
@@ -161,7 +163,7 @@ export function buildCli(): Command {
     .description("print the active model as JSON")
     .action(() =>
       withServices(async (s) => {
-        const a = await activeModel(s.db);
+        const a = await s.models.active();
         out(JSON.stringify({ version: a.version, ...a.model }, null, 2));
       }),
     );
@@ -170,7 +172,7 @@ export function buildCli(): Command {
     .description("list model versions")
     .action(() =>
       withServices(async (s) => {
-        for (const v of await listModelVersions(s.db)) {
+        for (const v of await s.models.versions()) {
           out(`v${v.version}\t${v.createdAt.toISOString()}\t${v.createdBy}\t${v.note ?? ""}`);
         }
       }),
@@ -182,7 +184,7 @@ export function buildCli(): Command {
     .option("--stage <stage>", "lead, mql, sql or all", "all")
     .action((n: string | undefined, o: { stage: "lead" | "mql" | "sql" | "all" }) =>
       withServices(async (s) => {
-        const rows = await topLeads(s.db, { limit: n ? positiveInt(n) : 10, stage: o.stage });
+        const rows = await s.leads.top({ limit: n ? positiveInt(n) : 10, stage: o.stage });
         for (const r of rows) {
           // One lead per line, even when an imported title or company holds a line break.
           const text = `${r.title ?? ""} ${r.company ? `@ ${r.company}` : ""}`.replace(/\s+/g, " ");
@@ -198,7 +200,7 @@ export function buildCli(): Command {
     .description("show a lead (email, id or externalId) with its score breakdown")
     .action((key: string) =>
       withServices(async (s) => {
-        out(JSON.stringify(await getLead(s.db, key), null, 2));
+        out(JSON.stringify(await s.leads.get(key), null, 2));
       }),
     );
 

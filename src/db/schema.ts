@@ -260,3 +260,24 @@ export const slackEventReceipts = pgTable("slack_event_receipts", {
   eventId: text("event_id").primaryKey(),
   receivedAt: ts("received_at").notNull().defaultNow(),
 });
+
+/**
+ * The Slack messages that show a proposal (manager DMs, the channel post, the proposer's copy),
+ * so any instance can rewrite them in place once the proposal is decided.
+ */
+export const proposalMessages = pgTable(
+  "proposal_messages",
+  {
+    id: id(),
+    proposalId: bigint("proposal_id", { mode: "number" })
+      .notNull()
+      .references(() => proposals.id, { onDelete: "cascade" }),
+    channel: text("channel").notNull(),
+    ts: text("ts").notNull(),
+    audience: text("audience").$type<"manager" | "channel" | "proposer">().notNull(),
+    /** The user a DM went to. */
+    toUser: text("to_user"),
+    postedAt: ts("posted_at").notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("proposal_messages_message_idx").on(t.proposalId, t.channel, t.ts)],
+);

@@ -1,15 +1,11 @@
 import type { ServerResponse } from "node:http";
-import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { STAGES } from "../core/model.js";
-import { exec } from "../db/client.js";
 import type { Logger } from "../lib/logger.js";
 import type { Services } from "../services/index.js";
 import { MAX_BATCH_ITEMS } from "../services/ingest.js";
 import type { ItemError } from "../services/inputs.js";
-import { eraseLead, getLead, MAX_TOP, topLeads } from "../services/leads.js";
-import { activeModel } from "../services/models.js";
-import { verifyToken } from "../services/tokens.js";
+import { MAX_TOP } from "../services/leads.js";
 import type { Metrics } from "./metrics.js";
 import {
   type Handler,
@@ -80,7 +76,6 @@ function sendBatch(res: ServerResponse, total: number, errors: ItemError[], body
 
 export function apiRoutes(opts: ApiOptions): Route[] {
   const { services, metrics, logger } = opts;
-  const db = services.db;
   const onError = (err: unknown, failure: RouteFailure) =>
     logger.error({ err, ...failure }, "request failed");
 
@@ -103,7 +98,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
             : "Send an API token as Authorization: Bearer <token>. Create one with `leadbot token create <name>`.",
         );
       }
-      const who = await verifyToken(db, token, opts.bootstrapToken);
+      const who = await services.tokens.verify(token, opts.bootstrapToken);
       if (!who) {
         res.setHeader("www-authenticate", 'Bearer realm="leadbot", error="invalid_token"');
         throw new HttpError(401, "unauthorized", "The API token is unknown or revoked.");
@@ -180,7 +175,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
         const issue = q.error.issues[0];
         throw new HttpError(400, "invalid_query", `${issue?.path.join(".")}: ${issue?.message}`);
       }
-      const leads = await topLeads(db, {
+      const leads = await services.leads.top({
         limit: q.data.top,
         stage: q.data.stage,
         owner: q.data.owner,
@@ -188,10 +183,10 @@ export function apiRoutes(opts: ApiOptions): Route[] {
       sendJson(res, 200, { leads });
     }),
     r("GET", "/api/v1/leads/:key", "leads.get", async (req, res) => {
-      sendJson(res, 200, await getLead(db, req.params?.key ?? ""));
+      sendJson(res, 200, await services.leads.get(req.params?.key ?? ""));
     }),
     r("DELETE", "/api/v1/leads/:key", "leads.erase", async (req, res) => {
-      const erased = await eraseLead(db, req.params?.key ?? "", "api");
+      const erased = await services.leads.erase(req.params?.key ?? "", "api");
       sendJson(res, 200, { erased: erased.id });
     }),
     route(
@@ -199,9 +194,8 @@ export function apiRoutes(opts: ApiOptions): Route[] {
       "/healthz",
       async (_req, res) => {
         try {
-          await exec(db, sql`select 1`);
-          const { version } = await activeModel(db);
-          sendJson(res, 200, { ok: true, database: services.database.kind, modelVersion: version });
+          const health = await services.health();
+          sendJson(res, 200, { ok: true, ...health });
         } catch (err) {
           logger.warn({ err }, "health check failed");
           sendJson(res, 503, { ok: false, error: "database_unavailable" });

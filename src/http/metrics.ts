@@ -1,7 +1,6 @@
-import { sql } from "drizzle-orm";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { STAGES } from "../core/model.js";
-import { type Db, execRows } from "../db/client.js";
+import type { Services } from "../services/index.js";
 
 export interface Metrics {
   registry: Registry;
@@ -12,7 +11,7 @@ export interface Metrics {
 }
 
 /** One registry per app instance, so tests that run several instances do not collide. */
-export function createMetrics(db: Db): Metrics {
+export function createMetrics(services: Pick<Services, "metricsSnapshot">): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "leadbot_process_" });
   const metrics: Metrics = {
@@ -49,13 +48,9 @@ export function createMetrics(db: Db): Metrics {
     labelNames: ["stage"],
     registers: [registry],
     async collect() {
-      const rows = await execRows<{ stage: string; n: number }>(
-        db,
-        sql`select stage, count(*)::int as n from lead_scores group by stage`,
-      );
+      const { stages } = await services.metricsSnapshot();
       // Every stage is exported, at 0 when empty, so dashboards see the series from the start.
-      for (const stage of STAGES) this.set({ stage }, 0);
-      for (const r of rows) this.set({ stage: r.stage }, r.n);
+      for (const stage of STAGES) this.set({ stage }, stages[stage] ?? 0);
     },
   });
   new Gauge({
@@ -63,11 +58,7 @@ export function createMetrics(db: Db): Metrics {
     help: "Alerts waiting for delivery",
     registers: [registry],
     async collect() {
-      const [row] = await execRows<{ n: number }>(
-        db,
-        sql`select count(*)::int as n from alert_outbox where status = 'pending'`,
-      );
-      this.set(row?.n ?? 0);
+      this.set((await services.metricsSnapshot()).alertsPending);
     },
   });
   return metrics;

@@ -1,7 +1,9 @@
-import { sql } from "drizzle-orm";
 import cron, { type ScheduledTask } from "node-cron";
-import { type Db, execRows } from "../db/client.js";
 import type { Logger } from "../lib/logger.js";
+import type { Services } from "../services/index.js";
+
+/** Claims and finishes ticks, once across every instance that shares the store. */
+export type Ticks = Services["jobs"];
 
 export interface Job {
   name: string;
@@ -10,49 +12,30 @@ export interface Job {
   run(): Promise<string | undefined>;
 }
 
-/**
- * Claims a tick for one instance: the first to insert (job, tick) runs it, the others skip.
- * Unlike an advisory lock, this also holds when instances tick at slightly different moments.
- */
-export async function claimTick(
-  db: Db,
-  job: string,
+/** Runs a job's tick once across all instances that share the database. */
+export async function runTick(
+  ticks: Ticks,
+  job: Job,
   tick: Date,
   instance: string,
-): Promise<boolean> {
-  const rows = await execRows<{ job: string }>(
-    db,
-    sql`insert into job_runs (job, tick, instance) values (${job}, ${tick.toISOString()}::timestamptz, ${instance})
-        on conflict do nothing returning job`,
-  );
-  return rows.length > 0;
-}
-
-export async function finishTick(db: Db, job: string, tick: Date, ok: boolean, detail?: string) {
-  await db.execute(
-    sql`update job_runs set finished_at = now(), ok = ${ok}, detail = ${detail ?? null}
-        where job = ${job} and tick = ${tick.toISOString()}::timestamptz`,
-  );
-}
-
-/** Runs a job's tick once across all instances that share the database. */
-export async function runTick(db: Db, job: Job, tick: Date, instance: string, logger: Logger) {
-  if (!(await claimTick(db, job.name, tick, instance))) {
+  logger: Logger,
+) {
+  if (!(await ticks.claimTick(job.name, tick, instance))) {
     logger.debug({ job: job.name, tick }, "tick taken by another instance");
     return false;
   }
   try {
     const detail = await job.run();
-    await finishTick(db, job.name, tick, true, detail);
+    await ticks.finishTick(job.name, tick, true, detail);
     logger.info({ job: job.name, detail }, "job finished");
   } catch (err) {
     logger.error({ err, job: job.name }, "job failed");
-    await finishTick(db, job.name, tick, false, (err as Error).message);
+    await ticks.finishTick(job.name, tick, false, (err as Error).message);
   }
   return true;
 }
 
-export function startScheduler(db: Db, jobs: Job[], instance: string, logger: Logger) {
+export function startScheduler(ticks: Ticks, jobs: Job[], instance: string, logger: Logger) {
   const tasks: ScheduledTask[] = [];
   for (const job of jobs) {
     if (job.schedule === "off") continue;
@@ -67,7 +50,7 @@ export function startScheduler(db: Db, jobs: Job[], instance: string, logger: Lo
         (ctx) => {
           // Ticks are named by the minute they fire in, the same on every instance.
           const tick = new Date(Math.floor(ctx.date.getTime() / 60_000) * 60_000);
-          void runTick(db, job, tick, instance, logger);
+          void runTick(ticks, job, tick, instance, logger);
         },
         { name: job.name, noOverlap: true },
       ),

@@ -1,9 +1,5 @@
 import { webApi } from "@slack/bolt";
 import type { Db } from "../db/client.js";
-import type { Logger } from "../lib/logger.js";
-import { type AlertView, buildAlertMessage } from "../slack/blocks/alert.js";
-import type { WebClient } from "../slack/client.js";
-import { ALERT_METADATA_EVENT } from "../slack/ids.js";
 import {
   type AlertLead,
   type ClaimedAlert,
@@ -17,7 +13,11 @@ import {
   releaseAllClaims,
   releaseClaims,
   reschedule,
-} from "./alert-store.js";
+} from "../db/queries/alerts.js";
+import type { Logger } from "../lib/logger.js";
+import { type AlertView, buildAlertMessage } from "../slack/blocks/alert.js";
+import type { WebClient } from "../slack/client.js";
+import { ALERT_METADATA_EVENT } from "../slack/ids.js";
 
 /** Rows claimed per round trip: small, so a lease covers the Slack calls they need. */
 const BATCH_SIZE = 10;

@@ -1,6 +1,6 @@
 import type { Services } from "./index.js";
 import { MAX_BATCH_ITEMS } from "./ingest.js";
-import { type LostReason, type OutcomeKind, recordOutcome } from "./team.js";
+import type { LostReason, OutcomeKind } from "./team.js";
 
 /**
  * The demo data set: realistic B2B leads, their behaviour and their outcomes, generated from a
@@ -1117,7 +1117,7 @@ export async function loadDemoData(
   await flush();
 
   for (const o of outcomes) {
-    await recordOutcome(services.db, {
+    await services.leads.recordOutcome({
       lead: o.email,
       outcome: o.outcome,
       by: o.by,

@@ -1,7 +1,7 @@
-import { sql } from "drizzle-orm";
 import { emptyActivity, nextStage, score } from "../core/engine.js";
-import type { Activity, ScoreResult, Stage } from "../core/model.js";
-import { type DbOrTx, execRows } from "../db/client.js";
+import type { ScoreResult, Stage } from "../core/model.js";
+import type { DbOrTx } from "../db/client.js";
+import { explainRow } from "../db/queries/scores.js";
 import { NotFoundError } from "./errors.js";
 import { resolveLeadId } from "./leads.js";
 import { activeModel } from "./models.js";
@@ -23,15 +23,7 @@ export interface Explanation {
 /** Every point of a lead's score with the rule that gave it, computed now with the active model. */
 export async function explainLead(db: DbOrTx, key: string, now: number): Promise<Explanation> {
   const id = await resolveLeadId(db, key);
-  const [row] = await execRows<
-    Parameters<typeof leadFacts>[0] & { stage: Stage | null; act: Activity | null }
-  >(
-    db,
-    sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title,
-          l.company, l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner,
-          l.attributes, s.stage, s.activity as act
-        from leads l left join lead_scores s on s.lead_id = l.id where l.id = ${id}`,
-  );
+  const row = await explainRow(db, { leadId: id });
   if (!row) throw new NotFoundError(`Lead ${id} no longer exists.`);
   const active = await activeModel(db);
   const result = score(leadFacts(row), row.act ?? emptyActivity(), active.model, now);

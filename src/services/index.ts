@@ -1,5 +1,22 @@
-import type { Database, Db } from "../db/client.js";
+import type { Impact } from "../core/impact.js";
+import type { ScoringModel, Stage } from "../core/model.js";
+import type { Database } from "../db/client.js";
+import {
+  type AlertLead,
+  type AwaitingFeedback,
+  alertById,
+  awaitingFeedback,
+  latestPostedAlert,
+  loadAlertLead,
+  markPendingDelivered,
+  type PostedAlert,
+  pendingAlertCount,
+} from "../db/queries/alerts.js";
+import { claimTick, finishTick } from "../db/queries/jobs.js";
+import { countLeads } from "../db/queries/leads.js";
+import { ping } from "../db/queries/stats.js";
 import type { Logger } from "../lib/logger.js";
+import { type Explanation, explainLead } from "./explain.js";
 import {
   type EventBatchResult,
   type LeadBatchResult,
@@ -7,13 +24,69 @@ import {
   upsertLeads,
 } from "./ingest.js";
 import type { ItemError } from "./inputs.js";
+import {
+  eraseLead,
+  findLeads,
+  getLead,
+  type LeadDetail,
+  type LeadSummary,
+  resolveLeadId,
+  stageCounts,
+  type TopOptions,
+  topLeads,
+} from "./leads.js";
+import {
+  type ActiveModel,
+  activeModel,
+  ensureModel,
+  listModelVersions,
+  modelByVersion,
+  versionApprovedBy,
+} from "./models.js";
+import {
+  checkDecider,
+  createProposal,
+  type Decision,
+  type DecisionResult,
+  decideProposal,
+  getProposal,
+  measureImpact,
+  type Preview,
+  type ProposalMessage,
+  type ProposalRow,
+  type ProposedChange,
+  pendingProposals,
+  previewChange,
+  proposalMessages,
+  recordProposalMessages,
+} from "./proposals.js";
+import { type EventReceipts, eventReceipts } from "./receipts.js";
 import { type RescoreResult, rescoreAll } from "./rescore.js";
 import type { ScoreCause, ScoreSummary } from "./scoring.js";
 import { identifyToLead, segmentMessageSchema, segmentToEvent } from "./segment.js";
+import {
+  type AssignResult,
+  type AuditRow,
+  assignLead,
+  auditHistory,
+  grantRole,
+  listRoles,
+  managers,
+  type OutcomeInput,
+  type OutcomeResult,
+  type Role,
+  recordOutcome,
+  roleOf,
+  type Stats,
+  teamStats,
+} from "./team.js";
+import { createToken, listTokens, revokeToken, verifyToken } from "./tokens.js";
 
+/**
+ * The use cases, one object per aggregate. Adapters (Slack, HTTP, CLI, jobs) reach the store
+ * only through these, so every capability has one code path and writes the same audit rows.
+ */
 export interface Services {
-  database: Database;
-  db: Db;
   logger: Logger;
   clock: () => number;
   upsertLeads(items: readonly unknown[], cause?: ScoreCause): Promise<LeadBatchResult>;
@@ -22,6 +95,111 @@ export interface Services {
   rescoreAll(cause: ScoreCause): Promise<RescoreResult>;
   /** Subscribes to "alerts were queued" (the dispatcher wakes on it). */
   onAlerts(listener: (count: number) => void): void;
+  /** Rejects when the database does not answer or holds no model. */
+  health(): Promise<Health>;
+  metricsSnapshot(): Promise<MetricsSnapshot>;
+  leads: {
+    resolveId(key: string): Promise<number>;
+    get(key: string): Promise<LeadDetail>;
+    top(opts: TopOptions): Promise<LeadSummary[]>;
+    find(text: string, limit?: number): Promise<LeadSummary[]>;
+    count(): Promise<number>;
+    stageCounts(): Promise<Record<Stage, number>>;
+    /** Every point of the score with the rule that gave it, as of now. */
+    explain(key: string): Promise<Explanation>;
+    erase(key: string, actor: string): Promise<{ id: number }>;
+    assign(p: {
+      lead: string | number;
+      owner: string;
+      by: string;
+      claim?: boolean;
+    }): Promise<AssignResult>;
+    recordOutcome(p: OutcomeInput): Promise<OutcomeResult>;
+  };
+  models: {
+    active(): Promise<ActiveModel>;
+    byVersion(version: number): Promise<ScoringModel>;
+    versions(limit?: number): Promise<Awaited<ReturnType<typeof listModelVersions>>>;
+    /** Loads the default (or given) model file when the store has none. */
+    ensure(file?: string): Promise<ActiveModel>;
+    /** The version a proposal's approval activated. */
+    approvedBy(proposalId: number): Promise<number | undefined>;
+  };
+  proposals: {
+    preview(change: ProposedChange): Promise<Preview>;
+    measureImpact(current: ScoringModel, proposed: ScoringModel): Promise<Impact>;
+    create(p: {
+      change: ProposedChange;
+      by: string;
+      note?: string | undefined;
+    }): Promise<{ proposal: ProposalRow; preview: Preview }>;
+    get(id: number): Promise<ProposalRow>;
+    pending(): Promise<ProposalRow[]>;
+    /** Why `by` may not make this decision (audited as a refusal); undefined when they may. */
+    refusal(p: {
+      id: number;
+      by: string;
+      decision: Decision;
+    }): Promise<DomainErrorLike | undefined>;
+    /** Approves or rejects; refusals and the rescore after an approval are audited. */
+    decide(p: {
+      id: number;
+      by: string;
+      decision: Decision;
+      note?: string | undefined;
+    }): Promise<DecisionResult>;
+    /** Where a proposal was posted, kept so the messages can be rewritten once it is decided. */
+    recordMessages(id: number, messages: readonly ProposalMessage[]): Promise<void>;
+    messages(id: number): Promise<ProposalMessage[]>;
+  };
+  team: {
+    roleOf(userId: string): Promise<Role>;
+    managers(): Promise<string[]>;
+    roles(): Promise<Awaited<ReturnType<typeof listRoles>>>;
+    grantRole(p: { by: string; userId: string; role: Role }): Promise<void>;
+    history(limit?: number, actions?: string[]): Promise<AuditRow[]>;
+    stats(): Promise<Stats>;
+  };
+  alerts: {
+    byId(id: number): Promise<PostedAlert | undefined>;
+    /** The newest alert about a lead that reached the channel: the one an outcome updates. */
+    latestPosted(leadId: number): Promise<PostedAlert | undefined>;
+    /** What an alert shows about its lead, read now. */
+    lead(leadId: number): Promise<AlertLead | undefined>;
+    awaitingFeedback(userId: string, limit: number): Promise<AwaitingFeedback[]>;
+    pendingCount(): Promise<number>;
+    /** Marks every queued alert delivered without posting it (demo data loaded at start). */
+    markPendingDelivered(note: string): Promise<void>;
+  };
+  tokens: {
+    create(
+      name: string,
+      actor?: string,
+    ): Promise<{ id?: number; name?: string; createdAt?: Date; token: string }>;
+    revoke(id: number, actor?: string): Promise<void>;
+    list(): ReturnType<typeof listTokens>;
+    /** The token's name, or undefined when it is unknown or revoked. */
+    verify(token: string, bootstrap?: string): Promise<string | undefined>;
+  };
+  /** Slack Events API receipts: each event id is handled once. */
+  slackEvents: EventReceipts;
+  /** Ticks of scheduled jobs, claimed once across instances. */
+  jobs: {
+    claimTick(job: string, tick: Date, instance: string): Promise<boolean>;
+    finishTick(job: string, tick: Date, ok: boolean, detail?: string): Promise<void>;
+  };
+}
+
+type DomainErrorLike = Awaited<ReturnType<typeof checkDecider>>;
+
+export interface Health {
+  database: Database["kind"];
+  modelVersion: number;
+}
+
+export interface MetricsSnapshot {
+  stages: Record<Stage, number>;
+  alertsPending: number;
 }
 
 export interface SegmentResult {
@@ -34,22 +212,24 @@ export interface SegmentResult {
 export interface ServicesOptions {
   database: Database;
   logger: Logger;
-  clock?: () => number;
+  clock?: (() => number) | undefined;
+  /** LEADBOT_ADMINS: admins from the first start, whatever the roles table says. */
+  admins?: readonly string[] | undefined;
 }
 
 export function createServices(opts: ServicesOptions): Services {
   const listeners: ((n: number) => void)[] = [];
   const clock = opts.clock ?? Date.now;
+  const db = opts.database.db;
+  const admins = opts.admins ?? [];
   const ctx = () => ({
-    db: opts.database.db,
+    db,
     now: clock(),
     onAlerts: (n: number) => {
       for (const l of listeners) l(n);
     },
   });
   const services: Services = {
-    database: opts.database,
-    db: opts.database.db,
     logger: opts.logger,
     clock,
     upsertLeads: (items, cause) => upsertLeads(ctx(), items, cause),
@@ -93,12 +273,99 @@ export function createServices(opts: ServicesOptions): Services {
       result.errors.sort((a, b) => a.index - b.index);
       return result;
     },
-    rescoreAll: (cause) => rescoreAll(opts.database.db, { now: clock(), cause }),
+    rescoreAll: (cause) => rescoreAll(db, { now: clock(), cause }),
     onAlerts(listener) {
       listeners.push(listener);
+    },
+    async health() {
+      await ping(db);
+      const { version } = await activeModel(db);
+      return { database: opts.database.kind, modelVersion: version };
+    },
+    async metricsSnapshot() {
+      const [stages, alertsPending] = await Promise.all([stageCounts(db), pendingAlertCount(db)]);
+      return { stages, alertsPending };
+    },
+    leads: {
+      resolveId: (key) => resolveLeadId(db, key),
+      get: (key) => getLead(db, key),
+      top: (o) => topLeads(db, o),
+      find: (text, limit) => findLeads(db, text, limit),
+      count: () => countLeads(db),
+      stageCounts: () => stageCounts(db),
+      explain: (key) => explainLead(db, key, clock()),
+      erase: (key, actor) => eraseLead(db, key, actor),
+      assign: (p) => assignLead(db, p),
+      recordOutcome: (p) => recordOutcome(db, p),
+    },
+    models: {
+      active: () => activeModel(db),
+      byVersion: (version) => modelByVersion(db, version),
+      versions: (limit) => listModelVersions(db, limit),
+      ensure: (file) => ensureModel(db, file),
+      approvedBy: (proposalId) => versionApprovedBy(db, proposalId),
+    },
+    proposals: {
+      preview: (change) => previewChange(db, change, clock()),
+      measureImpact: (current, proposed) => measureImpact(db, current, proposed, clock()),
+      create: (p) => createProposal(db, { ...p, now: clock() }),
+      get: (id) => getProposal(db, id),
+      pending: () => pendingProposals(db),
+      refusal: (p) => checkDecider(db, { ...p, admins }),
+      decide: (p) =>
+        decideProposal(db, {
+          id: p.id,
+          by: p.by,
+          decision: p.decision,
+          admins,
+          now: clock(),
+          ...(p.note ? { note: p.note } : {}),
+        }),
+      recordMessages: (id, messages) => recordProposalMessages(db, id, messages),
+      messages: (id) => proposalMessages(db, id),
+    },
+    team: {
+      roleOf: (userId) => roleOf(db, userId, admins),
+      managers: () => managers(db, admins),
+      roles: () => listRoles(db),
+      grantRole: (p) => grantRole(db, { ...p, admins }),
+      history: (limit, actions) => auditHistory(db, limit, actions),
+      stats: () => teamStats(db, clock()),
+    },
+    alerts: {
+      byId: (id) => alertById(db, id),
+      latestPosted: (leadId) => latestPostedAlert(db, leadId),
+      lead: (leadId) => loadAlertLead(db, leadId),
+      awaitingFeedback: (userId, limit) => awaitingFeedback(db, userId, limit),
+      pendingCount: () => pendingAlertCount(db),
+      markPendingDelivered: (note) => markPendingDelivered(db, { note }),
+    },
+    tokens: {
+      create: (name, actor) => createToken(db, name, actor),
+      revoke: (id, actor) => revokeToken(db, id, actor),
+      list: () => listTokens(db),
+      verify: (token, bootstrap) => verifyToken(db, token, bootstrap),
+    },
+    slackEvents: eventReceipts(db),
+    jobs: {
+      claimTick: (job, tick, instance) => claimTick(db, { job, tick, instance }),
+      finishTick: (job, tick, ok, detail) => finishTick(db, { job, tick, ok, detail }),
     },
   };
   return services;
 }
 
-export type { ScoreSummary };
+export type {
+  AlertLead,
+  AuditRow,
+  AwaitingFeedback,
+  Explanation,
+  LeadDetail,
+  LeadSummary,
+  PostedAlert,
+  ProposalMessage,
+  ProposalRow,
+  Role,
+  ScoreSummary,
+  Stats,
+};

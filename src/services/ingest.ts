@@ -1,6 +1,14 @@
-import { sql } from "drizzle-orm";
 import type { ActivityEvent } from "../core/model.js";
-import { type Db, type DbOrTx, execRows } from "../db/client.js";
+import type { Db, DbOrTx } from "../db/client.js";
+import { insertEvents } from "../db/queries/events.js";
+import {
+  existingLeadIds,
+  insertLeads,
+  LEAD_COLUMNS,
+  LEAD_FIELDS,
+  leadsByKeys,
+  updateLeads,
+} from "../db/queries/leads.js";
 import {
   type EventInput,
   type ItemError,
@@ -38,26 +46,10 @@ export interface EventBatchResult {
   alerts: number;
 }
 
-const LEAD_COLUMNS: Record<keyof Omit<LeadInput, "attributes">, { col: string; cast: string }> = {
-  email: { col: "email", cast: "text" },
-  externalId: { col: "external_id", cast: "text" },
-  firstName: { col: "first_name", cast: "text" },
-  lastName: { col: "last_name", cast: "text" },
-  title: { col: "title", cast: "text" },
-  company: { col: "company", cast: "text" },
-  industry: { col: "industry", cast: "text" },
-  employees: { col: "employees", cast: "int" },
-  annualRevenue: { col: "annual_revenue", cast: "float8" },
-  country: { col: "country", cast: "text" },
-  source: { col: "source", cast: "text" },
-  owner: { col: "owner", cast: "text" },
-};
-const LEAD_KEYS = Object.keys(LEAD_COLUMNS) as (keyof typeof LEAD_COLUMNS)[];
-
 /** The stored form of a lead input: snake_case keys, only the fields that were given. */
 function leadDoc(l: LeadInput): Record<string, unknown> {
   const doc: Record<string, unknown> = {};
-  for (const k of LEAD_KEYS) {
+  for (const k of LEAD_FIELDS) {
     const v = l[k];
     if (v !== undefined) doc[LEAD_COLUMNS[k].col] = v;
   }
@@ -65,49 +57,8 @@ function leadDoc(l: LeadInput): Record<string, unknown> {
   return doc;
 }
 
-const insertColumns = [...LEAD_KEYS.map((k) => LEAD_COLUMNS[k].col), "attributes"];
-const insertSelect = sql.raw(
-  [
-    ...LEAD_KEYS.map((k) => `(d->>'${LEAD_COLUMNS[k].col}')::${LEAD_COLUMNS[k].cast}`),
-    "coalesce(d->'attributes', '{}'::jsonb)",
-  ].join(", "),
-);
-const updateSet = sql.raw(
-  [
-    ...LEAD_KEYS.map((k) => {
-      const { col, cast } = LEAD_COLUMNS[k];
-      return `${col} = case when d ? '${col}' then (d->>'${col}')::${cast} else l.${col} end`;
-    }),
-    "attributes = l.attributes || coalesce(d->'attributes', '{}'::jsonb)",
-  ].join(", "),
-);
-
-interface KeyRow {
-  id: number;
-  email: string | null;
-  external_id: string | null;
-}
-
-async function findByKeys(tx: DbOrTx, emails: string[], externalIds: string[]): Promise<KeyRow[]> {
-  if (emails.length === 0 && externalIds.length === 0) return [];
-  return execRows<KeyRow>(
-    tx,
-    sql`select id::int as id, email, external_id from leads
-        where email in (select json_array_elements_text(${JSON.stringify(emails)}::json))
-           or external_id in (select json_array_elements_text(${JSON.stringify(externalIds)}::json))`,
-  );
-}
-
-/** Inserts leads that do not exist yet; returns the rows it inserted. */
-async function insertLeads(tx: DbOrTx, docs: Record<string, unknown>[]): Promise<KeyRow[]> {
-  if (docs.length === 0) return [];
-  return execRows<KeyRow>(
-    tx,
-    sql`insert into leads (${sql.raw(insertColumns.join(", "))})
-        select ${insertSelect} from jsonb_array_elements(${JSON.stringify(docs)}::jsonb) d
-        on conflict do nothing
-        returning id::int as id, email, external_id`,
-  );
+function findByKeys(tx: DbOrTx, emails: string[], externalIds: string[]) {
+  return leadsByKeys(tx, { emails, externalIds });
 }
 
 async function rescore(
@@ -189,10 +140,7 @@ export async function upsertLeads(
     }
 
     const fresh = [...merged.values()].filter((m) => !match(m.lead));
-    const inserted = await insertLeads(
-      tx,
-      fresh.map((m) => leadDoc(m.lead)),
-    );
+    const inserted = await insertLeads(tx, { docs: fresh.map((m) => leadDoc(m.lead)) });
     for (const r of inserted) {
       if (r.email) byEmail.set(r.email, r);
       if (r.external_id) byExt.set(r.external_id, r);
@@ -224,10 +172,7 @@ export async function upsertLeads(
       }
     }
     if (updates.length > 0) {
-      await tx.execute(sql`
-        update leads l set ${updateSet}, updated_at = now()
-        from jsonb_array_elements(${JSON.stringify(updates)}::jsonb) d
-        where l.id = (d->>'id')::bigint`);
+      await updateLeads(tx, { docs: updates });
     }
     const summary = await rescore(tx, ids, ctx.now, cause);
     result.alerts = summary.alerts;
@@ -291,7 +236,7 @@ export async function recordEvents(
     for (const e of emails) if (!byEmail.has(e)) missing.push({ email: e });
     for (const x of exts) if (!byExt.has(x)) missing.push({ external_id: x });
     if (missing.length > 0) {
-      const created = await insertLeads(tx, missing);
+      const created = await insertLeads(tx, { docs: missing });
       result.leadsCreated = created.length;
       for (const r of created) createdIds.push(r.id);
       const all =
@@ -303,12 +248,7 @@ export async function recordEvents(
     }
     const existingIds = new Set<number>();
     if (leadIds.size > 0) {
-      const rows = await execRows<{ id: number }>(
-        tx,
-        sql`select id::int as id from leads
-            where id in (select x::bigint from json_array_elements_text(${JSON.stringify([...leadIds])}::json) x)`,
-      );
-      for (const r of rows) existingIds.add(r.id);
+      for (const id of await existingLeadIds(tx, { ids: [...leadIds] })) existingIds.add(id);
     }
 
     const rows: {
@@ -344,16 +284,9 @@ export async function recordEvents(
       await rescore(tx, createdIds, ctx.now, cause);
       return;
     }
-    const inserted = await execRows<{ id: string }>(
-      tx,
-      // Positional jsonb rows: extracting elements copies them, where json_to_recordset would
-      // re-parse every properties object.
-      sql`insert into events (id, lead_id, type, occurred_at, properties)
-          select e->>0, (e->>1)::bigint, e->>2, (e->>3)::timestamptz, e->4
-          from jsonb_array_elements(${JSON.stringify(rows.map((r) => [r.id, r.lead_id, r.type, r.occurred_at, r.properties]))}::jsonb) e
-          on conflict (id) do nothing
-          returning id`,
-    );
+    const inserted = await insertEvents(tx, {
+      rows: rows.map((r) => [r.id, r.lead_id, r.type, r.occurred_at, r.properties]),
+    });
     result.accepted = inserted.length;
     result.duplicates += rows.length - inserted.length;
     const insertedIds = new Set(inserted.map((r) => r.id));

@@ -1,10 +1,17 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { desc, eq, sql } from "drizzle-orm";
 import { modelSchema, type ScoringModel } from "../core/model.js";
 import { parseModelText } from "../core/model-file.js";
 import type { DbOrTx } from "../db/client.js";
-import { auditLog, models } from "../db/schema.js";
+import { insertAudit } from "../db/queries/audit.js";
+import {
+  countModels,
+  insertModel,
+  latestModel,
+  modelDefinition,
+  modelVersions,
+  versionOfProposal,
+} from "../db/queries/models.js";
 import { NotFoundError } from "./errors.js";
 
 export const DEFAULT_MODEL_FILE = fileURLToPath(
@@ -49,16 +56,7 @@ export function loadModelFile(path: string = DEFAULT_MODEL_FILE): ScoringModel {
 const byVersionStamp = new Map<string, ScoringModel>();
 
 export async function activeModel(db: DbOrTx): Promise<ActiveModel> {
-  const [row] = await db
-    .select({
-      version: models.version,
-      createdAt: models.createdAt,
-      createdBy: models.createdBy,
-      stamp: sql<string>`${models.createdAt}::text`,
-    })
-    .from(models)
-    .orderBy(desc(models.version))
-    .limit(1);
+  const row = await latestModel(db);
   if (!row)
     throw new NotFoundError(
       "No scoring model is active yet; start the app once to load the default.",
@@ -75,18 +73,15 @@ export async function activeModel(db: DbOrTx): Promise<ActiveModel> {
 }
 
 export async function modelByVersion(db: DbOrTx, version: number): Promise<ScoringModel> {
-  const [row] = await db
-    .select({ definition: models.definition })
-    .from(models)
-    .where(eq(models.version, version));
-  if (!row) throw new NotFoundError(`Scoring model version ${version} does not exist.`);
-  return cache(row.definition);
+  const definition = await modelDefinition(db, { version });
+  if (definition === undefined)
+    throw new NotFoundError(`Scoring model version ${version} does not exist.`);
+  return cache(definition);
 }
 
 /** Loads the default (or given) model when the store has none. Returns the active version. */
 export async function ensureModel(db: DbOrTx, file?: string): Promise<ActiveModel> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(models);
-  if ((row?.n ?? 0) === 0) {
+  if ((await countModels(db)) === 0) {
     await insertModelVersion(db, loadModelFile(file), { by: "system", note: "initial model" });
   }
   return activeModel(db);
@@ -108,36 +103,26 @@ export async function insertModelVersion(
   opts: NewVersionOptions,
 ): Promise<number> {
   const parsed = modelSchema.parse(model);
-  const [inserted] = await db
-    .insert(models)
-    .values({
-      version: sql`(select coalesce(max(version), 0) + 1 from ${models})`,
-      definition: parsed,
-      createdBy: opts.by,
-      note: opts.note ?? null,
-      proposalId: opts.proposalId ?? null,
-    })
-    .returning({ version: models.version });
-  if (!inserted) throw new Error("model version insert returned nothing");
-  await db.insert(auditLog).values({
+  const version = await insertModel(db, {
+    definition: parsed,
+    by: opts.by,
+    note: opts.note ?? null,
+    proposalId: opts.proposalId ?? null,
+  });
+  await insertAudit(db, {
     actor: opts.by,
     action: "model.activated",
-    subject: `model:${inserted.version}`,
+    subject: `model:${version}`,
     details: { note: opts.note ?? null, proposalId: opts.proposalId ?? null },
   });
-  return inserted.version;
+  return version;
 }
 
-export async function listModelVersions(db: DbOrTx, limit = 20) {
-  return db
-    .select({
-      version: models.version,
-      createdBy: models.createdBy,
-      createdAt: models.createdAt,
-      note: models.note,
-      proposalId: models.proposalId,
-    })
-    .from(models)
-    .orderBy(desc(models.version))
-    .limit(limit);
+export function listModelVersions(db: DbOrTx, limit = 20) {
+  return modelVersions(db, { limit });
+}
+
+/** The version a proposal's approval activated, when it was approved. */
+export function versionApprovedBy(db: DbOrTx, proposalId: number): Promise<number | undefined> {
+  return versionOfProposal(db, { proposalId });
 }

@@ -1,9 +1,20 @@
-import { desc, eq, sql } from "drizzle-orm";
 import { describeChange, diffModels, withThresholds, withWeights } from "../core/diff.js";
 import { type Impact, ImpactAccumulator } from "../core/impact.js";
-import type { Activity, ScoringModel, Stage } from "../core/model.js";
-import { type Db, type DbOrTx, execRows } from "../db/client.js";
-import { auditLog, proposals } from "../db/schema.js";
+import type { ScoringModel } from "../core/model.js";
+import type { Db, DbOrTx } from "../db/client.js";
+import { insertAudit } from "../db/queries/audit.js";
+import {
+  insertProposal,
+  insertProposalMessages,
+  lockApprovals,
+  type ProposalMessage,
+  type ProposalRow,
+  pendingProposals as pendingProposalRows,
+  proposalById,
+  proposalMessagesOf,
+  setDecision,
+} from "../db/queries/proposals.js";
+import { impactPage } from "../db/queries/scores.js";
 import { ConflictError, DomainError, ForbiddenError, NotFoundError } from "./errors.js";
 import { activeModel, insertModelVersion } from "./models.js";
 import { type RescoreResult, rescoreForModelChange } from "./rescore.js";
@@ -12,10 +23,8 @@ import { canApprove, roleOf } from "./team.js";
 
 /** Leads read per query while measuring impact: bounded memory at any store size. */
 const IMPACT_CHUNK = 5_000;
-/** Serialises approvals so two managers cannot both activate a change on the same base. */
-const APPROVAL_LOCK_KEY = 7_240_113_002;
 
-export type { Impact };
+export type { Impact, ProposalMessage, ProposalRow };
 
 export type ProposedChange =
   | { kind: "thresholds"; thresholds: Partial<ScoringModel["thresholds"]> }
@@ -37,22 +46,7 @@ export async function measureImpact(
   const acc = new ImpactAccumulator(current, proposed, now);
   let after = 0;
   for (;;) {
-    const rows = await execRows<
-      Parameters<typeof leadFacts>[0] & {
-        stage: Stage;
-        act: Activity;
-        outcome: "won" | "lost" | "not_a_fit" | null;
-      }
-    >(
-      db,
-      sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title, l.company,
-            l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner, l.attributes,
-            s.stage, s.activity as act,
-            (select o.outcome from outcomes o where o.lead_id = l.id
-              order by o.created_at desc, o.id desc limit 1) as outcome
-          from leads l join lead_scores s on s.lead_id = l.id
-          where l.id > ${after} order by l.id limit ${IMPACT_CHUNK}`,
-    );
+    const rows = await impactPage(db, { after, limit: IMPACT_CHUNK });
     if (rows.length === 0) break;
     after = rows[rows.length - 1]?.id ?? after;
     for (const r of rows) {
@@ -98,21 +92,17 @@ export async function createProposal(
   p: { change: ProposedChange; by: string; note?: string | undefined; now: number },
 ) {
   const preview = await previewChange(db, p.change, p.now);
-  const [row] = await db
-    .insert(proposals)
-    .values({
-      kind: p.change.kind,
-      baseVersion: preview.baseVersion,
-      definition: preview.model,
-      diff: preview.changes,
-      impact: preview.impact,
-      status: "pending",
-      proposedBy: p.by,
-      note: p.note ?? null,
-    })
-    .returning();
-  if (!row) throw new Error("proposal insert returned nothing");
-  await db.insert(auditLog).values({
+  const row = await insertProposal(db, {
+    kind: p.change.kind,
+    baseVersion: preview.baseVersion,
+    definition: preview.model,
+    diff: preview.changes,
+    impact: preview.impact,
+    status: "pending",
+    proposedBy: p.by,
+    note: p.note ?? null,
+  });
+  await insertAudit(db, {
     actor: p.by,
     action: "proposal.created",
     subject: `proposal:${row.id}`,
@@ -121,18 +111,14 @@ export async function createProposal(
   return { proposal: row, preview };
 }
 
-export async function getProposal(db: DbOrTx, id: number) {
-  const [row] = await db.select().from(proposals).where(eq(proposals.id, id));
+export async function getProposal(db: DbOrTx, id: number): Promise<ProposalRow> {
+  const row = await proposalById(db, { id });
   if (!row) throw new NotFoundError(`No proposal has id ${id}.`);
   return row;
 }
 
-export async function pendingProposals(db: DbOrTx) {
-  return db
-    .select()
-    .from(proposals)
-    .where(eq(proposals.status, "pending"))
-    .orderBy(desc(proposals.id));
+export function pendingProposals(db: DbOrTx): Promise<ProposalRow[]> {
+  return pendingProposalRows(db);
 }
 
 /**
@@ -142,7 +128,7 @@ export async function pendingProposals(db: DbOrTx) {
  */
 export async function refusalToDecide(
   db: DbOrTx,
-  p: { proposal: Awaited<ReturnType<typeof getProposal>>; by: string; admins: readonly string[] },
+  p: { proposal: ProposalRow; by: string; admins: readonly string[] },
 ): Promise<DomainError | undefined> {
   if (!canApprove(await roleOf(db, p.by, p.admins))) {
     return new ForbiddenError(
@@ -190,43 +176,126 @@ export async function decideProposal(
   },
 ): Promise<DecisionResult> {
   let base: ScoringModel | undefined;
-  const decided = await db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${APPROVAL_LOCK_KEY})`);
-    const proposal = await getProposal(tx, p.id);
-    const refusal = await refusalToDecide(tx, { proposal, by: p.by, admins: p.admins });
-    if (refusal) throw refusal;
-    const active = await activeModel(tx);
-    base = active.model;
-    if (p.decision === "approve" && active.version !== proposal.baseVersion) {
-      throw new ConflictError(
-        "proposal_stale",
-        `The model changed since this was proposed (it was based on v${proposal.baseVersion}; v${active.version} is active now). Propose the change again from the current values.`,
-      );
-    }
-    const status = p.decision === "approve" ? "approved" : "rejected";
-    let version: number | undefined;
-    if (p.decision === "approve") {
-      version = await insertModelVersion(tx, proposal.definition, {
+  let decided: { status: "approved" | "rejected"; version: number | undefined; changes: string[] };
+  try {
+    decided = await db.transaction(async (tx) => {
+      await lockApprovals(tx);
+      const proposal = await getProposal(tx, p.id);
+      const refusal = await refusalToDecide(tx, { proposal, by: p.by, admins: p.admins });
+      if (refusal) throw refusal;
+      const active = await activeModel(tx);
+      base = active.model;
+      if (p.decision === "approve" && active.version !== proposal.baseVersion) {
+        throw new ConflictError(
+          "proposal_stale",
+          `The model changed since this was proposed (it was based on v${proposal.baseVersion}; v${active.version} is active now). Propose the change again from the current values.`,
+        );
+      }
+      const status = p.decision === "approve" ? "approved" : "rejected";
+      let version: number | undefined;
+      if (p.decision === "approve") {
+        version = await insertModelVersion(tx, proposal.definition, {
+          by: p.by,
+          note: `proposal ${proposal.id} by ${proposal.proposedBy}`,
+          proposalId: proposal.id,
+        });
+      }
+      await setDecision(tx, {
+        id: proposal.id,
+        status,
         by: p.by,
-        note: `proposal ${proposal.id} by ${proposal.proposedBy}`,
-        proposalId: proposal.id,
+        at: new Date(p.now),
+        note: p.note ?? null,
       });
-    }
-    await tx
-      .update(proposals)
-      .set({ status, decidedBy: p.by, decidedAt: new Date(p.now), decisionNote: p.note ?? null })
-      .where(eq(proposals.id, proposal.id));
-    await tx.insert(auditLog).values({
-      actor: p.by,
-      action: `proposal.${status}`,
-      subject: `proposal:${proposal.id}`,
-      details: { version: version ?? null },
+      await insertAudit(tx, {
+        actor: p.by,
+        action: `proposal.${status}`,
+        subject: `proposal:${proposal.id}`,
+        details: { version: version ?? null },
+      });
+      return { status, version, changes: (proposal.diff as string[]) ?? [] } as const;
     });
-    return { status, version, changes: (proposal.diff as string[]) ?? [] } as const;
-  });
+  } catch (err) {
+    // The refusal is what the caller must see, even when its audit row cannot be written.
+    if (err instanceof DomainError)
+      await auditRefusal(db, p.by, p.id, p.decision, err).catch(() => undefined);
+    throw err;
+  }
   const result: DecisionResult = { proposalId: p.id, ...decided };
   if (decided.version !== undefined && base) {
     result.rescore = await rescoreForModelChange(db, base, { now: p.now, cause: "model" });
+    await insertAudit(db, {
+      actor: p.by,
+      action: "model.rescored",
+      subject: `model:${decided.version}`,
+      details: {
+        proposalId: p.id,
+        scored: result.rescore.scored,
+        changed: result.rescore.changed,
+        transitions: result.rescore.transitions,
+        plan: result.rescore.plan,
+      },
+    });
   }
   return result;
+}
+
+/** Records a refused decision: who tried what, and why it was refused. */
+async function auditRefusal(
+  db: DbOrTx,
+  by: string,
+  id: number,
+  decision: Decision,
+  err: DomainError,
+): Promise<void> {
+  await insertAudit(db, {
+    actor: by,
+    action: "proposal.refused",
+    subject: `proposal:${id}`,
+    details: { decision, reason: err.code },
+  });
+}
+
+/**
+ * Why `by` may not make `decision` on proposal `id`, checked ahead of the decision itself (before
+ * a reason is asked for); a refusal is audited like one made on deciding.
+ */
+export async function checkDecider(
+  db: DbOrTx,
+  p: { id: number; by: string; decision: Decision; admins: readonly string[] },
+): Promise<DomainError | undefined> {
+  const refusal = await refusalToDecide(db, {
+    proposal: await getProposal(db, p.id),
+    by: p.by,
+    admins: p.admins,
+  });
+  if (refusal) await auditRefusal(db, p.by, p.id, p.decision, refusal);
+  return refusal;
+}
+
+/** Audit actor of what the app does on its own. */
+export const SYSTEM_ACTOR = "system";
+
+/**
+ * Records where a proposal was posted (so its messages can be rewritten once it is decided), and
+ * audits who was asked.
+ */
+export async function recordProposalMessages(
+  db: Db,
+  proposalId: number,
+  messages: readonly ProposalMessage[],
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await insertProposalMessages(tx, { proposalId, messages });
+    await insertAudit(tx, {
+      actor: SYSTEM_ACTOR,
+      action: "proposal.posted",
+      subject: `proposal:${proposalId}`,
+      details: { messages: messages.map((m) => ({ ...m })) },
+    });
+  });
+}
+
+export function proposalMessages(db: DbOrTx, proposalId: number): Promise<ProposalMessage[]> {
+  return proposalMessagesOf(db, { proposalId });
 }

@@ -1,7 +1,8 @@
-import { type SQL, sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import type { ScoringModel } from "../core/model.js";
 import { planRescore, type RescorePlan } from "../core/plan.js";
-import { type Db, execRows } from "../db/client.js";
+import type { Db } from "../db/client.js";
+import { leadIdPage, planPredicate } from "../db/queries/scores.js";
 import { activeModel } from "./models.js";
 import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
 
@@ -38,16 +39,7 @@ async function rescoreWhere(
   const size = opts.chunk ?? RESCORE_CHUNK;
   let after = 0;
   for (;;) {
-    const ids = where
-      ? await execRows<{ id: number }>(
-          db,
-          sql`select s.lead_id::int as id from lead_scores s
-              where s.lead_id > ${after} and (${where}) order by s.lead_id limit ${size}`,
-        )
-      : await execRows<{ id: number }>(
-          db,
-          sql`select id::int as id from leads where id > ${after} order by id limit ${size}`,
-        );
+    const ids = await leadIdPage(db, { after, limit: size, where });
     if (ids.length === 0) break;
     after = ids[ids.length - 1]?.id ?? after;
     const summary = await db.transaction((tx) =>
@@ -74,27 +66,6 @@ export function rescoreAll(db: Db, opts: RescoreOptions): Promise<RescoreResult>
   return rescoreWhere(db, undefined, opts, "all");
 }
 
-/** The leads a targeted plan can move, as a predicate on `lead_scores s`. */
-function planPredicate(plan: Extract<RescorePlan, { kind: "targeted" }>, to: ScoringModel): SQL {
-  const parts: SQL[] = [];
-  if (plan.engagementRules.length > 0) {
-    parts.push(
-      sql`(s.activity->'rules') ?| array(select json_array_elements_text(${JSON.stringify(plan.engagementRules)}::json))`,
-    );
-  }
-  for (const id of plan.fitRules) {
-    parts.push(sql`s.breakdown @> ${JSON.stringify([{ ruleId: id }])}::jsonb`);
-  }
-  if (plan.thresholds) {
-    const { mql, sql: sqlT, hysteresis } = to.thresholds;
-    parts.push(sql`(
-      (s.stage = 'lead' and s.total >= ${mql})
-      or (s.stage = 'mql' and (s.total >= ${sqlT} or s.total < ${mql - hysteresis}))
-      or (s.stage = 'sql' and s.total < ${sqlT - hysteresis}))`);
-  }
-  return sql.join(parts, sql` or `);
-}
-
 /**
  * Applies a new active model to the stored scores, touching only the leads the change can move
  * (see planRescore); changes it cannot bound fall back to every lead.
@@ -111,5 +82,14 @@ export async function rescoreForModelChange(
     return { version, plan: "none", scored: 0, changed: 0, transitions: 0, alerts: 0 };
   }
   if (plan.kind === "all") return rescoreWhere(db, undefined, opts, "all");
-  return rescoreWhere(db, planPredicate(plan, model), opts, "targeted");
+  return rescoreWhere(
+    db,
+    planPredicate({
+      engagementRules: plan.engagementRules,
+      fitRules: plan.fitRules,
+      thresholds: plan.thresholds ? model.thresholds : undefined,
+    }),
+    opts,
+    "targeted",
+  );
 }

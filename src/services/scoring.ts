@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import {
   activityFromEvents,
   activityReusable,
@@ -15,7 +14,16 @@ import type {
   ScoringModel,
   Stage,
 } from "../core/model.js";
-import { type DbOrTx, execRows } from "../db/client.js";
+import type { DbOrTx } from "../db/client.js";
+import { eventsOfLeads } from "../db/queries/events.js";
+import {
+  type LeadFactsRow,
+  lockLeads,
+  type ScoringRow,
+  scoringRows,
+  storedBreakdowns,
+  writeScores,
+} from "../db/queries/scores.js";
 import { modelByVersion } from "./models.js";
 
 /** Decay alone moves scores a little every hour; history keeps only moves of at least a point. */
@@ -37,31 +45,7 @@ export interface ScoreSummary {
   alerts: number;
 }
 
-interface LeadRow {
-  id: number;
-  email: string | null;
-  external_id: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  title: string | null;
-  company: string | null;
-  industry: string | null;
-  employees: number | null;
-  annual_revenue: number | null;
-  country: string | null;
-  source: string | null;
-  owner: string | null;
-  attributes: Record<string, unknown> | null;
-  s_version: number | null;
-  s_total: number | null;
-  s_stage: Stage | null;
-  s_grade: string | null;
-  /** As text: parsed only when everything else about the score is unchanged. */
-  s_breakdown: string | null;
-  s_activity: Activity | null;
-}
-
-export function leadFacts(r: LeadRow): LeadFacts {
+export function leadFacts(r: LeadFactsRow): LeadFacts {
   return {
     email: r.email,
     externalId: r.external_id,
@@ -102,11 +86,6 @@ export function sameBreakdown(stored: string | null, computed: readonly Breakdow
   });
 }
 
-/** Leads are numbered; passing id lists as one JSON parameter works the same on both drivers. */
-function idArray(ids: readonly number[]) {
-  return sql`array(select x::bigint from json_array_elements_text(${JSON.stringify(ids)}::json) x)`;
-}
-
 /**
  * Rescores the given leads inside the caller's transaction: applies new events to the stored
  * activity, writes changed scores and history, records each stage crossing once and queues an
@@ -127,23 +106,11 @@ export async function scoreLeads(
   // Lock first, read after, in two statements: a statement that waited for a lock re-checks only
   // the locked row, and would return the score row as it was before the batch it waited for
   // committed (read committed), folding our events into stale activity.
-  await tx.execute(
-    sql`select 1 from leads where id = any(${idArray(sorted)}) order by id for no key update`,
-  );
+  await lockLeads(tx, { ids: sorted });
   // New events change a lead's activity, and changed activity is written whatever the
   // breakdown says: the event path reads stored breakdowns only for the few leads it needs.
   const lazyBreakdown = newEvents !== undefined;
-  const breakdownColumn = lazyBreakdown ? sql`null::text` : sql`s.breakdown::text`;
-  const rows = await execRows<LeadRow>(
-    tx,
-    sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title,
-          l.company, l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner,
-          l.attributes, s.model_version as s_version, s.total as s_total, s.stage as s_stage,
-          s.grade as s_grade, ${breakdownColumn} as s_breakdown, s.activity as s_activity
-        from leads l left join lead_scores s on s.lead_id = l.id
-        where l.id = any(${idArray(sorted)})
-        order by l.id`,
-  );
+  const rows: ScoringRow[] = await scoringRows(tx, { ids: sorted, lazyBreakdown });
 
   // Leads whose stored activity was built under a model with other rule definitions are rebuilt
   // from their events; a weight or threshold change never needs this.
@@ -161,16 +128,7 @@ export async function scoreLeads(
   }
   const rebuilt = new Map<number, Activity>();
   if (rebuild.length > 0) {
-    const evs = await execRows<{
-      lead_id: number;
-      type: string;
-      at: number;
-      properties: Record<string, unknown>;
-    }>(
-      tx,
-      sql`select lead_id::int as lead_id, type, (extract(epoch from occurred_at) * 1000)::float8 as at, properties
-          from events where lead_id = any(${idArray(rebuild)})`,
-    );
+    const evs = await eventsOfLeads(tx, { ids: rebuild });
     const byLead = new Map<number, ActivityEvent[]>();
     for (const e of evs) {
       const list = byLead.get(e.lead_id) ?? [];
@@ -206,11 +164,7 @@ export async function scoreLeads(
   if (lazyBreakdown) {
     const need = scored.filter((x) => x.undecided).map((x) => x.r.id);
     if (need.length > 0) {
-      const stored = await execRows<{ lead_id: number; breakdown: string }>(
-        tx,
-        sql`select lead_id::int as lead_id, breakdown::text as breakdown from lead_scores
-            where lead_id = any(${idArray(need)})`,
-      );
+      const stored = await storedBreakdowns(tx, { ids: need });
       const byId = new Map(stored.map((b) => [b.lead_id, b.breakdown]));
       for (const x of scored) if (x.undecided) x.r.s_breakdown = byId.get(x.r.id) ?? null;
     }
@@ -251,68 +205,14 @@ export async function scoreLeads(
   }
 
   if (scoreRows.length > 0) {
-    // One statement for scores, history, stage crossings and their alerts: every round trip
-    // here is made while holding the leads' locks. Score rows come as one jsonb array of
-    // positional arrays: extracting jsonb elements copies them, where json_to_recordset
-    // re-parses every jsonb column.
-    const crossings =
-      transitionRows.length === 0
-        ? sql``
-        : sql`, crossing as (
-        select * from json_to_recordset(${JSON.stringify(transitionRows)}::json) as c(lead_id bigint,
-          from_stage text, to_stage text, total float8, alert boolean, owner text)
-      ), t as (
-        insert into stage_transitions (lead_id, from_stage, to_stage, total, model_version, cause, at)
-        select lead_id, from_stage, to_stage, total, ${ctx.version}, ${ctx.cause}, ${at}::timestamptz
-        from crossing
-        returning id, lead_id, to_stage
-      ), o as (
-        insert into alert_outbox (transition_id, lead_id, stage, dm_user)
-        select t.id, t.lead_id, t.to_stage, crossing.owner
-        from t join crossing on crossing.lead_id = t.lead_id
-        where crossing.alert
-        returning 1
-      )`;
-    const alertCount = transitionRows.length === 0 ? sql`0` : sql`(select count(*) from o)`;
-    const [written] = await execRows<{ n: number }>(
-      tx,
-      sql`
-      with x as materialized (
-        select (e->>0)::bigint as lead_id, (e->>1)::float8 as total, (e->>2)::float8 as fit,
-          (e->>3)::float8 as engagement, e->>4 as grade, (e->>5)::smallint as level,
-          e->>6 as stage, e->7 as breakdown, nullif(e->8, 'null'::jsonb) as activity,
-          (e->>9)::timestamptz as last_event_at, (e->>10)::boolean as history,
-          (e->>11)::boolean as existing
-        from jsonb_array_elements(${JSON.stringify(scoreRows)}::jsonb) e
-      ), updated as (
-        update lead_scores s set model_version = ${ctx.version}, total = x.total, fit = x.fit,
-          engagement = x.engagement, grade = x.grade, level = x.level, stage = x.stage,
-          breakdown = x.breakdown, activity = coalesce(x.activity, s.activity),
-          last_event_at = x.last_event_at, scored_at = ${at}::timestamptz
-        from x
-        where s.lead_id = x.lead_id and x.existing
-      ), inserted as (
-        insert into lead_scores (lead_id, model_version, total, fit, engagement, grade, level,
-          stage, breakdown, activity, last_event_at, scored_at)
-        select lead_id, ${ctx.version}, total, fit, engagement, grade, level, stage, breakdown,
-          activity, last_event_at, ${at}::timestamptz
-        from x
-        where not x.existing
-        on conflict (lead_id) do update set model_version = excluded.model_version,
-          total = excluded.total, fit = excluded.fit, engagement = excluded.engagement,
-          grade = excluded.grade, level = excluded.level, stage = excluded.stage,
-          breakdown = excluded.breakdown, activity = excluded.activity,
-          last_event_at = excluded.last_event_at, scored_at = excluded.scored_at
-      ), history as (
-        insert into score_history (lead_id, at, total, fit, engagement, stage, model_version, cause)
-        select lead_id, ${at}::timestamptz, total, fit, engagement, stage, ${ctx.version}, ${ctx.cause}
-        from x
-        where x.history
-      )${crossings}
-      select ${alertCount}::int as n`,
-    );
+    summary.alerts = await writeScores(tx, {
+      scoreRows,
+      transitionRows,
+      version: ctx.version,
+      cause: ctx.cause,
+      at,
+    });
     summary.transitions = transitionRows.length;
-    summary.alerts = written?.n ?? 0;
   }
   return summary;
 }

@@ -1,6 +1,14 @@
-import { desc, eq, sql } from "drizzle-orm";
-import { type Db, type DbOrTx, execRows } from "../db/client.js";
-import { auditLog, leadScores, leads, outcomes, roles } from "../db/schema.js";
+import type { Db, DbOrTx } from "../db/client.js";
+import { type AuditRow, auditHistory as auditRows, insertAudit } from "../db/queries/audit.js";
+import { currentScore, lockLead, setOwner } from "../db/queries/leads.js";
+import { insertOutcome, latestOutcome } from "../db/queries/outcomes.js";
+import {
+  listRoles as listRoleRows,
+  managerIds,
+  storedRole,
+  upsertRole,
+} from "../db/queries/roles.js";
+import { teamCounts } from "../db/queries/stats.js";
 import { DomainError, ForbiddenError, NotFoundError } from "./errors.js";
 import { resolveLeadId } from "./leads.js";
 
@@ -22,24 +30,19 @@ export type LostReason = (typeof LOST_REASONS)[number];
 /** Admins named in LEADBOT_ADMINS hold the role from the first start, whatever the table says. */
 export async function roleOf(db: DbOrTx, userId: string, admins: readonly string[]): Promise<Role> {
   if (admins.includes(userId)) return "admin";
-  const [row] = await db.select({ role: roles.role }).from(roles).where(eq(roles.userId, userId));
-  return row?.role ?? "rep";
+  return (await storedRole(db, { userId })) ?? "rep";
 }
 
 export function canApprove(role: Role): boolean {
   return role === "admin" || role === "manager";
 }
 
-export async function listRoles(db: DbOrTx) {
-  return db.select().from(roles).orderBy(roles.role, roles.userId);
+export function listRoles(db: DbOrTx) {
+  return listRoleRows(db);
 }
 
 export async function managers(db: DbOrTx, admins: readonly string[]): Promise<string[]> {
-  const rows = await db
-    .select({ userId: roles.userId })
-    .from(roles)
-    .where(sql`${roles.role} in ('manager', 'admin')`);
-  return [...new Set([...admins, ...rows.map((r) => r.userId)])];
+  return [...new Set([...admins, ...(await managerIds(db))])];
 }
 
 export async function grantRole(
@@ -52,14 +55,8 @@ export async function grantRole(
     );
   }
   await db.transaction(async (tx) => {
-    await tx
-      .insert(roles)
-      .values({ userId: p.userId, role: p.role, grantedBy: p.by })
-      .onConflictDoUpdate({
-        target: roles.userId,
-        set: { role: p.role, grantedBy: p.by, grantedAt: new Date() },
-      });
-    await tx.insert(auditLog).values({
+    await upsertRole(tx, { userId: p.userId, role: p.role, by: p.by });
+    await insertAudit(tx, {
       actor: p.by,
       action: "role.granted",
       subject: `user:${p.userId}`,
@@ -95,18 +92,9 @@ export interface OutcomeResult {
 export async function recordOutcome(db: Db, p: OutcomeInput): Promise<OutcomeResult> {
   return db.transaction(async (tx) => {
     const leadId = typeof p.lead === "number" ? p.lead : await resolveLeadId(tx, p.lead);
-    const locked = await tx
-      .select({ id: leads.id })
-      .from(leads)
-      .where(eq(leads.id, leadId))
-      .for("no key update");
-    if (locked.length === 0) throw new NotFoundError(`Lead ${leadId} no longer exists.`);
-    const [latest] = await tx
-      .select()
-      .from(outcomes)
-      .where(eq(outcomes.leadId, leadId))
-      .orderBy(desc(outcomes.createdAt), desc(outcomes.id))
-      .limit(1);
+    if (!(await lockLead(tx, { id: leadId })))
+      throw new NotFoundError(`Lead ${leadId} no longer exists.`);
+    const latest = await latestOutcome(tx, { leadId });
     if (latest && latest.outcome === p.outcome && (p.reason ?? null) === (latest.reason ?? null)) {
       return {
         leadId,
@@ -117,26 +105,19 @@ export async function recordOutcome(db: Db, p: OutcomeInput): Promise<OutcomeRes
         reason: latest.reason,
       };
     }
-    const [score] = await tx
-      .select({ total: leadScores.total, version: leadScores.modelVersion })
-      .from(leadScores)
-      .where(eq(leadScores.leadId, leadId));
-    const [row] = await tx
-      .insert(outcomes)
-      .values({
-        leadId,
-        outcome: p.outcome,
-        reason: p.reason ?? null,
-        note: p.note ?? null,
-        byUser: p.by,
-        source: p.source,
-        alertId: p.alertId ?? null,
-        scoreAtOutcome: score?.total ?? null,
-        modelVersion: score?.version ?? null,
-      })
-      .returning();
-    if (!row) throw new Error("outcome insert returned nothing");
-    await tx.insert(auditLog).values({
+    const score = await currentScore(tx, { leadId });
+    const row = await insertOutcome(tx, {
+      leadId,
+      outcome: p.outcome,
+      reason: p.reason ?? null,
+      note: p.note ?? null,
+      byUser: p.by,
+      source: p.source,
+      alertId: p.alertId ?? null,
+      scoreAtOutcome: score?.total ?? null,
+      modelVersion: score?.version ?? null,
+    });
+    await insertAudit(tx, {
       actor: p.by,
       action: `lead.${p.outcome}`,
       subject: `lead:${leadId}`,
@@ -170,22 +151,15 @@ export async function assignLead(
 ): Promise<AssignResult> {
   return db.transaction(async (tx) => {
     const leadId = typeof p.lead === "number" ? p.lead : await resolveLeadId(tx, p.lead);
-    const [row] = await tx
-      .select({ owner: leads.owner })
-      .from(leads)
-      .where(eq(leads.id, leadId))
-      .for("no key update");
+    const row = await lockLead(tx, { id: leadId });
     if (!row) throw new NotFoundError(`Lead ${leadId} no longer exists.`);
     if (row.owner === p.owner)
       return { leadId, owner: p.owner, previous: row.owner, changed: false };
     if (p.claim && row.owner) {
       throw new DomainError("already_claimed", `<@${row.owner}> already owns this lead.`, 409);
     }
-    await tx
-      .update(leads)
-      .set({ owner: p.owner, updatedAt: new Date() })
-      .where(eq(leads.id, leadId));
-    await tx.insert(auditLog).values({
+    await setOwner(tx, { id: leadId, owner: p.owner });
+    await insertAudit(tx, {
       actor: p.by,
       action: p.claim ? "lead.claimed" : "lead.assigned",
       subject: `lead:${leadId}`,
@@ -195,13 +169,10 @@ export async function assignLead(
   });
 }
 
-export async function auditHistory(db: DbOrTx, limit = 20, actions?: string[]) {
-  return db
-    .select()
-    .from(auditLog)
-    .where(actions ? sql`${auditLog.action} in ${actions}` : undefined)
-    .orderBy(desc(auditLog.at), desc(auditLog.id))
-    .limit(limit);
+export type { AuditRow };
+
+export function auditHistory(db: DbOrTx, limit = 20, actions?: string[]): Promise<AuditRow[]> {
+  return auditRows(db, { limit, actions });
 }
 
 export interface Stats {
@@ -212,25 +183,8 @@ export interface Stats {
 }
 
 export async function teamStats(db: DbOrTx, now: number): Promise<Stats> {
-  const since = new Date(now - 30 * 86_400_000).toISOString();
-  const [row] = await execRows<Record<string, number>>(
-    db,
-    sql`
-    select
-      (select count(*)::int from lead_scores where stage = 'lead') as lead,
-      (select count(*)::int from lead_scores where stage = 'mql') as mql,
-      (select count(*)::int from lead_scores where stage = 'sql') as sql,
-      (select count(*)::int from outcomes where outcome = 'won' and created_at >= ${since}::timestamptz) as won,
-      (select count(*)::int from outcomes where outcome = 'lost' and created_at >= ${since}::timestamptz) as lost,
-      (select count(*)::int from outcomes where outcome = 'not_a_fit' and created_at >= ${since}::timestamptz) as not_a_fit,
-      (select count(distinct lead_id)::int from stage_transitions where to_stage in ('mql', 'sql')) as mqls,
-      (select count(distinct o.lead_id)::int from outcomes o
-         where o.outcome = 'won' and exists (select 1 from stage_transitions t
-           where t.lead_id = o.lead_id and t.to_stage in ('mql', 'sql'))) as mql_won,
-      (select count(*)::int from alert_outbox where status = 'pending') as pending
-  `,
-  );
-  const n = (k: string) => Number(row?.[k] ?? 0);
+  const c = await teamCounts(db, { since: new Date(now - 30 * 86_400_000) });
+  const n = (k: keyof typeof c) => c[k];
   return {
     stages: { lead: n("lead"), mql: n("mql"), sql: n("sql") },
     outcomes30d: { won: n("won"), lost: n("lost"), not_a_fit: n("not_a_fit") },

@@ -1,7 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { and, desc, eq, isNull } from "drizzle-orm";
 import type { DbOrTx } from "../db/client.js";
-import { apiTokens, auditLog } from "../db/schema.js";
+import { insertAudit } from "../db/queries/audit.js";
+import {
+  activeTokenByHash,
+  insertToken,
+  listTokens as listTokenRows,
+  revokeToken as revokeTokenRow,
+} from "../db/queries/tokens.js";
 import { NotFoundError } from "./errors.js";
 
 /** Prefix that makes a leaked token easy to recognise in logs and secret scanners. */
@@ -13,35 +18,19 @@ export function hashToken(token: string): string {
 
 export async function createToken(db: DbOrTx, name: string, actor = "cli") {
   const token = `${TOKEN_PREFIX}${randomBytes(24).toString("base64url")}`;
-  const [row] = await db
-    .insert(apiTokens)
-    .values({ name, tokenHash: hashToken(token) })
-    .returning({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt });
-  await db.insert(auditLog).values({ actor, action: "token.created", subject: `token:${row?.id}` });
+  const row = await insertToken(db, { name, tokenHash: hashToken(token) });
+  await insertAudit(db, { actor, action: "token.created", subject: `token:${row?.id}` });
   return { ...row, token };
 }
 
 export async function revokeToken(db: DbOrTx, id: number, actor = "cli") {
-  const [row] = await db
-    .update(apiTokens)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-    .returning({ id: apiTokens.id });
-  if (!row) throw new NotFoundError(`No active API token has id ${id}.`);
-  await db.insert(auditLog).values({ actor, action: "token.revoked", subject: `token:${id}` });
+  if (!(await revokeTokenRow(db, { id, at: new Date() })))
+    throw new NotFoundError(`No active API token has id ${id}.`);
+  await insertAudit(db, { actor, action: "token.revoked", subject: `token:${id}` });
 }
 
-export async function listTokens(db: DbOrTx) {
-  return db
-    .select({
-      id: apiTokens.id,
-      name: apiTokens.name,
-      createdAt: apiTokens.createdAt,
-      revokedAt: apiTokens.revokedAt,
-      lastUsedAt: apiTokens.lastUsedAt,
-    })
-    .from(apiTokens)
-    .orderBy(desc(apiTokens.id));
+export function listTokens(db: DbOrTx) {
+  return listTokenRows(db);
 }
 
 /**
@@ -58,9 +47,5 @@ export async function verifyToken(
     const b = Buffer.from(hashToken(bootstrap));
     if (timingSafeEqual(a, b)) return "bootstrap";
   }
-  const [row] = await db
-    .select({ id: apiTokens.id, name: apiTokens.name })
-    .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
-  return row?.name;
+  return (await activeTokenByHash(db, { tokenHash: hashToken(token) }))?.name;
 }

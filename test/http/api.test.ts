@@ -73,7 +73,7 @@ for (const config of testDatabases()) {
     });
 
     it("when a token is created with the CLI service, then it works until revoked", async () => {
-      const t = await createToken(app.services.db, "crm");
+      const t = await createToken(app.database.db, "crm");
       expect((await call("GET", "/api/v1/leads?top=1", undefined, t.token)).status).toBe(200);
     });
 
@@ -138,7 +138,7 @@ for (const config of testDatabases()) {
       const again = await call("POST", "/api/v1/events", { events });
       expect(again.body).toMatchObject({ accepted: 0, duplicates: 3 });
       const [count] = await execRows<{ n: number }>(
-        app.services.db,
+        app.database.db,
         sql`select count(*)::int as n from events`,
       );
       expect(count?.n).toBe(3);
@@ -154,7 +154,7 @@ for (const config of testDatabases()) {
 
     it("when a lead crosses MQL or SQL, then exactly one transition and one alert are queued per crossing", async () => {
       const rows = await execRows<{ to_stage: string; alerts: number }>(
-        app.services.db,
+        app.database.db,
         sql`select t.to_stage, (select count(*)::int from alert_outbox o where o.transition_id = t.id) as alerts
             from stage_transitions t join leads l on l.id = t.lead_id where l.email = 'jane@acme.com'`,
       );
@@ -264,7 +264,7 @@ for (const config of testDatabases()) {
       });
       expect(lead.body.attributes).toMatchObject({ plan: "pro" });
       const [types] = await execRows<{ types: string[] }>(
-        app.services.db,
+        app.database.db,
         sql`select array_agg(type order by type) as types from events where id in ('s-2', 's-3')`,
       );
       expect(types?.types).toEqual(["demo_request", "page_view"]);
@@ -285,7 +285,7 @@ for (const config of testDatabases()) {
       expect(res.status).toBe(200);
       expect((await call("GET", "/api/v1/leads/max@initech.com")).status).toBe(404);
       const [left] = await execRows<{ n: number }>(
-        app.services.db,
+        app.database.db,
         sql`select count(*)::int as n from events where id in ('s-2', 's-3')`,
       );
       expect(left?.n).toBe(0);

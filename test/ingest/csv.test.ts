@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { execRows } from "../../src/db/client.js";
+import { type Db, execRows } from "../../src/db/client.js";
 import {
   type CsvBatch,
   CsvFormatError,
@@ -353,11 +353,13 @@ describe("CSV import: error report", () => {
 for (const config of testDatabases()) {
   describe(`CSV import through the ingest services on ${config.name}`, () => {
     let services: Services;
+    let db: Db;
     let cleanup: () => Promise<void>;
 
     beforeAll(async () => {
       const opened = await withDatabase(config);
       cleanup = opened.cleanup;
+      db = opened.database.db;
       services = createServices({
         database: opened.database,
         logger: silentLogger,
@@ -368,8 +370,8 @@ for (const config of testDatabases()) {
       await cleanup?.();
     });
     beforeEach(async () => {
-      await truncateAll(services.db);
-      await ensureModel(services.db);
+      await truncateAll(db);
+      await ensureModel(db);
     });
 
     const leadSink: CsvImportOptions["sink"] = async ({ items }) =>
@@ -377,9 +379,9 @@ for (const config of testDatabases()) {
     const eventSink: CsvImportOptions["sink"] = async ({ items }) =>
       services.recordEvents(items, "import");
     const emails = async () =>
-      (
-        await execRows<{ email: string }>(services.db, sql`select email from leads order by email`)
-      ).map((r) => r.email);
+      (await execRows<{ email: string }>(db, sql`select email from leads order by email`)).map(
+        (r) => r.email,
+      );
 
     it("when a bad row sits among good ones, then the good ones are stored and the bad one is reported with its line", async () => {
       const result = await importCsv({
@@ -404,7 +406,7 @@ for (const config of testDatabases()) {
       });
       expect(result.errors[4]?.reason).toBe("employees must not be negative");
       const [h] = await execRows<{ company: string; employees: number }>(
-        services.db,
+        db,
         sql`select company, employees from leads where email = 'h@acme.example'`,
       );
       expect(h).toEqual({ company: "Multi\nline", employees: 80 });
@@ -423,7 +425,7 @@ for (const config of testDatabases()) {
         total: number;
         grade: string;
       }>(
-        services.db,
+        db,
         sql`select l.employees, l.attributes, s.total, s.grade from leads l join lead_scores s on s.lead_id = l.id
             where l.email = 'jane@acme.com'`,
       );
@@ -446,11 +448,10 @@ for (const config of testDatabases()) {
       ]);
       expect(first.errors[0]?.reason).toMatch(/ISO 8601/);
       const count = async () =>
-        (await execRows<{ n: number }>(services.db, sql`select count(*)::int as n from events`))[0]
-          ?.n;
+        (await execRows<{ n: number }>(db, sql`select count(*)::int as n from events`))[0]?.n;
       expect(await count()).toBe(3);
       const [view] = await execRows<{ type: string; properties: unknown }>(
-        services.db,
+        db,
         sql`select type, properties from events where id = 'ev-1'`,
       );
       expect(view).toEqual({
@@ -469,10 +470,7 @@ for (const config of testDatabases()) {
 
     it("when events name leads by id, then a missing lead is reported on its line", async () => {
       await services.upsertLeads([{ email: "a@acme.example" }]);
-      const [lead] = await execRows<{ id: number }>(
-        services.db,
-        sql`select id::int as id from leads`,
-      );
+      const [lead] = await execRows<{ id: number }>(db, sql`select id::int as id from leads`);
       const text =
         "lead_id,type,occurred_at,properties\n" +
         `${lead?.id},webinar_attend,2026-11-18T10:00:00Z,"{""webinar"": ""Scoring""}"\n` +

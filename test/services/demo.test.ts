@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execRows } from "../../src/db/client.js";
+import { type Db, execRows } from "../../src/db/client.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import {
   DEMO_REPS,
@@ -232,12 +232,14 @@ describe("demo data generator", () => {
 for (const config of testDatabases()) {
   describe(`loading the demo data on ${config.name}`, () => {
     let services: Services;
+    let db: Db;
     let cleanup: () => Promise<void>;
     const LEADS = 2_000;
 
     beforeAll(async () => {
       const opened = await withDatabase(config);
       cleanup = opened.cleanup;
+      db = opened.database.db;
       await ensureModel(opened.database.db);
       services = createServices({
         database: opened.database,
@@ -252,7 +254,7 @@ for (const config of testDatabases()) {
 
     const count = async (table: string) => {
       const [row] = await execRows<{ n: number }>(
-        services.db,
+        db,
         sql`select count(*)::int as n from ${sql.identifier(table)}`,
       );
       return row?.n ?? 0;
@@ -273,7 +275,7 @@ for (const config of testDatabases()) {
       expect(await count("lead_scores")).toBe(expected.leads);
 
       const [stages] = await execRows<{ mql: number; sql: number; owned: number }>(
-        services.db,
+        db,
         sql`select count(*) filter (where stage = 'mql')::int as mql,
                    count(*) filter (where stage = 'sql')::int as sql,
                    (select count(*)::int from leads where owner like 'U0DEMOREP%') as owned
@@ -287,7 +289,7 @@ for (const config of testDatabases()) {
       expect(stages?.owned).toBeGreaterThan(0);
 
       const byUser = await execRows<{ by_user: string; source: string }>(
-        services.db,
+        db,
         sql`select distinct by_user, source from outcomes`,
       );
       for (const r of byUser) {
@@ -298,7 +300,7 @@ for (const config of testDatabases()) {
 
     it("when scored by the default model, then A-grade leads win more often than the rest", async () => {
       const rows = await execRows<{ a: boolean; n: number; won: number }>(
-        services.db,
+        db,
         sql`select s.grade = 'A' as a, count(*)::int as n,
                    count(*) filter (where o.outcome = 'won')::int as won
             from outcomes o join lead_scores s using (lead_id)

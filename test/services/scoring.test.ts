@@ -4,7 +4,7 @@ import { withThresholds, withWeights } from "../../src/core/diff.js";
 import { activityFromEvents, DAY_MS, score } from "../../src/core/engine.js";
 import type { ActivityEvent } from "../../src/core/model.js";
 import { execRows } from "../../src/db/client.js";
-import { claimTick } from "../../src/jobs/scheduler.js";
+import { claimTick } from "../../src/db/queries/jobs.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
 import { activeModel, ensureModel, insertModelVersion } from "../../src/services/models.js";
@@ -312,23 +312,36 @@ for (const config of testDatabases()) {
       const audit = await rows<{ action: string }>(
         sql`select action from audit_log where action like 'proposal.%' order by id`,
       );
+      // Refusals are audited by the use case itself, whichever adapter asked.
       expect(audit.map((x) => x.action)).toEqual([
         "proposal.created",
         "proposal.created",
+        "proposal.refused",
+        "proposal.refused",
         "proposal.approved",
+        "proposal.refused",
+        "proposal.refused",
         "proposal.rejected",
       ]);
+      const rescored = await rows<{ subject: string }>(
+        sql`select subject from audit_log where action = 'model.rescored'`,
+      );
+      expect(rescored.map((x) => x.subject)).toEqual(["model:2"]);
     });
 
     it("when two instances claim the same scheduled tick, then one runs it", async () => {
       const tick = new Date(Date.UTC(2026, 10, 1, 12, 17));
       const claims = await Promise.all([
-        claimTick(t.database.db, "decay-refresh", tick, "a"),
-        claimTick(t.database.db, "decay-refresh", tick, "b"),
+        claimTick(t.database.db, { job: "decay-refresh", tick, instance: "a" }),
+        claimTick(t.database.db, { job: "decay-refresh", tick, instance: "b" }),
       ]);
       expect(claims.filter(Boolean)).toHaveLength(1);
       expect(
-        await claimTick(t.database.db, "decay-refresh", new Date(tick.getTime() + 3_600_000), "b"),
+        await claimTick(t.database.db, {
+          job: "decay-refresh",
+          tick: new Date(tick.getTime() + 3_600_000),
+          instance: "b",
+        }),
       ).toBe(true);
     });
   });

@@ -142,7 +142,7 @@ describe.each(testDatabases())(
       await waitForCall(h.standin, (c) => c.method === "chat.postMessage");
       await eventually(async () => {
         const [r] = await execRows<{ n: number }>(
-          s.db,
+          h.app.database.db,
           sql`select count(*)::int as n from alert_outbox where status = 'sent'`,
         );
         return r?.n === 1 ? true : undefined;
@@ -170,7 +170,7 @@ describe.each(testDatabases())(
     });
 
     it("when an admin opens the home tab, then pending proposals are listed with their diff; Refresh republishes", async () => {
-      await createProposal(h.app.services.db, {
+      await createProposal(h.app.database.db, {
         change: { kind: "thresholds", thresholds: { mql: 55 } },
         by: TEST_REP,
         now: Date.now(),

@@ -1,5 +1,4 @@
-import type { auditLog } from "../../db/schema.js";
-import type { Stats } from "../../services/team.js";
+import type { AuditRow, Stats } from "../../services/team.js";
 import {
   context,
   type EphemeralMessage,
@@ -11,8 +10,6 @@ import {
   mention,
   slackDate,
 } from "./common.js";
-
-type AuditRow = typeof auditLog.$inferSelect;
 
 function pct(part: number, whole: number): string {
   return whole > 0 ? `${Math.round((part / whole) * 1000) / 10}%` : "—";

@@ -4,9 +4,8 @@ import type {
   ButtonAction,
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
-import { loadAlertLead } from "../../services/alert-store.js";
 import { alertViewOf } from "../../services/alerts.js";
-import { alertById, latestPostedAlert, type PostedAlert } from "../../services/feedback.js";
+import type { PostedAlert } from "../../services/feedback.js";
 import type { OutcomeResult } from "../../services/team.js";
 import { buildAlertClaimed, buildAlertResolved } from "../blocks/alert.js";
 import type { WebClient } from "../client.js";
@@ -38,7 +37,7 @@ export async function updateAlertMessage(
   const channel = alert.channel ?? fallback.channel;
   const ts = alert.messageTs ?? fallback.ts;
   if (!channel || !ts) return false;
-  const lead = await loadAlertLead(deps.services.db, alert.leadId);
+  const lead = await deps.services.alerts.lead(alert.leadId);
   if (!lead) return false;
   const view = alertViewOf({ id: alert.id, stage: alert.stage }, lead);
   const message =
@@ -64,12 +63,11 @@ export async function findAlert(
   deps: SlackDeps,
   ref: { alertId?: number | undefined; leadId: number },
 ): Promise<PostedAlert | undefined> {
-  const db = deps.services.db;
   if (ref.alertId !== undefined) {
-    const a = await alertById(db, ref.alertId);
+    const a = await deps.services.alerts.byId(ref.alertId);
     if (a) return a;
   }
-  return latestPostedAlert(db, ref.leadId);
+  return deps.services.alerts.latestPosted(ref.leadId);
 }
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;

@@ -3,7 +3,6 @@ import { type Leadbot, startLeadbot } from "../../app.js";
 import type { Env } from "../../config/env.js";
 import type { Logger } from "../../lib/logger.js";
 import { DEMO_REPS } from "../../services/demo.js";
-import { grantRole, roleOf } from "../../services/team.js";
 import type { ConsoleUser } from "./console.js";
 import { createSlackDriver, type SlackDriver } from "./driver.js";
 import { SlackStandin } from "./standin.js";
@@ -70,10 +69,10 @@ export async function startLocalMode(opts: { env: Env; logger: Logger }): Promis
     await standin.close();
     throw err;
   }
-  const db = leadbot.services.db;
+  const { team } = leadbot.services;
   for (const u of LOCAL_USERS) {
-    if (u.role === "manager" && (await roleOf(db, u.id, env.LEADBOT_ADMINS)) === "rep") {
-      await grantRole(db, { by: admin, userId: u.id, role: "manager", admins: env.LEADBOT_ADMINS });
+    if (u.role === "manager" && (await team.roleOf(u.id)) === "rep") {
+      await team.grantRole({ by: admin, userId: u.id, role: "manager" });
     }
   }
   const driver = createSlackDriver({

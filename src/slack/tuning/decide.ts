@@ -7,16 +7,8 @@ import type {
   SlackViewMiddlewareArgs,
   ViewSubmitAction,
 } from "@slack/bolt";
-import { eq } from "drizzle-orm";
-import { auditLog, models } from "../../db/schema.js";
 import { DomainError } from "../../services/errors.js";
-import {
-  type Decision,
-  type DecisionResult,
-  decideProposal,
-  getProposal,
-  refusalToDecide,
-} from "../../services/proposals.js";
+import type { DecisionResult } from "../../services/proposals.js";
 import { buildNotice } from "../blocks/common.js";
 import {
   buildRejectModal,
@@ -51,29 +43,9 @@ async function say(deps: SlackDeps, respond: RespondFn, text: string): Promise<v
   }
 }
 
-/** Records a refused decision: who tried what, and why it was refused. */
-async function auditRefusal(
-  deps: SlackDeps,
-  by: string,
-  id: number,
-  decision: Decision,
-  err: DomainError,
-) {
-  try {
-    await deps.services.db.insert(auditLog).values({
-      actor: by,
-      action: "proposal.refused",
-      subject: `proposal:${id}`,
-      details: { decision, reason: err.code },
-    });
-  } catch (e) {
-    deps.logger.warn({ err: e, proposalId: id }, "could not audit a refused decision");
-  }
-}
-
 /**
  * After a decision is recorded: rewrites the proposal's messages in place, tells the proposer,
- * and, for an approval, audits the rescore and announces the new version in the alert channel.
+ * and, for an approval, announces the new version in the alert channel.
  */
 export async function afterDecision(
   deps: SlackDeps,
@@ -83,7 +55,7 @@ export async function afterDecision(
   reason: string | undefined,
   clicked?: { channel?: string | undefined; ts?: string | undefined },
 ): Promise<void> {
-  const row = await getProposal(deps.services.db, result.proposalId);
+  const row = await deps.services.proposals.get(result.proposalId);
   const p = proposalView(row);
   const decision: ProposalDecision = {
     status: result.status,
@@ -92,20 +64,6 @@ export async function afterDecision(
     version: result.version,
     reason: reason ?? row.decisionNote,
   };
-  if (result.version !== undefined && result.rescore) {
-    await deps.services.db.insert(auditLog).values({
-      actor: by,
-      action: "model.rescored",
-      subject: `model:${result.version}`,
-      details: {
-        proposalId: result.proposalId,
-        scored: result.rescore.scored,
-        changed: result.rescore.changed,
-        transitions: result.rescore.transitions,
-        plan: result.rescore.plan,
-      },
-    });
-  }
   await updateProposalMessages(deps, client, p, decision, clicked);
   if (result.version !== undefined) {
     await announceModel(deps, client, {
@@ -135,16 +93,9 @@ export function approveClicked(deps: SlackDeps) {
     }
     let result: DecisionResult;
     try {
-      result = await decideProposal(deps.services.db, {
-        id,
-        by,
-        decision: "approve",
-        admins: deps.admins,
-        now: deps.clock(),
-      });
+      result = await deps.services.proposals.decide({ id, by, decision: "approve" });
     } catch (err) {
       if (err instanceof DomainError) {
-        await auditRefusal(deps, by, id, "approve", err);
         await say(deps, respond, `:warning: ${err.message}`);
         return;
       }
@@ -180,13 +131,9 @@ async function approvedVersion(
   by: string,
 ): Promise<number | undefined> {
   try {
-    const row = await getProposal(deps.services.db, id);
+    const row = await deps.services.proposals.get(id);
     if (row.status !== "approved" || row.decidedBy !== by) return undefined;
-    const [model] = await deps.services.db
-      .select({ version: models.version })
-      .from(models)
-      .where(eq(models.proposalId, id));
-    return model?.version;
+    return await deps.services.models.approvedBy(id);
   } catch (err) {
     deps.logger.warn({ err, proposalId: id }, "could not read back an approval");
     return undefined;
@@ -197,13 +144,12 @@ async function approvedVersion(
  * Who may not reject `id`, said the way the service says it: checked before the reason modal
  * opens so nobody writes a reason only to be refused. The service checks again on submission.
  */
-export async function rejectRefusal(
+export function rejectRefusal(
   deps: SlackDeps,
   id: number,
   by: string,
 ): Promise<DomainError | undefined> {
-  const db = deps.services.db;
-  return refusalToDecide(db, { proposal: await getProposal(db, id), by, admins: deps.admins });
+  return deps.services.proposals.refusal({ id, by, decision: "reject" });
 }
 
 /** Reject: asks for a reason in a modal; the decision is made when it is submitted. */
@@ -219,11 +165,10 @@ export function rejectClicked(deps: SlackDeps) {
     try {
       const refusal = await rejectRefusal(deps, id, by);
       if (refusal) {
-        await auditRefusal(deps, by, id, "reject", refusal);
         await say(deps, respond, `:warning: ${refusal.message}`);
         return;
       }
-      const row = await getProposal(deps.services.db, id);
+      const row = await deps.services.proposals.get(id);
       // Where the click came from, so that message is updated even if its post was never recorded.
       const view = buildRejectModal(proposalView(row), {
         proposalId: id,
@@ -280,17 +225,15 @@ export function rejectSubmitted(deps: SlackDeps) {
     const reason = raw?.trim() ? raw.trim().slice(0, 1000) : undefined;
     let result: DecisionResult;
     try {
-      result = await decideProposal(deps.services.db, {
+      result = await deps.services.proposals.decide({
         id: meta.proposalId,
         by,
         decision: "reject",
-        admins: deps.admins,
-        now: deps.clock(),
-        ...(reason ? { note: reason } : {}),
+        note: reason,
       });
     } catch (err) {
-      if (err instanceof DomainError) await auditRefusal(deps, by, meta.proposalId, "reject", err);
-      else deps.logger.error({ err, proposalId: meta.proposalId }, "rejecting a proposal failed");
+      if (!(err instanceof DomainError))
+        deps.logger.error({ err, proposalId: meta.proposalId }, "rejecting a proposal failed");
       const message =
         err instanceof DomainError
           ? err.message

@@ -1,8 +1,5 @@
-import { and, desc, eq } from "drizzle-orm";
-import { z } from "zod";
 import type { Impact } from "../../core/impact.js";
-import type { DbOrTx } from "../../db/client.js";
-import { auditLog, type proposals } from "../../db/schema.js";
+import type { ProposalMessage, ProposalRow } from "../../services/index.js";
 import { escapeMrkdwn, mention, truncate } from "../blocks/common.js";
 import {
   buildModelActivated,
@@ -18,37 +15,10 @@ import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import { PROPOSAL_METADATA_EVENT } from "../ids.js";
 
-/**
- * Where a proposal was posted, so its messages can be rewritten in place once it is decided.
- * Kept as one audit row per proposal ("proposal.posted"): the audit log says who was asked, and
- * any app instance can find the messages again.
- */
-export const POSTED_ACTION = "proposal.posted";
-/** Audit actor of what the app does on its own. */
-export const SYSTEM_ACTOR = "system";
+export type Audience = ProposalMessage["audience"];
 
-export type Audience = "manager" | "channel" | "proposer";
-
-export interface PostedMessage {
-  channel: string;
-  ts: string;
-  audience: Audience;
-  /** The user a DM went to. */
-  to?: string | undefined;
-}
-
-const postedSchema = z.object({
-  messages: z.array(
-    z.object({
-      channel: z.string(),
-      ts: z.string(),
-      audience: z.enum(["manager", "channel", "proposer"]),
-      to: z.string().optional(),
-    }),
-  ),
-});
-
-type ProposalRow = typeof proposals.$inferSelect;
+/** Where a proposal message was posted: kept by the proposals service to rewrite it later. */
+export type PostedMessage = ProposalMessage;
 
 /** A stored proposal as the builders take it. */
 export function proposalView(row: ProposalRow): ProposalView {
@@ -66,35 +36,6 @@ export function proposalView(row: ProposalRow): ProposalView {
     note: row.note,
     createdAt: row.createdAt,
   };
-}
-
-function subject(id: number): string {
-  return `proposal:${id}`;
-}
-
-export async function recordPosted(
-  db: DbOrTx,
-  proposalId: number,
-  messages: PostedMessage[],
-): Promise<void> {
-  await db.insert(auditLog).values({
-    actor: SYSTEM_ACTOR,
-    action: POSTED_ACTION,
-    subject: subject(proposalId),
-    details: { messages },
-  });
-}
-
-export async function postedMessages(db: DbOrTx, proposalId: number): Promise<PostedMessage[]> {
-  const rows = await db
-    .select({ details: auditLog.details })
-    .from(auditLog)
-    .where(and(eq(auditLog.action, POSTED_ACTION), eq(auditLog.subject, subject(proposalId))))
-    .orderBy(desc(auditLog.id));
-  return rows.flatMap((r) => {
-    const parsed = postedSchema.safeParse(r.details);
-    return parsed.success ? parsed.data.messages : [];
-  });
 }
 
 async function post(
@@ -148,7 +89,7 @@ export async function notifyProposal(
   }
   const own = await post(deps, client, p.proposedBy, buildProposalSubmitted(p, deciders), p.id);
   if (own) posted.push({ ...own, audience: "proposer", to: p.proposedBy });
-  await recordPosted(deps.services.db, p.id, posted);
+  await deps.services.proposals.recordMessages(p.id, posted);
   return { managers: deciders, posted };
 }
 
@@ -163,7 +104,7 @@ export async function updateProposalMessages(
   decision: ProposalDecision,
   clicked?: { channel?: string | undefined; ts?: string | undefined },
 ): Promise<number> {
-  const refs = await postedMessages(deps.services.db, p.id);
+  const refs = await deps.services.proposals.messages(p.id);
   const targets = new Map(refs.map((r) => [`${r.channel}/${r.ts}`, r]));
   if (clicked?.channel && clicked.ts && !targets.has(`${clicked.channel}/${clicked.ts}`)) {
     targets.set(`${clicked.channel}/${clicked.ts}`, {

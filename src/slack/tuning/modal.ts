@@ -1,8 +1,7 @@
 import type { types } from "@slack/bolt";
 import { InvalidChangeError } from "../../core/diff.js";
 import { DomainError } from "../../services/errors.js";
-import { type ActiveModel, activeModel, modelByVersion } from "../../services/models.js";
-import { measureImpact, previewChange } from "../../services/proposals.js";
+import type { ActiveModel } from "../../services/models.js";
 import {
   buildThresholdsModal,
   buildWeightsModal,
@@ -137,8 +136,8 @@ export async function measurePreview(
   meta: TuningMetadata,
   state: ViewState,
 ): Promise<{ active: ActiveModel; preview: PreviewState }> {
-  const db = deps.services.db;
-  const active = await activeModel(db);
+  const s = deps.services;
+  const active = await s.models.active();
   if (active.version !== meta.version) {
     return {
       active,
@@ -148,18 +147,17 @@ export async function measurePreview(
   const read = readChange(kind, active, state);
   if (!read.ok)
     return { active, preview: { kind: "invalid", problems: problems(read.errors, active) } };
-  const now = deps.clock();
   if (isEmptyChange(read.value)) {
     return {
       active,
       preview: {
         kind: "baseline",
-        impact: await measureImpact(db, active.model, active.model, now),
+        impact: await s.proposals.measureImpact(active.model, active.model),
       },
     };
   }
   try {
-    const p = await previewChange(db, read.value, now);
+    const p = await s.proposals.preview(read.value);
     return { active, preview: { kind: "change", changes: p.changes, impact: p.impact } };
   } catch (err) {
     if (err instanceof InvalidChangeError) {
@@ -189,7 +187,7 @@ export async function openModal(
   updates: ViewUpdates,
 ): Promise<void> {
   const { client, deps } = args;
-  const active = await activeModel(deps.services.db);
+  const active = await deps.services.models.active();
   let opened: Awaited<ReturnType<WebClient["views"]["open"]>>;
   try {
     opened = await client.views.open({
@@ -210,7 +208,7 @@ export async function openModal(
   const seq = updates.begin(viewId);
   let preview: PreviewState;
   try {
-    const impact = await measureImpact(deps.services.db, active.model, active.model, deps.clock());
+    const impact = await deps.services.proposals.measureImpact(active.model, active.model);
     preview = { kind: "baseline", impact };
   } catch (err) {
     deps.logger.error({ err, kind, user: args.userId }, "measuring the current model failed");
@@ -245,7 +243,7 @@ export async function refreshModal(
     result = await measurePreview(deps, meta.kind, meta, state);
   } catch (err) {
     deps.logger.error({ err, kind: meta.kind }, "measuring a tuning preview failed");
-    const active = await activeModel(deps.services.db);
+    const active = await deps.services.models.active();
     result = {
       active,
       preview: {
@@ -276,7 +274,7 @@ async function modelAt(
   fallback: ActiveModel,
 ): Promise<ActiveModel> {
   try {
-    const model = await modelByVersion(deps.services.db, meta.version);
+    const model = await deps.services.models.byVersion(meta.version);
     return { ...fallback, version: meta.version, model };
   } catch {
     return fallback;

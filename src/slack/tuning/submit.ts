@@ -1,9 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
 import { InvalidChangeError } from "../../core/diff.js";
 import { DomainError } from "../../services/errors.js";
-import { activeModel } from "../../services/models.js";
-import { applyChange, createProposal, type ProposedChange } from "../../services/proposals.js";
-import { managers } from "../../services/team.js";
+import { applyChange, type ProposedChange } from "../../services/proposals.js";
 import { escapeMrkdwn } from "../blocks/common.js";
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
@@ -56,7 +54,7 @@ export async function checkSubmission(
       },
     };
   }
-  const active = await activeModel(deps.services.db);
+  const active = await deps.services.models.active();
   if (active.version !== meta.version) {
     return {
       ok: false,
@@ -136,14 +134,13 @@ export function tuningSubmitted(
     await ack();
     updates.end(view.id);
     try {
-      const { proposal, preview } = await createProposal(deps.services.db, {
+      const { proposal, preview } = await deps.services.proposals.create({
         change: checked.change,
         by: user,
         note: checked.note,
-        now: deps.clock(),
       });
       const p = { ...proposalView(proposal), impact: preview.impact };
-      const team = await managers(deps.services.db, deps.admins);
+      const team = await deps.services.team.managers();
       await notifyProposal(deps, client, p, team);
     } catch (err) {
       if (err instanceof DomainError || err instanceof InvalidChangeError) {

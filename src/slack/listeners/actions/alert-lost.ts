@@ -4,7 +4,6 @@ import type {
   ButtonAction,
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
-import { loadAlertLead } from "../../../services/alert-store.js";
 import { buildNotice } from "../../blocks/common.js";
 import { leadName } from "../../blocks/leads.js";
 import { buildLostModal } from "../../blocks/lost.js";
@@ -24,7 +23,7 @@ export function alertLost(deps: SlackDeps) {
     try {
       const ref = decodeAlertAction(action.value);
       if (!ref) throw new Error(`alert button value not understood: ${action.value}`);
-      const lead = await loadAlertLead(deps.services.db, ref.leadId);
+      const lead = await deps.services.alerts.lead(ref.leadId);
       const label = lead ? leadName({ ...lead, id: ref.leadId }) : `Lead #${ref.leadId}`;
       await client.views.open({
         trigger_id: body.trigger_id,

@@ -1,15 +1,4 @@
-import { explainLead } from "../../../services/explain.js";
-import { latestPostedAlert } from "../../../services/feedback.js";
-import { findLeads, getLead, topLeads } from "../../../services/leads.js";
-import { activeModel } from "../../../services/models.js";
-import {
-  assignLead,
-  auditHistory,
-  grantRole,
-  type LostReason,
-  recordOutcome,
-  teamStats,
-} from "../../../services/team.js";
+import type { LostReason } from "../../../services/team.js";
 import { buildNotice, type EphemeralMessage, mention } from "../../blocks/common.js";
 import type { ListPage } from "../../blocks/ids.js";
 import { buildLeadDetail, buildLeadList, buildWhy, LIST_PAGE_SIZE } from "../../blocks/leads.js";
@@ -28,10 +17,10 @@ const HISTORY_ENTRIES = 20;
  */
 
 export async function answerPage(deps: SlackDeps, page: ListPage): Promise<EphemeralMessage> {
-  const db = deps.services.db;
+  const { leads: leadService } = deps.services;
   const size = Math.min(LIST_PAGE_SIZE, page.limit - page.offset);
   if (page.q === "find") {
-    const leads = await findLeads(db, page.text ?? "", LIST_PAGE_SIZE);
+    const leads = await leadService.find(page.text ?? "", LIST_PAGE_SIZE);
     return buildLeadList({
       title: `Leads matching "${page.text ?? ""}"`,
       leads,
@@ -39,7 +28,7 @@ export async function answerPage(deps: SlackDeps, page: ListPage): Promise<Ephem
       empty: `No lead matches "${page.text ?? ""}". Search by name, email or company.`,
     });
   }
-  const leads = await topLeads(db, {
+  const leads = await leadService.top({
     limit: size,
     stage: page.stage ?? "all",
     owner: page.owner,
@@ -64,21 +53,23 @@ export async function answerPage(deps: SlackDeps, page: ListPage): Promise<Ephem
 }
 
 export async function answerShow(deps: SlackDeps, lead: string): Promise<EphemeralMessage> {
-  return buildLeadDetail(await getLead(deps.services.db, lead));
+  return buildLeadDetail(await deps.services.leads.get(lead));
 }
 
 export async function answerWhy(deps: SlackDeps, lead: string): Promise<EphemeralMessage> {
-  return buildWhy(await explainLead(deps.services.db, lead, deps.clock()));
+  return buildWhy(await deps.services.leads.explain(lead));
 }
 
 export async function answerStats(deps: SlackDeps): Promise<EphemeralMessage> {
-  const db = deps.services.db;
-  const [stats, model] = await Promise.all([teamStats(db, deps.clock()), activeModel(db)]);
+  const [stats, model] = await Promise.all([
+    deps.services.team.stats(),
+    deps.services.models.active(),
+  ]);
   return buildStats(stats, model.version);
 }
 
 export async function answerHistory(deps: SlackDeps): Promise<EphemeralMessage> {
-  return buildHistory(await auditHistory(deps.services.db, HISTORY_ENTRIES));
+  return buildHistory(await deps.services.team.history(HISTORY_ENTRIES));
 }
 
 export async function answerRole(
@@ -87,7 +78,7 @@ export async function answerRole(
   userId: string,
   role: "admin" | "manager" | "rep",
 ): Promise<EphemeralMessage> {
-  await grantRole(deps.services.db, { by, userId, role, admins: deps.admins });
+  await deps.services.team.grantRole({ by, userId, role });
   return buildNotice(`${mention(userId)} is now a ${role}.`);
 }
 
@@ -97,7 +88,7 @@ export async function answerAssign(
   lead: string,
   owner: string,
 ): Promise<EphemeralMessage> {
-  const r = await assignLead(deps.services.db, { lead, owner, by });
+  const r = await deps.services.leads.assign({ lead, owner, by });
   if (!r.changed) return buildNotice(`${mention(owner)} already owns lead #${r.leadId}.`);
   const was = r.previous ? ` (was ${mention(r.previous)})` : "";
   return buildNotice(`Lead #${r.leadId} now belongs to ${mention(owner)}${was}.`);
@@ -118,8 +109,7 @@ export async function answerOutcome(
     note?: string | undefined;
   },
 ): Promise<EphemeralMessage> {
-  const db = deps.services.db;
-  const result = await recordOutcome(db, {
+  const result = await deps.services.leads.recordOutcome({
     lead: p.lead,
     outcome: p.outcome,
     by: p.by,
@@ -127,7 +117,7 @@ export async function answerOutcome(
     reason: p.reason,
     note: p.note,
   });
-  const alert = await latestPostedAlert(db, result.leadId);
+  const alert = await deps.services.alerts.latestPosted(result.leadId);
   if (alert) await updateAlertMessage(deps, client, alert, { kind: "resolved", outcome: result });
   const label = p.outcome === "won" ? "won" : "lost";
   const why = result.reason

@@ -1,6 +1,4 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
-import { latestPostedAlert } from "../../../services/feedback.js";
-import { resolveLeadId } from "../../../services/leads.js";
 import type { EphemeralMessage } from "../../blocks/common.js";
 import { buildHelp, buildUsageError } from "../../blocks/help.js";
 import { LIST_PAGE_SIZE } from "../../blocks/leads.js";
@@ -51,8 +49,8 @@ export function leadCommand(deps: SlackDeps) {
         return;
       }
       if (parsed.kind === "lost" && !parsed.reason) {
-        const leadId = await resolveLeadId(deps.services.db, parsed.lead);
-        const alert = await latestPostedAlert(deps.services.db, leadId);
+        const leadId = await deps.services.leads.resolveId(parsed.lead);
+        const alert = await deps.services.alerts.latestPosted(leadId);
         await client.views.open({
           trigger_id: command.trigger_id,
           view: buildLostModal(

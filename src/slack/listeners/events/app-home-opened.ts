@@ -1,9 +1,5 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from "@slack/bolt";
-import { awaitingFeedback } from "../../../services/feedback.js";
-import { stageCounts, topLeads } from "../../../services/leads.js";
-import { activeModel } from "../../../services/models.js";
-import { pendingProposals } from "../../../services/proposals.js";
-import { canApprove, roleOf } from "../../../services/team.js";
+import { canApprove } from "../../../services/team.js";
 import { buildHome, HOME_LIST } from "../../blocks/home.js";
 import type { WebClient } from "../../client.js";
 import type { SlackDeps } from "../../deps.js";
@@ -14,14 +10,14 @@ export async function publishHome(
   client: WebClient,
   userId: string,
 ): Promise<void> {
-  const db = deps.services.db;
-  const role = await roleOf(db, userId, deps.admins);
+  const s = deps.services;
+  const role = await s.team.roleOf(userId);
   const [myTop, awaiting, proposals, counts, model] = await Promise.all([
-    topLeads(db, { limit: HOME_LIST, owner: userId }),
-    awaitingFeedback(db, userId, HOME_LIST + 1),
-    canApprove(role) ? pendingProposals(db) : Promise.resolve([]),
-    stageCounts(db),
-    activeModel(db),
+    s.leads.top({ limit: HOME_LIST, owner: userId }),
+    s.alerts.awaitingFeedback(userId, HOME_LIST + 1),
+    canApprove(role) ? s.proposals.pending() : Promise.resolve([]),
+    s.leads.stageCounts(),
+    s.models.active(),
   ]);
   const view = buildHome({
     userId,

@@ -4,6 +4,6 @@ import { appHomeOpened } from "./app-home-opened.js";
 import { dedupeEvents } from "./dedupe.js";
 
 export function registerEvents(app: App, deps: SlackDeps): void {
-  app.use(dedupeEvents(deps.services.db, deps.logger));
+  app.use(dedupeEvents(deps.services.slackEvents, deps.logger));
   app.event("app_home_opened", appHomeOpened(deps));
 }

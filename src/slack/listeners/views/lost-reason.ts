@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
 import { DomainError } from "../../../services/errors.js";
-import { recordOutcome } from "../../../services/team.js";
+import type { OutcomeResult } from "../../../services/team.js";
 import { lostMetaSchema, parseLostSubmission } from "../../blocks/lost.js";
 import type { SlackDeps } from "../../deps.js";
 import { LOST_REASON_BLOCK } from "../../ids.js";
@@ -28,9 +28,9 @@ export function lostReasonSubmitted(deps: SlackDeps) {
       });
       return;
     }
-    let result: Awaited<ReturnType<typeof recordOutcome>>;
+    let result: OutcomeResult;
     try {
-      result = await recordOutcome(deps.services.db, {
+      result = await deps.services.leads.recordOutcome({
         lead: meta.data.leadId,
         outcome: "lost",
         by: body.user.id,

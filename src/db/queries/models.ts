@@ -1,0 +1,84 @@
+import { desc, eq, sql } from "drizzle-orm";
+import type { ScoringModel } from "../../core/model.js";
+import type { DbOrTx } from "../client.js";
+import { models } from "../schema.js";
+
+/** The newest model version, stamped with its creation time to the microsecond. */
+export async function latestModel(db: DbOrTx) {
+  const [row] = await db
+    .select({
+      version: models.version,
+      createdAt: models.createdAt,
+      createdBy: models.createdBy,
+      stamp: sql<string>`${models.createdAt}::text`,
+    })
+    .from(models)
+    .orderBy(desc(models.version))
+    .limit(1);
+  return row;
+}
+
+export async function modelDefinition(
+  db: DbOrTx,
+  p: { version: number },
+): Promise<unknown | undefined> {
+  const [row] = await db
+    .select({ definition: models.definition })
+    .from(models)
+    .where(eq(models.version, p.version));
+  return row?.definition;
+}
+
+export async function countModels(db: DbOrTx): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(models);
+  return row?.n ?? 0;
+}
+
+export interface InsertModelParams {
+  definition: ScoringModel;
+  by: string;
+  note: string | null;
+  proposalId: number | null;
+}
+
+/** Writes the next version number; returns it. */
+export async function insertModel(db: DbOrTx, p: InsertModelParams): Promise<number> {
+  const [inserted] = await db
+    .insert(models)
+    .values({
+      version: sql`(select coalesce(max(version), 0) + 1 from ${models})`,
+      definition: p.definition,
+      createdBy: p.by,
+      note: p.note,
+      proposalId: p.proposalId,
+    })
+    .returning({ version: models.version });
+  if (!inserted) throw new Error("model version insert returned nothing");
+  return inserted.version;
+}
+
+export function modelVersions(db: DbOrTx, p: { limit: number }) {
+  return db
+    .select({
+      version: models.version,
+      createdBy: models.createdBy,
+      createdAt: models.createdAt,
+      note: models.note,
+      proposalId: models.proposalId,
+    })
+    .from(models)
+    .orderBy(desc(models.version))
+    .limit(p.limit);
+}
+
+/** The version a proposal's approval activated, if any. */
+export async function versionOfProposal(
+  db: DbOrTx,
+  p: { proposalId: number },
+): Promise<number | undefined> {
+  const [row] = await db
+    .select({ version: models.version })
+    .from(models)
+    .where(eq(models.proposalId, p.proposalId));
+  return row?.version;
+}

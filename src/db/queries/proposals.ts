@@ -1,0 +1,100 @@
+import { desc, eq, sql } from "drizzle-orm";
+import type { DbOrTx } from "../client.js";
+import { proposalMessages, proposals } from "../schema.js";
+
+export type ProposalRow = typeof proposals.$inferSelect;
+export type NewProposal = typeof proposals.$inferInsert;
+
+/** Serialises approvals so two managers cannot both activate a change on the same base. */
+const APPROVAL_LOCK_KEY = 7_240_113_002;
+
+export async function insertProposal(db: DbOrTx, p: NewProposal): Promise<ProposalRow> {
+  const [row] = await db.insert(proposals).values(p).returning();
+  if (!row) throw new Error("proposal insert returned nothing");
+  return row;
+}
+
+export async function proposalById(
+  db: DbOrTx,
+  p: { id: number },
+): Promise<ProposalRow | undefined> {
+  const [row] = await db.select().from(proposals).where(eq(proposals.id, p.id));
+  return row;
+}
+
+export function pendingProposals(db: DbOrTx): Promise<ProposalRow[]> {
+  return db
+    .select()
+    .from(proposals)
+    .where(eq(proposals.status, "pending"))
+    .orderBy(desc(proposals.id));
+}
+
+/** Holds the approval lock until the transaction ends. */
+export async function lockApprovals(tx: DbOrTx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${APPROVAL_LOCK_KEY})`);
+}
+
+export interface SetDecisionParams {
+  id: number;
+  status: "approved" | "rejected";
+  by: string;
+  at: Date;
+  note: string | null;
+}
+
+export async function setDecision(tx: DbOrTx, p: SetDecisionParams): Promise<void> {
+  await tx
+    .update(proposals)
+    .set({ status: p.status, decidedBy: p.by, decidedAt: p.at, decisionNote: p.note })
+    .where(eq(proposals.id, p.id));
+}
+
+export interface ProposalMessage {
+  channel: string;
+  ts: string;
+  audience: "manager" | "channel" | "proposer";
+  /** The user a DM went to. */
+  to?: string | undefined;
+}
+
+export interface InsertProposalMessagesParams {
+  proposalId: number;
+  messages: readonly ProposalMessage[];
+}
+
+export async function insertProposalMessages(
+  db: DbOrTx,
+  p: InsertProposalMessagesParams,
+): Promise<void> {
+  if (p.messages.length === 0) return;
+  await db
+    .insert(proposalMessages)
+    .values(
+      p.messages.map((m) => ({
+        proposalId: p.proposalId,
+        channel: m.channel,
+        ts: m.ts,
+        audience: m.audience,
+        toUser: m.to ?? null,
+      })),
+    )
+    .onConflictDoNothing();
+}
+
+export async function proposalMessagesOf(
+  db: DbOrTx,
+  p: { proposalId: number },
+): Promise<ProposalMessage[]> {
+  const rows = await db
+    .select()
+    .from(proposalMessages)
+    .where(eq(proposalMessages.proposalId, p.proposalId))
+    .orderBy(desc(proposalMessages.id));
+  return rows.map((r) => ({
+    channel: r.channel,
+    ts: r.ts,
+    audience: r.audience,
+    ...(r.toUser ? { to: r.toUser } : {}),
+  }));
+}

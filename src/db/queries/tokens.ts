@@ -1,0 +1,45 @@
+import { and, desc, eq, isNull } from "drizzle-orm";
+import type { DbOrTx } from "../client.js";
+import { apiTokens } from "../schema.js";
+
+export async function insertToken(db: DbOrTx, p: { name: string; tokenHash: string }) {
+  const [row] = await db
+    .insert(apiTokens)
+    .values({ name: p.name, tokenHash: p.tokenHash })
+    .returning({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt });
+  return row;
+}
+
+/** Revokes an active token; false when no active token has that id. */
+export async function revokeToken(db: DbOrTx, p: { id: number; at: Date }): Promise<boolean> {
+  const rows = await db
+    .update(apiTokens)
+    .set({ revokedAt: p.at })
+    .where(and(eq(apiTokens.id, p.id), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
+  return rows.length > 0;
+}
+
+export function listTokens(db: DbOrTx) {
+  return db
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      createdAt: apiTokens.createdAt,
+      revokedAt: apiTokens.revokedAt,
+      lastUsedAt: apiTokens.lastUsedAt,
+    })
+    .from(apiTokens)
+    .orderBy(desc(apiTokens.id));
+}
+
+export async function activeTokenByHash(
+  db: DbOrTx,
+  p: { tokenHash: string },
+): Promise<{ id: number; name: string } | undefined> {
+  const [row] = await db
+    .select({ id: apiTokens.id, name: apiTokens.name })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.tokenHash, p.tokenHash), isNull(apiTokens.revokedAt)));
+  return row;
+}
