@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { type Leadbot, startLeadbot } from "../../app.js";
 import type { Env } from "../../config/env.js";
+import { DEMO_REPS } from "../../demo/index.js";
 import type { Logger } from "../../lib/logger.js";
-import { DEMO_REPS } from "../../services/demo.js";
 import { grantRole, roleOf } from "../../services/team.js";
 import type { ConsoleUser } from "./console.js";
 import { createSlackDriver, type SlackDriver } from "./driver.js";
