@@ -28,7 +28,7 @@ import {
   TUNING_WEIGHTS_MODAL,
 } from "../../src/slack/ids.js";
 import type { ViewStateValues } from "../../src/slack/local/driver.js";
-import type { StandinCall, StoredMessage } from "../../src/slack/local/standin.js";
+import type { StandinCall, StoredMessage } from "../../src/slack/local/standin/index.js";
 import { weightBlockId } from "../../src/slack/tuning/state.js";
 import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
 import {

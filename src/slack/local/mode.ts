@@ -6,7 +6,7 @@ import type { Logger } from "../../lib/logger.js";
 import { grantRole, roleOf } from "../../services/team.js";
 import type { ConsoleUser } from "./console.js";
 import { createSlackDriver, type SlackDriver } from "./driver.js";
-import { SlackStandin } from "./standin.js";
+import { SlackStandin } from "./standin/index.js";
 
 /**
  * Local mode: no Slack credentials, so the app runs against the local Web API stand-in with a
