@@ -5,7 +5,7 @@ import { auditLog, proposals } from "../../src/db/schema.js";
 import { activeModel, ensureModel, insertModelVersion } from "../../src/services/models.js";
 import { pendingProposals } from "../../src/services/proposals.js";
 import { grantRole, teamStats } from "../../src/services/team.js";
-import { MAX_RULE_INPUTS } from "../../src/slack/blocks/tuning.js";
+import { MAX_RULE_INPUTS } from "../../src/slack/blocks/tuning/index.js";
 import {
   PROPOSAL_ACTIONS_BLOCK,
   PROPOSAL_APPROVE,
