@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadEnv } from "../config/env.js";
 import { type Database, openDatabase } from "../db/client.js";
 import { loadDemoData } from "../demo/index.js";
-import { importCsv, writeErrorReport } from "../ingest/csv.js";
+import { importCsv, writeErrorReport } from "../ingest/csv/index.js";
 import { createLogger } from "../lib/logger.js";
 import { DomainError } from "../services/errors.js";
 import { createServices, type Services } from "../services/index.js";
