@@ -31,18 +31,18 @@ import {
  * data. The generator is pure and lazy (benchmarks stream millions of leads through it);
  * `loadDemoData` feeds it through the same services the API uses.
  *
- * What truly drives conversion (won = sigmoid(-5.5 + 3.5 fit + 4 intent), worked leads only):
- * - fit, from fields: `title` (seniority: VP > C-level > director > manager > IC > student, times
- *   department: sales, revenue operations, marketing), `employees` (51-1000 best, 1-10 worst),
- *   `industry` (software, fintech, marketing services best; government, nonprofit, education
- *   worst), `country` (core markets), and a free-mail `email` domain against it.
- * - intent, which follows fit plus noise, plus a warm `source` (referral, event, partner); a job
- *   seeker (careers pages, `form_submit` job_application) has less.
- * - events, as intent's only visible trace, strongest first: `demo_request`, `trial_start`,
- *   `meeting_booked`, `page_view` of /pricing, `webinar_attend`, `content_download`,
- *   `email_click`; `unsubscribe` marks low intent. Nothing else (name, company name, externalId,
- *   owner, campaign, asset) carries signal.
- * Leads with fit < 0.38 are mostly closed as not a fit; unworked leads have no outcome.
+ * What truly drives conversion: won = sigmoid(-5.5 + 3.5 fit + 4 intent), for worked leads only
+ * (engaged, 60% of them); fit < 0.38 mostly closes as not a fit. Won-rate lift, with vs without,
+ * measured on seed 3 with 60k leads:
+ * - fields (fit): `title` seniority (VP 5.8x, director 3.1x, C-level 2.9x; IC 0.03x, student ~0)
+ *   and department (also `attributes.department`: sales 2.4x, marketing 1.9x; engineering,
+ *   finance, HR ~0.1x), a free-mail `email` domain 0.2x, `employees` 51-1000 1.8x (1-10 0.5x),
+ *   `industry` software 1.5x (government, energy, education ~0.6x), `country` in a core market;
+ *   `source` partner 1.9x, event 1.6x, referral 1.5x (warm sources raise intent).
+ * - events (intent), strongest first: `demo_request` 5.8x, `page_view` of /pricing 5.3x,
+ *   `meeting_booked` 5.0x, `trial_start` 4.4x, `email_click` 4.3x, `content_download` 2.4x,
+ *   `webinar_attend` 2.2x; `unsubscribe` 0.6x.
+ * Names, company names, externalId, campaigns and assets carry no signal.
  */
 
 /** Average events per lead when the caller does not say. */
