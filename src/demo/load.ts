@@ -4,6 +4,8 @@ import { recordOutcome } from "../services/team.js";
 import { generateDemo } from "./generator.js";
 import type { DemoEventInput, DemoLeadInput, DemoOutcome } from "./types.js";
 
+/** The loader: the use case that stores the demo data set through the services the API uses. */
+
 /** Leads per load batch: small enough for a short transaction, large enough to amortise it. */
 const LOAD_BATCH_LEADS = 500;
 
