@@ -1,5 +1,5 @@
 import { Presets, SingleBar } from "cli-progress";
-import type { CsvProgress } from "../ingest/csv.js";
+import type { CsvProgress } from "../ingest/csv/index.js";
 
 export interface ImportProgress {
   onProgress(progress: CsvProgress): void;

@@ -1,9 +1,9 @@
 import { statSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadEnv } from "../config/env.js";
-import { importCsv, writeErrorReport } from "../ingest/csv.js";
+import { loadDemoData } from "../demo/index.js";
+import { importCsv, writeErrorReport } from "../ingest/csv/index.js";
 import { createLogger } from "../lib/logger.js";
-import { loadDemoData } from "../services/demo.js";
 import { DomainError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { loadModelFile } from "../services/models.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/db/client.js";
 import { ensureModel } from "../../src/services/models.js";
-import { SlackStandin } from "../../src/slack/local/standin.js";
+import { SlackStandin } from "../../src/slack/local/standin/index.js";
 import {
   TEST_DATABASE_URL,
   type TestDatabase,

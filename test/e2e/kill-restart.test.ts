@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SlackStandin } from "../../src/slack/local/standin.js";
+import { SlackStandin } from "../../src/slack/local/standin/index.js";
 import { eventually, TEST_ALERT_CHANNEL } from "../support/slack.js";
 
 /**

@@ -14,7 +14,7 @@ import {
   type CsvProgress,
   importCsv,
   writeErrorReport,
-} from "../../src/ingest/csv.js";
+} from "../../src/ingest/csv/index.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
 import { ensureModel } from "../../src/services/models.js";

@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, execRows } from "../../src/db/client.js";
-import { silentLogger } from "../../src/lib/logger.js";
 import {
   DEMO_REPS,
   type DemoLead,
@@ -10,7 +9,8 @@ import {
   generateDemo,
   loadDemoData,
   mulberry32,
-} from "../../src/services/demo.js";
+} from "../../src/demo/index.js";
+import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
 import { eventInputSchema, leadInputSchema } from "../../src/services/inputs.js";
 import { ensureModel } from "../../src/services/models.js";

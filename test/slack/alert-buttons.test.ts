@@ -13,7 +13,7 @@ import {
   LOST_REASON_BLOCK,
   LOST_REASON_MODAL,
 } from "../../src/slack/ids.js";
-import type { StoredMessage } from "../../src/slack/local/standin.js";
+import type { StoredMessage } from "../../src/slack/local/standin/index.js";
 import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
 import {
   answerTo,

@@ -16,7 +16,7 @@ import {
   type SlackStandin,
   SlackStandin as Standin,
   type StandinCall,
-} from "../../src/slack/local/standin.js";
+} from "../../src/slack/local/standin/index.js";
 import {
   TEST_DATABASE_URL,
   type TestDatabase,

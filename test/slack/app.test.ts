@@ -5,7 +5,7 @@ import { silentLogger } from "../../src/lib/logger.js";
 import { createServices } from "../../src/services/index.js";
 import { createSlackApp } from "../../src/slack/app.js";
 import { createSlackDriver } from "../../src/slack/local/driver.js";
-import { SlackStandin } from "../../src/slack/local/standin.js";
+import { SlackStandin } from "../../src/slack/local/standin/index.js";
 import { type TestDatabase, withDatabase } from "../support/db.js";
 
 describe("Slack app wiring", () => {

@@ -7,7 +7,7 @@ import {
   type SlackDriver,
   signSlackRequest,
 } from "../../src/slack/local/driver.js";
-import { SlackStandin } from "../../src/slack/local/standin.js";
+import { SlackStandin } from "../../src/slack/local/standin/index.js";
 
 const SECRET = "local-signing-secret";
 const TOKEN = "xoxb-driver-test";

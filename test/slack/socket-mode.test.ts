@@ -8,7 +8,11 @@ import { silentLogger } from "../../src/lib/logger.js";
 import { ensureModel } from "../../src/services/models.js";
 import { ALERT_WON } from "../../src/slack/ids.js";
 import { signSlackRequest } from "../../src/slack/local/driver.js";
-import { type Params, SlackStandin, type StoredMessage } from "../../src/slack/local/standin.js";
+import {
+  type Params,
+  SlackStandin,
+  type StoredMessage,
+} from "../../src/slack/local/standin/index.js";
 import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
 import {
   answerTo,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { createSlackClient } from "../../src/slack/client.js";
-import { SlackStandin } from "../../src/slack/local/standin.js";
+import { SlackStandin } from "../../src/slack/local/standin/index.js";
 
 const TOKEN = "xoxb-standin-test";
 

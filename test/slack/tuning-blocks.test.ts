@@ -16,7 +16,7 @@ import {
   type PreviewState,
   type ProposalView,
   ruleWeights,
-} from "../../src/slack/blocks/tuning.js";
+} from "../../src/slack/blocks/tuning/index.js";
 import {
   PROPOSAL_ACTIONS_BLOCK,
   PROPOSAL_APPROVE,

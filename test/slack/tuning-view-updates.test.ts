@@ -1,7 +1,7 @@
 import type { types } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSlackClient, type WebClient } from "../../src/slack/client.js";
-import { SlackStandin } from "../../src/slack/local/standin.js";
+import { SlackStandin } from "../../src/slack/local/standin/index.js";
 import { ViewUpdates } from "../../src/slack/tuning/view-updates.js";
 
 function modal(text: string): types.ModalView {

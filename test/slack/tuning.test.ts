@@ -5,7 +5,7 @@ import { auditLog, proposals } from "../../src/db/schema.js";
 import { activeModel, ensureModel, insertModelVersion } from "../../src/services/models.js";
 import { pendingProposals } from "../../src/services/proposals.js";
 import { grantRole, teamStats } from "../../src/services/team.js";
-import { MAX_RULE_INPUTS } from "../../src/slack/blocks/tuning.js";
+import { MAX_RULE_INPUTS } from "../../src/slack/blocks/tuning/index.js";
 import {
   PROPOSAL_ACTIONS_BLOCK,
   PROPOSAL_APPROVE,
@@ -28,7 +28,7 @@ import {
   TUNING_WEIGHTS_MODAL,
 } from "../../src/slack/ids.js";
 import type { ViewStateValues } from "../../src/slack/local/driver.js";
-import type { StandinCall, StoredMessage } from "../../src/slack/local/standin.js";
+import type { StandinCall, StoredMessage } from "../../src/slack/local/standin/index.js";
 import { weightBlockId } from "../../src/slack/tuning/state.js";
 import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
 import {

@@ -9,7 +9,7 @@ import {
   SlackStandin,
   type StandinCall,
   type StoredMessage,
-} from "../../src/slack/local/standin.js";
+} from "../../src/slack/local/standin/index.js";
 
 /**
  * The Slack test harness: a Web API stand-in, the real app (startLeadbot) pointed at it with a

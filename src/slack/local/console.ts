@@ -4,7 +4,7 @@ import type { Readable, Writable } from "node:stream";
 import type { Services } from "../../services/index.js";
 import type { BlockActionOptions, SlackDriver, ViewStateValues } from "./driver.js";
 import { type Control, type Rendered, renderSurface } from "./render.js";
-import type { ResponseUrlPost, SlackStandin, StandinCall } from "./standin.js";
+import type { ResponseUrlPost, SlackStandin, StandinCall } from "./standin/index.js";
 
 /** How long the console waits for the app's answer to a command before giving the prompt back. */
 const ANSWER_WAIT_MS = 8_000;

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import type { SlackStandin } from "./standin.js";
+import type { SlackStandin } from "./standin/index.js";
 
 /**
  * Sends Slack's requests to the app's `POST /slack/events` over real HTTP, signed as Slack signs

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { type Leadbot, startLeadbot } from "../../app.js";
 import type { Env } from "../../config/env.js";
+import { DEMO_REPS } from "../../demo/index.js";
 import type { Logger } from "../../lib/logger.js";
-import { DEMO_REPS } from "../../services/demo.js";
 import type { ConsoleUser } from "./console.js";
 import { createSlackDriver, type SlackDriver } from "./driver.js";
-import { SlackStandin } from "./standin.js";
+import { SlackStandin } from "./standin/index.js";
 
 /**
  * Local mode: no Slack credentials, so the app runs against the local Web API stand-in with a

@@ -15,7 +15,7 @@ import {
   type DecisionMeta,
   decisionMetaSchema,
   type ProposalDecision,
-} from "../blocks/tuning.js";
+} from "../blocks/tuning/index.js";
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import { PROPOSAL_REASON_ACTION, PROPOSAL_REASON_BLOCK } from "../ids.js";

@@ -10,7 +10,7 @@ import {
   type ProposalDecision,
   type ProposalView,
   type SlackMessage,
-} from "../blocks/tuning.js";
+} from "../blocks/tuning/index.js";
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import { PROPOSAL_METADATA_EVENT } from "../ids.js";

@@ -8,7 +8,7 @@ import {
   needsRulePicker,
   type PreviewState,
   ruleWeights,
-} from "../blocks/tuning.js";
+} from "../blocks/tuning/index.js";
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import { TUNING_WEIGHT_BLOCK_PREFIX } from "../ids.js";

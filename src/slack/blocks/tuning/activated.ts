@@ -1,0 +1,35 @@
+import { PROPOSAL_STATUS_BLOCK } from "../../ids.js";
+import { header, MAX_BLOCKS, MAX_TEXT, mention, section, truncate } from "../common.js";
+import { diffSections, KIND_LABEL, type ProposalView, type SlackMessage } from "./proposal.js";
+import { count } from "./shared.js";
+
+/** The alert-channel announcement that an approved change made a new model version active. */
+
+export interface ModelActivated {
+  version: number;
+  proposal: ProposalView;
+  approvedBy: string;
+  rescore?: { scored: number; changed: number; transitions: number } | undefined;
+}
+
+/** The alert-channel announcement of an approved change. */
+export function buildModelActivated(a: ModelActivated): SlackMessage {
+  const p = a.proposal;
+  const rescore = a.rescore
+    ? `Rescored ${count(a.rescore.scored, "lead")}: ${count(a.rescore.changed, "score")} changed, ${count(a.rescore.transitions, "stage change")}.`
+    : "Leads are being rescored.";
+  return {
+    text: truncate(
+      `Scoring model v${a.version} is active: ${a.approvedBy} approved change #${p.id} by ${p.proposedBy}. ${p.changes.join("; ")}`,
+      MAX_TEXT,
+    ),
+    blocks: [
+      header(`Scoring model v${a.version} is active`),
+      section(
+        `${mention(a.approvedBy)} approved change #${p.id} to the ${KIND_LABEL[p.kind]}, proposed by ${mention(p.proposedBy)}.`,
+      ),
+      ...diffSections(p.changes),
+      section(rescore, PROPOSAL_STATUS_BLOCK),
+    ].slice(0, MAX_BLOCKS),
+  };
+}
