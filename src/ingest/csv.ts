@@ -76,7 +76,7 @@ const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 export class CsvFormatError extends DomainError {
   constructor(message: string) {
-    super("csv_invalid", message, 400);
+    super("csv_invalid", message);
   }
 }
 

@@ -15,6 +15,7 @@ import type {
   ScoringModel,
   Stage,
 } from "../core/model.js";
+import { STAGE_RANK } from "../core/model.js";
 import { type DbOrTx, execRows } from "../db/client.js";
 import { modelByVersion } from "./models.js";
 
@@ -78,8 +79,6 @@ export function leadFacts(r: LeadRow): LeadFacts {
     attributes: r.attributes,
   };
 }
-
-const STAGE_RANK: Record<Stage, number> = { lead: 0, mql: 1, sql: 2 };
 
 /**
  * Whether a stored breakdown (jsonb text) says the same as a computed one. Compared field by

@@ -1,7 +1,7 @@
 import { desc, eq, sql } from "drizzle-orm";
 import { type Db, type DbOrTx, execRows } from "../db/client.js";
 import { auditLog, leadScores, leads, outcomes, roles } from "../db/schema.js";
-import { DomainError, ForbiddenError, NotFoundError } from "./errors.js";
+import { ConflictError, ForbiddenError, NotFoundError } from "./errors.js";
 import { resolveLeadId } from "./leads.js";
 
 export type Role = "admin" | "manager" | "rep";
@@ -179,7 +179,9 @@ export async function assignLead(
     if (row.owner === p.owner)
       return { leadId, owner: p.owner, previous: row.owner, changed: false };
     if (p.claim && row.owner) {
-      throw new DomainError("already_claimed", `<@${row.owner}> already owns this lead.`, 409);
+      throw new ConflictError("already_claimed", "{owner} already owns this lead.", {
+        owner: row.owner,
+      });
     }
     await tx
       .update(leads)

@@ -5,6 +5,7 @@ import type {
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
 import { loadAlertLead } from "../../services/alert-store.js";
+import { StaleActionError } from "../../services/errors.js";
 import { alertById, latestPostedAlert, type PostedAlert } from "../../services/feedback.js";
 import type { OutcomeResult } from "../../services/team.js";
 import type { WebClient } from "../client.js";
@@ -97,7 +98,7 @@ export function alertButton(
     await ack();
     try {
       const ref = decodeAlertAction(action.value);
-      if (!ref) throw new Error(`alert button value not understood: ${action.value}`);
+      if (!ref) throw new StaleActionError(`alert button value: ${action.value}`);
       const change = await act(ref, body.user.id);
       const alert = await findAlert(deps, ref);
       if (alert) {
