@@ -84,6 +84,7 @@ function retryAfterSeconds(f: SinkError): number {
   return Math.max(1, Math.ceil(f.retryAfterMs / 1000));
 }
 
+/** An owner that is not a workspace user id (an email from a CRM, say) gets no direct message. */
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDispatcher {
