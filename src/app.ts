@@ -9,11 +9,12 @@ import { createMetrics, type Metrics } from "./http/metrics.js";
 import { createRequestListener } from "./http/router.js";
 import { startScheduler } from "./jobs/scheduler.js";
 import type { Logger } from "./lib/logger.js";
-import { createAlertDispatcher } from "./services/alerts.js";
 import { createServices, type Services } from "./services/index.js";
+import { createOutboxDispatcher } from "./services/outbox/dispatcher.js";
 import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from "./slack/app.js";
 import { createSlackClient } from "./slack/client.js";
 import type { SlackDeps } from "./slack/deps.js";
+import { createSlackSink } from "./slack/sink/index.js";
 
 export interface Leadbot {
   services: Services;
@@ -149,10 +150,10 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
     }
 
     if (env.SLACK_BOT_TOKEN) {
-      const dispatcher = createAlertDispatcher({
+      const dispatcher = createOutboxDispatcher({
         db: database.db,
         kind: database.kind,
-        slack: createSlackClient(env.SLACK_BOT_TOKEN, env.SLACK_API_URL),
+        sink: createSlackSink(createSlackClient(env.SLACK_BOT_TOKEN, env.SLACK_API_URL)),
         channel: env.LEADBOT_ALERT_CHANNEL,
         instanceId,
         logger,

@@ -11,6 +11,7 @@ import type {
   ScoringModel,
   Stage,
 } from "./model.js";
+import { STAGE_RANK } from "./model.js";
 
 export const DAY_MS = 86_400_000;
 
@@ -232,10 +233,8 @@ export function stageFor(total: number, t: ScoringModel["thresholds"]): Stage {
   return "lead";
 }
 
-const RANK: Record<Stage, number> = { lead: 0, mql: 1, sql: 2 };
-
 export function stageRank(s: Stage): number {
-  return RANK[s];
+  return STAGE_RANK[s];
 }
 
 /**
@@ -245,7 +244,7 @@ export function stageRank(s: Stage): number {
  */
 export function nextStage(previous: Stage, total: number, t: ScoringModel["thresholds"]): Stage {
   const raw = stageFor(total, t);
-  if (RANK[raw] >= RANK[previous]) return raw;
+  if (STAGE_RANK[raw] >= STAGE_RANK[previous]) return raw;
   const h = t.hysteresis;
   if (previous === "sql" && total >= t.sql - h) return "sql";
   if (total >= t.mql - h) return "mql";

@@ -1,5 +1,12 @@
 import { nextStage, score } from "./engine.js";
-import { type Activity, type LeadFacts, type ScoringModel, STAGES, type Stage } from "./model.js";
+import {
+  type Activity,
+  type LeadFacts,
+  type ScoringModel,
+  STAGE_RANK,
+  STAGES,
+  type Stage,
+} from "./model.js";
 
 /**
  * Fewest labelled leads (won, lost or not a fit) before outcome figures are shown: below this a
@@ -42,8 +49,6 @@ export interface Impact {
   labelled: { won: number; notWon: number };
   outcomes?: { before: OutcomeAgreement; after: OutcomeAgreement };
 }
-
-const RANK: Record<Stage, number> = { lead: 0, mql: 1, sql: 2 };
 
 function zero(): Record<Stage, number> {
   return { lead: 0, mql: 0, sql: 0 };
@@ -118,8 +123,12 @@ export class ImpactAccumulator {
           STAGES.indexOf(a.from) - STAGES.indexOf(b.from) ||
           STAGES.indexOf(a.to) - STAGES.indexOf(b.to),
       );
-    const up = moves.filter((m) => RANK[m.to] > RANK[m.from]).reduce((n, m) => n + m.count, 0);
-    const down = moves.filter((m) => RANK[m.to] < RANK[m.from]).reduce((n, m) => n + m.count, 0);
+    const up = moves
+      .filter((m) => STAGE_RANK[m.to] > STAGE_RANK[m.from])
+      .reduce((n, m) => n + m.count, 0);
+    const down = moves
+      .filter((m) => STAGE_RANK[m.to] < STAGE_RANK[m.from])
+      .reduce((n, m) => n + m.count, 0);
     const impact: Impact = {
       leads: this.leads,
       before: { ...this.before },

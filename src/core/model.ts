@@ -115,6 +115,8 @@ export type EngagementRule = z.infer<typeof engagementRuleSchema>;
 
 export const STAGES = ["lead", "mql", "sql"] as const;
 export type Stage = (typeof STAGES)[number];
+/** Order of the stages: a move to a higher rank is a crossing worth an alert. */
+export const STAGE_RANK: Readonly<Record<Stage, number>> = { lead: 0, mql: 1, sql: 2 };
 export const GRADES = ["A", "B", "C", "D"] as const;
 export type Grade = (typeof GRADES)[number];
 export const LEVELS = [1, 2, 3, 4] as const;

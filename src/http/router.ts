@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DomainError } from "../services/errors.js";
+import { DomainError, type ErrorCode } from "../services/errors.js";
 
 /** Largest request body accepted: a full batch of 10k events fits comfortably. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -17,6 +17,19 @@ export interface Route {
   method: string | string[];
   handler: (req: IncomingMessage & { params?: Params }, res: ServerResponse) => void;
 }
+
+/** The HTTP status of each domain error code: the one place a domain failure meets HTTP. */
+export const STATUS_OF: Record<ErrorCode, number> = {
+  not_found: 404,
+  forbidden: 403,
+  already_claimed: 409,
+  proposal_decided: 409,
+  proposal_stale: 409,
+  no_change: 400,
+  csv_invalid: 400,
+  expired_trigger: 400,
+  stale_action: 409,
+};
 
 export class HttpError extends Error {
   constructor(
@@ -102,7 +115,9 @@ export function route(
       sendJson(res, err.status, { error: err.code, message: err.message, details: err.details });
     } else if (err instanceof DomainError) {
       if (res.headersSent) return void res.destroy();
-      sendJson(res, err.status, { error: err.code, message: err.message });
+      // Fields (user ids and the like) go as data; the message names them plainly.
+      const details = Object.keys(err.fields).length > 0 ? { details: err.fields } : {};
+      sendJson(res, STATUS_OF[err.code], { error: err.code, message: err.message, ...details });
     } else {
       const errorId = randomUUID();
       onError(err, { method, route: path, errorId });

@@ -1,29 +1,98 @@
-/** A failure the user can act on: a stable `code` for programs, a plain sentence for people. */
+/**
+ * Every failure a person can act on, as a closed set: adapters map a code to their own answer
+ * (the HTTP router to a status, Slack to a sentence with mentions), so a new code is added here.
+ */
+export type ErrorCode =
+  /** The lead, proposal, model version or token named does not exist. */
+  | "not_found"
+  /** The caller's role does not allow it. */
+  | "forbidden"
+  /** Someone else owns the lead already (`owner`). */
+  | "already_claimed"
+  /** The proposal was decided already (`decidedBy`). */
+  | "proposal_decided"
+  /** The proposal's base model is no longer the active one. */
+  | "proposal_stale"
+  /** A proposed change changes nothing. */
+  | "no_change"
+  /** A CSV file that cannot be read as one. */
+  | "csv_invalid"
+  /** Slack's trigger for opening a form expired before the form opened. */
+  | "expired_trigger"
+  /** A button or form made by an older message or release: it names nothing we can act on. */
+  | "stale_action";
+
+/** User ids a message names; adapters show them their own way (Slack mentions them). */
+export type ErrorFields = Readonly<Record<string, string>>;
+
+/**
+ * A failure the user can act on: a stable `code` for programs, a plain sentence for people. The
+ * sentence is a template whose `{name}` placeholders are `fields`; `message` shows them as is.
+ */
 export class DomainError extends Error {
   constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number = 400,
+    readonly code: ErrorCode,
+    readonly template: string,
+    readonly fields: ErrorFields = {},
   ) {
-    super(message);
+    super(fill(template, fields, (v) => v));
     this.name = "DomainError";
   }
+
+  /** The sentence with each field shown by `show` (a Slack mention) and the rest by `text`. */
+  render(
+    show: (value: string, name: string) => string,
+    text: (literal: string) => string = (s) => s,
+  ): string {
+    return fill(this.template, this.fields, show, text);
+  }
+}
+
+function fill(
+  template: string,
+  fields: ErrorFields,
+  show: (value: string, name: string) => string,
+  text: (literal: string) => string = (s) => s,
+): string {
+  let out = "";
+  let last = 0;
+  for (const m of template.matchAll(/\{(\w+)\}/g)) {
+    const value = fields[m[1] ?? ""];
+    if (value === undefined) continue;
+    out += text(template.slice(last, m.index)) + show(value, m[1] ?? "");
+    last = m.index + m[0].length;
+  }
+  return out + text(template.slice(last));
 }
 
 export class NotFoundError extends DomainError {
   constructor(message: string) {
-    super("not_found", message, 404);
+    super("not_found", message);
   }
 }
 
 export class ForbiddenError extends DomainError {
   constructor(message: string) {
-    super("forbidden", message, 403);
+    super("forbidden", message);
   }
 }
 
 export class ConflictError extends DomainError {
-  constructor(code: string, message: string) {
-    super(code, message, 409);
+  constructor(
+    code: Extract<ErrorCode, "already_claimed" | "proposal_decided" | "proposal_stale">,
+    template: string,
+    fields: ErrorFields = {},
+  ) {
+    super(code, template, fields);
+  }
+}
+
+/** One answer for every button or form that is out of date, wherever it was pressed. */
+export class StaleActionError extends DomainError {
+  constructor(readonly detail?: string) {
+    super(
+      "stale_action",
+      "This button or form is out of date. Close it and start again from the latest message or command.",
+    );
   }
 }

@@ -138,7 +138,10 @@ export async function refusalToDecide(
   if (p.proposal.status !== "pending") {
     return new ConflictError(
       "proposal_decided",
-      `This proposal was already ${p.proposal.status} by <@${p.proposal.decidedBy}>.`,
+      p.proposal.decidedBy
+        ? `This proposal was already ${p.proposal.status} by {decidedBy}.`
+        : `This proposal was already ${p.proposal.status}.`,
+      p.proposal.decidedBy ? { decidedBy: p.proposal.decidedBy } : {},
     );
   }
   if (p.proposal.proposedBy === p.by) {

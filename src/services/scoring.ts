@@ -14,6 +14,7 @@ import type {
   ScoringModel,
   Stage,
 } from "../core/model.js";
+import { STAGE_RANK } from "../core/model.js";
 import type { DbOrTx } from "../db/client.js";
 import { eventsOfLeads } from "../db/queries/events.js";
 import {
@@ -62,8 +63,6 @@ export function leadFacts(r: LeadFactsRow): LeadFacts {
     attributes: r.attributes,
   };
 }
-
-const STAGE_RANK: Record<Stage, number> = { lead: 0, mql: 1, sql: 2 };
 
 /**
  * Whether a stored breakdown (jsonb text) says the same as a computed one. Compared field by

@@ -9,7 +9,7 @@ import {
   upsertRole,
 } from "../db/queries/roles.js";
 import { teamCounts } from "../db/queries/stats.js";
-import { DomainError, ForbiddenError, NotFoundError } from "./errors.js";
+import { ConflictError, ForbiddenError, NotFoundError } from "./errors.js";
 import { resolveLeadId } from "./leads.js";
 
 export type Role = "admin" | "manager" | "rep";
@@ -156,7 +156,9 @@ export async function assignLead(
     if (row.owner === p.owner)
       return { leadId, owner: p.owner, previous: row.owner, changed: false };
     if (p.claim && row.owner) {
-      throw new DomainError("already_claimed", `<@${row.owner}> already owns this lead.`, 409);
+      throw new ConflictError("already_claimed", "{owner} already owns this lead.", {
+        owner: row.owner,
+      });
     }
     await setOwner(tx, { id: leadId, owner: p.owner });
     await insertAudit(tx, {

@@ -1,3 +1,6 @@
+import { z } from "zod";
+import { parseJsonWith } from "./edge.js";
+
 /**
  * Block Kit identifiers shared by the builders, the listeners and the tests. A listener matches on
  * these exact strings, so renaming one here renames it everywhere at once.
@@ -43,11 +46,13 @@ export const HOME_REFRESH = "home_refresh";
 /** Message metadata event type of an alert post; reconciliation looks for it. */
 export const ALERT_METADATA_EVENT = "leadbot_alert";
 
+const alertActionSchema = z.object({
+  alertId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  leadId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+});
+
 /** What an alert button carries: enough to act without reading the message. */
-export interface AlertActionValue {
-  alertId: number;
-  leadId: number;
-}
+export type AlertActionValue = z.infer<typeof alertActionSchema>;
 
 export function encodeAlertAction(v: AlertActionValue): string {
   return JSON.stringify({ alertId: v.alertId, leadId: v.leadId });
@@ -55,16 +60,8 @@ export function encodeAlertAction(v: AlertActionValue): string {
 
 /** Reads a button value back; undefined when it is not one this app made. */
 export function decodeAlertAction(value: string | undefined): AlertActionValue | undefined {
-  if (!value) return undefined;
-  try {
-    const v = JSON.parse(value) as { alertId?: unknown; leadId?: unknown };
-    if (Number.isSafeInteger(v.alertId) && Number.isSafeInteger(v.leadId)) {
-      return { alertId: v.alertId as number, leadId: v.leadId as number };
-    }
-  } catch {
-    // Not JSON: not ours.
-  }
-  return undefined;
+  const v = parseJsonWith(alertActionSchema, value);
+  return v ? { alertId: v.alertId, leadId: v.leadId } : undefined;
 }
 
 /** Tuning modals opened by `/lead thresholds` and `/lead weights`. */

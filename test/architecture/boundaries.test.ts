@@ -15,10 +15,6 @@ interface SourceFile {
 const CORE_PACKAGES = new Set(["zod", "yaml"]);
 /** The layers that adapt the outside world and must reach the store through services only. */
 const ADAPTERS = ["src/slack/", "src/http/", "src/cli/", "src/jobs/"];
-/** Services files allowed to import src/slack for now, by name. */
-const SERVICES_SLACK_EXCEPTIONS = new Set([
-  "src/services/alerts.ts", // moves behind the notification sink port
-]);
 
 /** Every module specifier a file names: static imports, re-exports and dynamic imports. */
 function importsOf(text: string): string[] {
@@ -51,8 +47,7 @@ function boundaryViolations(files: readonly SourceFile[]): string[] {
       if (f.path.startsWith("src/core/"))
         bad = t.pkg ? !CORE_PACKAGES.has(t.pkg) : !inside("src/core/");
       else if (ADAPTERS.some((a) => f.path.startsWith(a))) bad = inside("src/db/");
-      else if (f.path.startsWith("src/services/"))
-        bad = inside("src/slack/") && !SERVICES_SLACK_EXCEPTIONS.has(f.path);
+      else if (f.path.startsWith("src/services/")) bad = inside("src/slack/");
       if (bad) violations.push(line);
     }
   }

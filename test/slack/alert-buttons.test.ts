@@ -153,6 +153,20 @@ describe.each(testDatabases())("alert buttons over HTTP on $name", (config) => {
     expect(textOf(refusal.payload)).toContain(`<@${TEST_REP}> already owns this lead`);
   });
 
+  it("when a button's value is not one this app made, then the clicker is told it is out of date", async () => {
+    const { message } = await alertFor();
+    const res = await h.driver.blockAction(TEST_REP, {
+      actionId: ALERT_WON,
+      value: JSON.stringify({ alertId: "one", leadId: -1 }),
+      message: { ts: message.ts, blocks: message.blocks ?? [], text: message.text },
+      channel: { id: TEST_ALERT_CHANNEL },
+    });
+    const answer = await answerTo(h.standin, res.responseId);
+    expect(answer.payload).toMatchObject({ response_type: "ephemeral", replace_original: false });
+    expect(textOf(answer.payload)).toContain("This button or form is out of date");
+    expect(textOf(answer.payload)).not.toContain("Something went wrong");
+  });
+
   it("when Lost is pressed and the modal submitted, then lost is recorded with reason and note", async () => {
     const { message, leadId } = await alertFor();
     await press(TEST_REP, message, ALERT_LOST);

@@ -5,11 +5,10 @@ import { type Database, execRows, openDatabase } from "../../src/db/client.js";
 import { alertOutbox } from "../../src/db/schema.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import {
-  type AlertDispatcherOptions,
   backoffSeconds,
-  classifySlackError,
-  createAlertDispatcher,
-} from "../../src/services/alerts.js";
+  createOutboxDispatcher,
+  type OutboxDispatcherOptions,
+} from "../../src/services/outbox/dispatcher.js";
 import { createSlackClient, type WebClient } from "../../src/slack/client.js";
 import { decodeAlertAction } from "../../src/slack/ids.js";
 import {
@@ -17,6 +16,8 @@ import {
   SlackStandin as Standin,
   type StandinCall,
 } from "../../src/slack/local/standin/index.js";
+import { classifySlackError } from "../../src/slack/sink/errors.js";
+import { createSlackSink } from "../../src/slack/sink/index.js";
 import {
   TEST_DATABASE_URL,
   type TestDatabase,
@@ -67,11 +68,11 @@ describe.each(testDatabases())("alert dispatcher on $name", (config) => {
   let slack: WebClient;
   let db: Database["db"];
 
-  function dispatcher(over: Partial<AlertDispatcherOptions> = {}) {
-    return createAlertDispatcher({
+  function dispatcher(over: Partial<OutboxDispatcherOptions> = {}) {
+    return createOutboxDispatcher({
       db,
       kind: tdb.database.kind,
-      slack,
+      sink: createSlackSink(slack),
       channel: CHANNEL,
       instanceId: "test-instance",
       logger: silentLogger,
@@ -238,7 +239,7 @@ describe.each(testDatabases())("alert dispatcher on $name", (config) => {
       };
       standin.on("call", onCall);
     });
-    const d = dispatcher({ slack: impatient });
+    const d = dispatcher({ sink: createSlackSink(impatient) });
 
     expect(await d.runOnce()).toEqual({ sent: 0, retried: 1 });
     expect((await outboxRow(db, a.alertId)).lastError).toMatch(/^request_failed/);
@@ -345,11 +346,12 @@ describe("alert retry policy", () => {
     expect(classifySlackError({ code: "slack_webapi_http_error", statusCode: 503 }).kind).toBe(
       "transient",
     );
-    expect(classifySlackError({ code: "slack_webapi_rate_limited_error", retryAfter: 7 })).toEqual({
-      kind: "rate_limited",
-      retryAfterSeconds: 7,
-      error: "ratelimited",
-    });
+    expect(
+      classifySlackError({ code: "slack_webapi_rate_limited_error", retryAfter: 7 }),
+    ).toMatchObject({ kind: "rate_limited", retryAfterMs: 7_000, detail: "ratelimited" });
+    expect(
+      classifySlackError({ code: "slack_webapi_request_error", message: "timeout" }).kind,
+    ).toBe("transient");
   });
 });
 
@@ -379,10 +381,10 @@ if (TEST_DATABASE_URL)
       const ids: number[] = [];
       for (let i = 0; i < 50; i++) ids.push((await insertAlert(tdb.database.db)).alertId);
       const make = (database: Database, instanceId: string) =>
-        createAlertDispatcher({
+        createOutboxDispatcher({
           db: database.db,
           kind: "postgres",
-          slack: createSlackClient(TOKEN, standin.url),
+          sink: createSlackSink(createSlackClient(TOKEN, standin.url)),
           channel: CHANNEL,
           instanceId,
           logger: silentLogger,

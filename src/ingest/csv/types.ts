@@ -50,6 +50,6 @@ export interface CsvImportResult {
 
 export class CsvFormatError extends DomainError {
   constructor(message: string) {
-    super("csv_invalid", message, 400);
+    super("csv_invalid", message);
   }
 }

@@ -1,3 +1,6 @@
+import { z } from "zod";
+import { parseJsonWith } from "../edge.js";
+
 /**
  * Block Kit identifiers of the /lead answers and App Home, shared by the builders, the listeners
  * and the tests (the alert's own ids live in ../ids.ts).
@@ -14,34 +17,23 @@ export const LEAD_LIST_HEADER_BLOCK = "lead_list_header";
 export const LEAD_LIST_MORE_BLOCK = "lead_list_more";
 export const HOME_ACTIONS_BLOCK = "home_actions";
 
-/** What a "Next page" button carries: the query and where the next page starts. */
-export interface ListPage {
-  q: "top" | "find";
+const listPageSchema = z.object({
+  q: z.enum(["top", "find"]),
   /** How many leads the person asked for in all (top N). */
-  limit: number;
-  offset: number;
-  stage?: "mql" | "sql" | "all" | undefined;
-  owner?: string | undefined;
-  text?: string | undefined;
-}
+  limit: z.number().int().max(Number.MAX_SAFE_INTEGER),
+  offset: z.number().int().max(Number.MAX_SAFE_INTEGER),
+  stage: z.enum(["mql", "sql", "all"]).optional(),
+  owner: z.string().optional(),
+  text: z.string().optional(),
+});
+
+/** What a "Next page" button carries: the query and where the next page starts. */
+export type ListPage = z.infer<typeof listPageSchema>;
 
 export function encodeListPage(p: ListPage): string {
   return JSON.stringify(p);
 }
 
 export function decodeListPage(value: string | undefined): ListPage | undefined {
-  if (!value) return undefined;
-  try {
-    const v = JSON.parse(value) as Partial<ListPage>;
-    if (
-      (v.q === "top" || v.q === "find") &&
-      Number.isSafeInteger(v.limit) &&
-      Number.isSafeInteger(v.offset)
-    ) {
-      return v as ListPage;
-    }
-  } catch {
-    // Not JSON: not ours.
-  }
-  return undefined;
+  return parseJsonWith(listPageSchema, value);
 }

@@ -4,13 +4,13 @@ import type {
   ButtonAction,
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
-import { alertViewOf } from "../../services/alerts.js";
+import { StaleActionError } from "../../services/errors.js";
 import type { PostedAlert } from "../../services/feedback.js";
 import type { OutcomeResult } from "../../services/team.js";
-import { buildAlertClaimed, buildAlertResolved } from "../blocks/alert.js";
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import { type AlertActionValue, decodeAlertAction } from "../ids.js";
+import { createSlackSink } from "../sink/index.js";
 import { reportError } from "./respond.js";
 
 export type AlertChange =
@@ -39,18 +39,28 @@ export async function updateAlertMessage(
   if (!channel || !ts) return false;
   const lead = await deps.services.alerts.lead(alert.leadId);
   if (!lead) return false;
-  const view = alertViewOf({ id: alert.id, stage: alert.stage }, lead);
-  const message =
+  const status =
     change.kind === "resolved"
-      ? buildAlertResolved(view, {
+      ? {
+          kind: "resolved" as const,
           outcome: change.outcome.outcome,
           by: change.outcome.by,
           at: change.outcome.at,
-          reason: change.outcome.reason?.replace(/_/g, " "),
-        })
-      : buildAlertClaimed(view, change.by);
+          reason: change.outcome.reason,
+        }
+      : { kind: "claimed" as const, by: change.by };
   try {
-    await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+    await createSlackSink(client).update(
+      { channel, id: ts },
+      {
+        kind: "stage_alert",
+        alertId: alert.id,
+        leadId: alert.leadId,
+        stage: alert.stage === "sql" ? "sql" : "mql",
+        lead,
+        status,
+      },
+    );
     return true;
   } catch (err) {
     deps.logger.warn({ err, alertId: alert.id }, "could not update the alert message");
@@ -86,7 +96,7 @@ export function alertButton(
     await ack();
     try {
       const ref = decodeAlertAction(action.value);
-      if (!ref) throw new Error(`alert button value not understood: ${action.value}`);
+      if (!ref) throw new StaleActionError(`alert button value: ${action.value}`);
       const change = await act(ref, body.user.id);
       const alert = await findAlert(deps, ref);
       if (alert) {

@@ -7,7 +7,7 @@ import type {
   SlackViewMiddlewareArgs,
   ViewSubmitAction,
 } from "@slack/bolt";
-import { DomainError } from "../../services/errors.js";
+import { DomainError, StaleActionError } from "../../services/errors.js";
 import type { DecisionResult } from "../../services/proposals.js";
 import { buildNotice } from "../blocks/common.js";
 import {
@@ -18,7 +18,9 @@ import {
 } from "../blocks/tuning/index.js";
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
+import { parseJsonWith } from "../edge.js";
 import { PROPOSAL_REASON_ACTION, PROPOSAL_REASON_BLOCK } from "../ids.js";
+import { formError, reportError, slackText } from "../listeners/respond.js";
 import { announceModel, proposalView, tellProposer, updateProposalMessages } from "./messages.js";
 import { slackErrorCode } from "./view-updates.js";
 
@@ -87,8 +89,8 @@ export function approveClicked(deps: SlackDeps) {
     const id = proposalIdOf(action.value);
     const by = body.user.id;
     if (id === undefined) {
-      deps.logger.warn({ value: action.value }, "approve button value not understood");
-      await say(deps, respond, ":warning: This button is out of date; it names no proposal.");
+      const stale = new StaleActionError(`approve button value: ${action.value}`);
+      await reportError(deps, respond, stale, "approve");
       return;
     }
     let result: DecisionResult;
@@ -96,7 +98,7 @@ export function approveClicked(deps: SlackDeps) {
       result = await deps.services.proposals.decide({ id, by, decision: "approve" });
     } catch (err) {
       if (err instanceof DomainError) {
-        await say(deps, respond, `:warning: ${err.message}`);
+        await say(deps, respond, `:warning: ${slackText(err)}`);
         return;
       }
       deps.logger.error({ err, proposalId: id }, "approving a proposal failed");
@@ -159,13 +161,14 @@ export function rejectClicked(deps: SlackDeps) {
     const id = proposalIdOf(action.value);
     const by = body.user.id;
     if (id === undefined) {
-      await say(deps, respond, ":warning: This button is out of date; it names no proposal.");
+      const stale = new StaleActionError(`reject button value: ${action.value}`);
+      await reportError(deps, respond, stale, "reject");
       return;
     }
     try {
       const refusal = await rejectRefusal(deps, id, by);
       if (refusal) {
-        await say(deps, respond, `:warning: ${refusal.message}`);
+        await say(deps, respond, `:warning: ${slackText(refusal)}`);
         return;
       }
       const row = await deps.services.proposals.get(id);
@@ -178,7 +181,7 @@ export function rejectClicked(deps: SlackDeps) {
       await client.views.open({ trigger_id: body.trigger_id, view });
     } catch (err) {
       if (err instanceof DomainError) {
-        await say(deps, respond, `:warning: ${err.message}`);
+        await say(deps, respond, `:warning: ${slackText(err)}`);
         return;
       }
       if (slackErrorCode(err) === "expired_trigger_id") {
@@ -196,12 +199,7 @@ export function rejectClicked(deps: SlackDeps) {
 }
 
 function readRejectMeta(raw: string): DecisionMeta | undefined {
-  try {
-    const parsed = decisionMetaSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonWith(decisionMetaSchema, raw);
 }
 
 /**
@@ -215,7 +213,11 @@ export function rejectSubmitted(deps: SlackDeps) {
       await ack({
         response_action: "errors",
         errors: {
-          [PROPOSAL_REASON_BLOCK]: "This form is out of date. Close it and press Reject again.",
+          [PROPOSAL_REASON_BLOCK]: formError(
+            deps,
+            new StaleActionError("reject modal metadata"),
+            "reject",
+          ),
         },
       });
       return;
@@ -232,12 +234,7 @@ export function rejectSubmitted(deps: SlackDeps) {
         note: reason,
       });
     } catch (err) {
-      if (!(err instanceof DomainError))
-        deps.logger.error({ err, proposalId: meta.proposalId }, "rejecting a proposal failed");
-      const message =
-        err instanceof DomainError
-          ? err.message
-          : "Leadbot could not save this; try again in a moment.";
+      const message = formError(deps, err, "reject");
       await ack({ response_action: "errors", errors: { [PROPOSAL_REASON_BLOCK]: message } });
       return;
     }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ScoringModel } from "../../core/model.js";
 import type { ProposedChange } from "../../services/proposals.js";
+import { parseJsonWith } from "../edge.js";
 import {
   TUNING_HYSTERESIS_ACTION,
   TUNING_HYSTERESIS_BLOCK,
@@ -61,13 +62,7 @@ export function encodeTuningMetadata(m: TuningMetadata): string {
 
 /** Undefined when the metadata is not one of ours (a modal built by an older release, say). */
 export function decodeTuningMetadata(raw: string | undefined): TuningMetadata | undefined {
-  if (!raw) return undefined;
-  try {
-    const parsed = metadataSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonWith(metadataSchema, raw);
 }
 
 export type FieldErrors = Record<string, string>;

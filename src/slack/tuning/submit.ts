@@ -1,11 +1,12 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
 import { InvalidChangeError } from "../../core/diff.js";
-import { DomainError } from "../../services/errors.js";
+import { DomainError, StaleActionError } from "../../services/errors.js";
 import { applyChange, type ProposedChange } from "../../services/proposals.js";
 import { escapeMrkdwn } from "../blocks/common.js";
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import { TUNING_MQL_BLOCK, TUNING_RULE_PICKER_BLOCK } from "../ids.js";
+import { formError } from "../listeners/respond.js";
 import { notifyProposal, proposalView } from "./messages.js";
 import { blockForField, firstWeightBlock, readChange, staleModelMessage } from "./modal.js";
 import {
@@ -50,7 +51,11 @@ export async function checkSubmission(
     return {
       ok: false,
       errors: {
-        [formBlock(kind, state)]: `This form is out of date. Close it and run /lead ${kind} again.`,
+        [formBlock(kind, state)]: formError(
+          deps,
+          new StaleActionError(`${kind} modal metadata: ${metadata}`),
+          kind,
+        ),
       },
     };
   }
@@ -103,10 +108,10 @@ export function tuningSubmitted(
   return async ({ ack, body, client }: Args): Promise<void> => {
     const parsedView = tuningViewSchema.safeParse(body.view);
     if (!parsedView.success) {
-      deps.logger.error({ issues: parsedView.error.issues }, "tuning submission not understood");
+      const stale = new StaleActionError(`${kind} submission: ${parsedView.error.message}`);
       await ack({
         response_action: "errors",
-        errors: { [TUNING_MQL_BLOCK]: "This form is out of date." },
+        errors: { [TUNING_MQL_BLOCK]: formError(deps, stale, kind) },
       });
       return;
     }
@@ -116,11 +121,7 @@ export function tuningSubmitted(
     try {
       checked = await checkSubmission(deps, kind, view.private_metadata, view.state.values);
     } catch (err) {
-      deps.logger.error({ err, kind }, "checking a tuning submission failed");
-      const message =
-        err instanceof DomainError
-          ? err.message
-          : "Leadbot could not check this; try again in a moment.";
+      const message = formError(deps, err, `checking a ${kind} submission`);
       await ack({
         response_action: "errors",
         errors: { [formBlock(kind, view.state.values)]: message },

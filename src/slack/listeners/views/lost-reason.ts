@@ -1,10 +1,12 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
-import { DomainError } from "../../../services/errors.js";
+import { StaleActionError } from "../../../services/errors.js";
 import type { OutcomeResult } from "../../../services/team.js";
 import { lostMetaSchema, parseLostSubmission } from "../../blocks/lost.js";
 import type { SlackDeps } from "../../deps.js";
+import { parseJsonWith } from "../../edge.js";
 import { LOST_REASON_BLOCK } from "../../ids.js";
 import { findAlert, updateAlertMessage } from "../alert-message.js";
+import { formError } from "../respond.js";
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -19,54 +21,35 @@ export function lostReasonSubmitted(deps: SlackDeps) {
       await ack({ response_action: "errors", errors: input.errors });
       return;
     }
-    const meta = lostMetaSchema.safeParse(safeJson(view.private_metadata));
-    if (!meta.success) {
-      deps.logger.error({ metadata: view.private_metadata }, "Lost modal metadata not understood");
+    const meta = parseJsonWith(lostMetaSchema, view.private_metadata);
+    if (!meta) {
+      const stale = new StaleActionError(`Lost modal metadata: ${view.private_metadata}`);
       await ack({
         response_action: "errors",
-        errors: { [LOST_REASON_BLOCK]: "This form is out of date. Close it and press Lost again." },
+        errors: { [LOST_REASON_BLOCK]: formError(deps, stale, "lost-reason") },
       });
       return;
     }
     let result: OutcomeResult;
     try {
       result = await deps.services.leads.recordOutcome({
-        lead: meta.data.leadId,
+        lead: meta.leadId,
         outcome: "lost",
         by: body.user.id,
-        source: meta.data.from === "alert" ? "slack-alert" : "slack-command",
-        alertId: meta.data.alertId,
+        source: meta.from === "alert" ? "slack-alert" : "slack-command",
+        alertId: meta.alertId,
         reason: input.reason,
         note: input.note,
       });
     } catch (err) {
-      const message =
-        err instanceof DomainError
-          ? err.message
-          : "Leadbot could not save this; try again in a moment.";
-      if (!(err instanceof DomainError))
-        deps.logger.error({ err }, "recording a lost outcome failed");
+      const message = formError(deps, err, "recording a lost outcome");
       await ack({ response_action: "errors", errors: { [LOST_REASON_BLOCK]: message } });
       return;
     }
     await ack();
-    const alert = await findAlert(deps, { alertId: meta.data.alertId, leadId: meta.data.leadId });
+    const alert = await findAlert(deps, { alertId: meta.alertId, leadId: meta.leadId });
     if (alert) {
-      await updateAlertMessage(
-        deps,
-        client,
-        alert,
-        { kind: "resolved", outcome: result },
-        meta.data,
-      );
+      await updateAlertMessage(deps, client, alert, { kind: "resolved", outcome: result }, meta);
     }
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
