@@ -38,8 +38,10 @@ export interface FitOptions {
 
 /** Smallest IRLS weight: keeps the working response finite for near-certain rows. */
 const MIN_WEIGHT = 1e-5;
-/** glmnet's defaults: coordinate changes below this (scaled by curvature) count as converged. */
-const DEFAULT_TOLERANCE = 1e-8;
+/** glmnet's default: coordinate changes below this (scaled by curvature) count as converged. */
+const DEFAULT_TOLERANCE = 1e-7;
+/** Outer steps stop when the deviance moves by less than this many inner tolerances (relative). */
+const OUTER_FACTOR = 10;
 const DEFAULT_MAX_OUTER = 50;
 /** Inner passes per outer step; coordinate descent on standardised data needs far fewer. */
 const MAX_INNER = 500;
@@ -242,7 +244,7 @@ export function fitLogistic(
     }
     eta = linearPredictor(design, b0, beta);
     const nextDev = deviance(y, eta, rows);
-    const done = Math.abs(nextDev - dev) / (Math.abs(nextDev) + 0.1) < tol;
+    const done = Math.abs(nextDev - dev) / (Math.abs(nextDev) + 0.1) < tol * OUTER_FACTOR;
     dev = nextDev;
     if (done) break;
   }
