@@ -40,7 +40,7 @@ export interface FitOptions {
 const MIN_WEIGHT = 1e-5;
 /** glmnet's default: coordinate changes below this (scaled by curvature) count as converged. */
 const DEFAULT_TOLERANCE = 1e-7;
-/** Outer steps stop when the deviance moves by less than this many inner tolerances (relative). */
+/** Outer steps stop when no coefficient moves by more than this many inner tolerances. */
 const OUTER_FACTOR = 10;
 const DEFAULT_MAX_OUTER = 50;
 /** Inner passes per outer step; coordinate descent on standardised data needs far fewer. */
@@ -169,7 +169,7 @@ export function fitLogistic(
   const mu = new Float64Array(p);
   const v = new Float64Array(p);
   let eta = linearPredictor(design, b0, beta);
-  let dev = deviance(y, eta, rows);
+  const before = new Float64Array(p);
 
   for (let outer = 0; outer < (options.maxOuter ?? DEFAULT_MAX_OUTER); outer++) {
     // Weighted least-squares approximation at the current fit: weights w, working residual r.
@@ -203,6 +203,7 @@ export function fitLogistic(
       v[j] = (wxx - wx * (mu[j] as number)) / count;
     }
     // Intercept first; afterwards centred updates leave the weighted residual sum at zero.
+    before.set(beta);
     const d0 = swr / sw;
     b0 += d0;
     let shift = -d0;
@@ -243,14 +244,19 @@ export function fitLogistic(
       for (let a = 0; a < MAX_INNER && cycle(active) >= tol; a++);
     }
     eta = linearPredictor(design, b0, beta);
-    const nextDev = deviance(y, eta, rows);
-    const done = Math.abs(nextDev - dev) / (Math.abs(nextDev) + 0.1) < tol * OUTER_FACTOR;
-    dev = nextDev;
-    if (done) break;
+    // Converged when this quadratic step moved nothing (scaled by curvature, as glmnet does).
+    let moved = (d0 * d0 * sw) / count;
+    for (let j = 0; j < p; j++) {
+      moved = Math.max(
+        moved,
+        (v[j] as number) * ((beta[j] as number) - (before[j] as number)) ** 2,
+      );
+    }
+    if (moved < tol * OUTER_FACTOR) break;
   }
   let nonZero = 0;
   for (let j = 0; j < p; j++) if (beta[j] !== 0) nonZero++;
-  return { lambda, intercept: b0, beta, nonZero, deviance: dev };
+  return { lambda, intercept: b0, beta, nonZero, deviance: deviance(y, eta, rows) };
 }
 
 export interface PathOptions extends FitOptions {
@@ -322,6 +328,32 @@ export function stratifiedFolds(
   return fold;
 }
 
+/** The rows of a design (and outcomes) where `keep` is 1, renumbered from 0. */
+export function subsetRows(
+  design: Design,
+  y: Uint8Array,
+  keep: Uint8Array,
+): { design: Design; y: Uint8Array } {
+  const newIndex = new Int32Array(design.rows).fill(-1);
+  let n = 0;
+  for (let i = 0; i < design.rows; i++) if (keep[i] === 1) newIndex[i] = n++;
+  const columns = design.columns.map((c) => {
+    const index: number[] = [];
+    const value: number[] = [];
+    for (let k = 0; k < c.index.length; k++) {
+      const to = newIndex[c.index[k] as number] as number;
+      if (to === -1) continue;
+      index.push(to);
+      if (c.value) value.push(c.value[k] as number);
+    }
+    return { index: Uint32Array.from(index), value: c.value ? Float64Array.from(value) : null };
+  });
+  const sub = new Uint8Array(n);
+  for (let i = 0; i < design.rows; i++)
+    if (keep[i] === 1) sub[newIndex[i] as number] = y[i] as number;
+  return { design: { rows: n, columns }, y: sub };
+}
+
 export interface CrossValidation {
   /** The path on all training rows, up to the last penalty within the non-zero cap. */
   path: LogisticFit[];
@@ -348,18 +380,18 @@ export function crossValidate(
   const fold = stratifiedFolds(y, options.folds, options.seed, base);
   const perFold: number[][] = [];
   for (let f = 0; f < options.folds; f++) {
-    const train = new Uint8Array(y.length);
-    const test = new Uint8Array(y.length);
-    let testCount = 0;
-    for (let i = 0; i < y.length; i++) {
-      if (fold[i] === -1) continue;
-      if (fold[i] === f) {
-        test[i] = 1;
-        testCount++;
-      } else train[i] = 1;
-    }
+    const test = Uint8Array.from(fold, (g) => (g === f ? 1 : 0));
+    const testCount = test.reduce((s, v) => s + v, 0);
     if (testCount === 0) continue;
-    const fits = fitPath(design, y, { ...options, rows: train, lambdas, maxNonZero: undefined });
+    // Each fold trains on its own compact design: masked rows would still cost a pass each.
+    const keep = Uint8Array.from(fold, (g) => (g !== -1 && g !== f ? 1 : 0));
+    const sub = subsetRows(design, y, keep);
+    const fits = fitPath(sub.design, sub.y, {
+      ...options,
+      rows: null,
+      lambdas,
+      maxNonZero: undefined,
+    });
     perFold.push(
       fits.map(
         (fit) => deviance(y, linearPredictor(design, fit.intercept, fit.beta), test) / testCount,

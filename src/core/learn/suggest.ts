@@ -172,15 +172,15 @@ export function suggestModel(
   const seed = options.seed ?? 1;
   const alpha = options.alpha ?? ALPHA;
   const folds = options.folds ?? FOLDS;
-  const { labelled, train, trainExamples, testExamples } = holdoutSplit(examples, seed);
-  const y = Uint8Array.from(labelled, (e) => (e.outcome === "won" ? 1 : 0));
+  const { trainExamples, testExamples } = holdoutSplit(examples, seed);
+  const y = Uint8Array.from(trainExamples, (e) => (e.outcome === "won" ? 1 : 0));
+  const train = new Uint8Array(y.length).fill(1);
 
   const minSupport = Math.max(MIN_SUPPORT, Math.ceil(SUPPORT_SHARE * trainExamples.length));
   const candidates = candidateRules(trainExamples, current, { minSupport });
-  const design = buildDesign(labelled, candidates);
+  const design = buildDesign(trainExamples, candidates);
   const cv = crossValidate(design, y, {
     alpha,
-    rows: train,
     folds,
     seed: seed + 1,
     maxNonZero: options.maxRules ?? MAX_RULES,
@@ -198,7 +198,7 @@ export function suggestModel(
 
   // Points: the linear predictor's spread is scaled to the current model's score spread.
   const currentScores = trainExamples.map((ex) => scoreAt(ex, current).total);
-  const eta = new Float64Array(labelled.length);
+  const eta = new Float64Array(trainExamples.length);
   design.columns.forEach((c, j) => {
     const b = fit.beta[j] as number;
     for (let k = 0; k < c.index.length; k++) {
@@ -206,7 +206,7 @@ export function suggestModel(
       eta[i] = (eta[i] as number) + b * (c.value ? (c.value[k] as number) : 1);
     }
   });
-  const etaSpread = sd([...eta].filter((_, i) => train[i] === 1));
+  const etaSpread = sd([...eta]);
   const spread = sd(currentScores) || FALLBACK_SPREAD;
   const scale = spread / etaSpread;
 
