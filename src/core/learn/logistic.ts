@@ -209,8 +209,9 @@ export function fitLogistic(
     let shift = -d0;
     const cycle = (only: number[] | null): number => {
       let maxChange = 0;
-      const js = only ?? design.columns.keys();
-      for (const j of js) {
+      const m = only ? only.length : p;
+      for (let a = 0; a < m; a++) {
+        const j = only ? (only[a] as number) : a;
         if ((sd[j] as number) === 0) continue;
         const c = design.columns[j] as Column;
         const vj = v[j] as number;
