@@ -248,6 +248,18 @@ describe("suggestModel on leads with known drivers", () => {
   });
 });
 
+describe("suggestModel without signal", () => {
+  it("when outcomes are independent of every field and event, then it refuses with no_signal", () => {
+    const coin = seededRandom(9);
+    const data = syntheticLeads({ seed: 7, leads: 400, now: NOW, noiseColumns: 4 }).map((e) => ({
+      ...e,
+      outcome: coin() < 0.3 ? ("won" as const) : ("lost" as const),
+    }));
+    const s = suggestModel(data, defaultModel, { seed: 3 });
+    expect(s).toMatchObject({ ok: false, code: "no_signal" });
+  });
+});
+
 describe("suggestModel with many noise columns", () => {
   it("when most columns are noise, then at most 25 rules survive and the drivers are among them", () => {
     const data: LearnExample[] = syntheticLeads({

@@ -195,7 +195,9 @@ export function suggestModel(
     need,
     message,
   });
-  if (!fit || fit.nonZero === 0) {
+  // The rules must beat "every lead alike" (the first penalty) by more than the CV noise.
+  const gain = (cv.cvDeviance[0] as number) - (cv.cvDeviance[cv.chosen] as number);
+  if (!fit || fit.nonZero === 0 || gain <= (cv.cvStandardError[cv.chosen] as number)) {
     return noSignal("No rule predicts the outcomes better than chance on held-out data.");
   }
 
