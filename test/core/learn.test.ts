@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { scoreAt } from "../../src/core/learn/backtest.js";
 import { buildDesign, candidateRules, type LearnExample } from "../../src/core/learn/features.js";
+import { seededRandom } from "../../src/core/learn/folds.js";
 import {
   type Column,
   type Design,
   fitLogistic,
   linearPredictor,
-  seededRandom,
 } from "../../src/core/learn/logistic.js";
 import { dataNeed, holdoutSplit, suggestModel } from "../../src/core/learn/suggest.js";
 import { rocAuc } from "../../src/core/metrics.js";
@@ -204,6 +205,21 @@ describe("suggestModel on leads with known drivers", () => {
       expect(e.support).toBeGreaterThan(0);
       expect(e.conversionWith).not.toBeNull();
     }
+  });
+
+  it("when the engine scores a lead with the suggestion, then the score is the learned points times the rule values", () => {
+    const { trainExamples } = holdoutSplit(data, 3);
+    const candidates = candidateRules(trainExamples, defaultModel, { minSupport: 23 });
+    const points = new Map(suggestion.evidence.map((e) => [e.ruleId, e.points]));
+    const kept = candidates.filter((c) => points.has(c.id));
+    expect(kept).toHaveLength(points.size);
+    const sample = trainExamples.slice(0, 300);
+    const design = buildDesign(sample, kept);
+    const beta = Float64Array.from(kept, (c) => points.get(c.id) as number);
+    const expected = linearPredictor(design, 0, beta);
+    sample.forEach((ex, i) => {
+      expect(scoreAt(ex, suggestion.model).total).toBeCloseTo(expected[i] as number, 1);
+    });
   });
 
   it("when ranked by standardised effect, then the three true drivers come before any noise", () => {

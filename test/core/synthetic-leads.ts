@@ -1,6 +1,6 @@
 import { DAY_MS } from "../../src/core/engine.js";
 import type { LearnExample } from "../../src/core/learn/features.js";
-import { seededRandom } from "../../src/core/learn/logistic.js";
+import { seededRandom } from "../../src/core/learn/folds.js";
 import type { ActivityEvent } from "../../src/core/model.js";
 
 /**

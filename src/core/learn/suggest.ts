@@ -8,7 +8,8 @@ import {
   type LearnExample,
   toRule,
 } from "./features.js";
-import { type Column, crossValidate, stratifiedFolds } from "./logistic.js";
+import { stratifiedFolds } from "./folds.js";
+import { type Column, crossValidate } from "./logistic.js";
 
 /**
  * Fewest won and not-won outcomes a suggestion needs: with fewer, cross-validation folds hold a
