@@ -183,6 +183,7 @@ export function suggestModel(
   const minSupport = Math.max(MIN_SUPPORT, Math.ceil(SUPPORT_SHARE * trainExamples.length));
   const candidates = candidateRules(trainExamples, current, { minSupport });
   const design = buildDesign(trainExamples, candidates);
+  // Penalty: the lowest mean held-out deviance among those keeping at most maxRules rules.
   const cv = crossValidate(design, y, {
     alpha,
     folds,
@@ -259,6 +260,7 @@ export function suggestModel(
     grades: current.grades,
     levels: current.levels,
   };
+  // MQL and SQL keep their meaning: the same share of all given leads reaches each as today.
   const model = modelSchema.parse({ ...draft, ...calibrateBands(examples, current, draft) });
   return {
     ok: true,
