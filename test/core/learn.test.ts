@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { scoreAt } from "../../src/core/learn/backtest.js";
-import { buildDesign, candidateRules, type LearnExample } from "../../src/core/learn/features.js";
+import {
+  buildDesign,
+  candidateRules,
+  type LearnExample,
+  toRule,
+} from "../../src/core/learn/features.js";
 import { seededRandom } from "../../src/core/learn/folds.js";
 import {
   type Column,
@@ -168,6 +173,73 @@ describe("fitLogistic", () => {
     expect(fit.nonZero).toBe(0);
     const rate = y.reduce((s, v) => s + v, 0) / y.length;
     expect(fit.intercept).toBeCloseTo(Math.log(rate / (1 - rate)), 6);
+  });
+});
+
+describe("candidateRules", () => {
+  const rows: LearnExample[] = Array.from({ length: 200 }, (_, i) => ({
+    lead: {
+      industry: i % 2 === 0 ? "Software" : "Retail",
+      employees: i * 10,
+      attributes: {
+        plan: ["pro", "free", "team", "rare"][i < 195 ? i % 3 : 3],
+        seats: String(i % 50),
+        ...(i % 4 === 0 && { region: "emea" }),
+      },
+    },
+    events: i % 5 === 0 ? [{ type: "demo_request", at: NOW - 40 * 86_400_000 }] : [],
+    outcome: i % 3 === 0 ? "won" : "lost",
+    at: NOW,
+  }));
+  const candidates = candidateRules(rows, defaultModel, { minSupport: 10 });
+  const fitOf = (field: string) =>
+    candidates.flatMap((c) =>
+      c.kind === "fit" && c.source === "data" && c.when[0]?.field === field ? [c.when[0]] : [],
+    );
+
+  it("when text categories pass the minimum count, then each becomes an equals rule and rare ones do not", () => {
+    const plans = fitOf("attributes.plan");
+    expect(plans).toEqual(
+      expect.arrayContaining([
+        { field: "attributes.plan", op: "equals", value: "pro" },
+        { field: "attributes.plan", op: "equals", value: "free" },
+        { field: "attributes.plan", op: "equals", value: "team" },
+      ]),
+    );
+    expect(plans).toHaveLength(3);
+    expect(fitOf("attributes.region")).toContainEqual({ field: "attributes.region", op: "absent" });
+  });
+
+  it("when a field holds numbers, even as text, then its quantile ranges cover every value exactly once", () => {
+    for (const field of ["employees", "attributes.seats"]) {
+      const ranges = fitOf(field).flatMap((c) => (c.op === "range" ? [c] : []));
+      expect(ranges.length).toBeGreaterThanOrEqual(4);
+      for (const row of rows) {
+        const raw = field === "employees" ? row.lead.employees : row.lead.attributes?.seats;
+        const v = Number(raw);
+        const hits = ranges.filter((r) => (r.min ?? -1e18) <= v && v <= (r.max ?? 1e18));
+        expect(hits).toHaveLength(1);
+      }
+    }
+  });
+
+  it("when built, then every candidate becomes a schema-valid rule with a unique id", () => {
+    const ids = new Set(candidates.map((c) => c.id));
+    expect(ids.size).toBe(candidates.length);
+    expect(candidates.filter((c) => c.kind === "engagement" && c.source === "data")).toEqual([
+      expect.objectContaining({ id: "demo_request_any", maxCount: 1 }),
+      expect.objectContaining({ id: "demo_request_each", maxCount: 5 }),
+      expect.objectContaining({ id: "demo_request_30d", windowDays: 30 }),
+    ]);
+    const model = modelSchema.parse({
+      ...defaultModel,
+      fit: { cap: 50, rules: candidates.flatMap((c) => (c.kind === "fit" ? [toRule(c, 1)] : [])) },
+      engagement: {
+        cap: 70,
+        rules: candidates.flatMap((c) => (c.kind === "engagement" ? [toRule(c, 1)] : [])),
+      },
+    });
+    expect(model.fit.rules.length + model.engagement.rules.length).toBe(candidates.length);
   });
 });
 
