@@ -19,13 +19,13 @@ import {
 } from "../../src/slack/blocks/tuning/index.js";
 import {
   PROPOSAL_ACTIONS_BLOCK,
-  PROPOSAL_APPROVE,
   PROPOSAL_DECISION_MODAL,
   PROPOSAL_DIFF_BLOCK,
   PROPOSAL_IMPACT_BLOCK,
   PROPOSAL_OUTCOMES_BLOCK,
   PROPOSAL_REASON_BLOCK,
   PROPOSAL_REJECT,
+  PROPOSAL_REVIEW,
   PROPOSAL_STATUS_BLOCK,
   TUNING_HYSTERESIS_BLOCK,
   TUNING_MQL_BLOCK,
@@ -382,7 +382,7 @@ describe("weights modal", () => {
 });
 
 describe("proposal messages", () => {
-  it("when posted to a manager, then it shows the diff, the impact and Approve / Reject", () => {
+  it("when posted to a manager, then it shows the diff, the impact and Review / Reject", () => {
     const m = buildProposalMessage(proposal());
     expect(m.text).toBe(
       "Model change #12 by U0REP00001: MQL threshold: 50 → 45 (waiting for approval)",
@@ -398,7 +398,7 @@ describe("proposal messages", () => {
     expect(JSON.stringify(byId(m, PROPOSAL_OUTCOMES_BLOCK))).toContain("7 so far");
     const actions = byId(m, PROPOSAL_ACTIONS_BLOCK);
     expect(actions?.elements?.map((e) => [e.action_id, e.text, e.value])).toEqual([
-      [PROPOSAL_APPROVE, expect.objectContaining({ text: "Approve" }), "12"],
+      [PROPOSAL_REVIEW, expect.objectContaining({ text: "Review" }), "12"],
       [PROPOSAL_REJECT, expect.objectContaining({ text: "Reject" }), "12"],
     ]);
     expectWithinLimits(m, 50);
