@@ -15,6 +15,7 @@ import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from "./slack/app.js
 import { createSlackClient } from "./slack/client.js";
 import type { SlackDeps } from "./slack/deps.js";
 import { createSlackSink } from "./slack/sink/index.js";
+import { createProposalAnnouncer } from "./slack/tuning/announce.js";
 
 export interface Leadbot {
   services: Services;
@@ -114,6 +115,14 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
         ...(await verifyBotToken(env)),
         deps,
       });
+      const announcer = createProposalAnnouncer(
+        deps,
+        createSlackClient(env.SLACK_BOT_TOKEN, env.SLACK_API_URL),
+        opts.alertPollMs,
+      );
+      services.proposals.onCreated(() => announcer.wake());
+      announcer.start();
+      stops.push(() => announcer.stop());
       const listener = slack.requestListener;
       if (listener) routes.push({ method: "POST", path: SLACK_EVENTS_PATH, handler: listener });
     }

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadEnv } from "../config/env.js";
+import { ModelFileError, modelToYaml } from "../core/model-file.js";
 import { loadDemoData } from "../demo/index.js";
 import { importCsv, writeErrorReport } from "../ingest/csv/index.js";
 import { createLogger } from "../lib/logger.js";
@@ -9,6 +10,7 @@ import type { Services } from "../services/index.js";
 import { loadModelFile } from "../services/models.js";
 import { openServices } from "../services/open.js";
 import { withProgress } from "./import-progress.js";
+import { exportActiveModel, proposeModelFile, versionLines } from "./model.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -160,21 +162,42 @@ export function buildCli(): Command {
     });
   model
     .command("show")
-    .description("print the active model as JSON")
-    .action(() =>
+    .description("print the active model (or --version N) as YAML")
+    .option("-v, --version <n>", "a model version", positiveInt)
+    .action((o: { version?: number }) =>
       withServices(async (s) => {
-        const a = await s.models.active();
-        out(JSON.stringify({ version: a.version, ...a.model }, null, 2));
+        const version = o.version ?? (await s.models.active()).version;
+        out(modelToYaml(await s.models.byVersion(version), `Scoring model v${version}`));
       }),
     );
   model
     .command("versions")
-    .description("list model versions")
-    .action(() =>
+    .description("list model versions: who proposed and approved each, when, and its diff")
+    .option("-n, --limit <n>", "versions to list", positiveInt, 20)
+    .action((o: { limit: number }) =>
       withServices(async (s) => {
-        for (const v of await s.models.versions()) {
-          out(`v${v.version}\t${v.createdAt.toISOString()}\t${v.createdBy}\t${v.note ?? ""}`);
+        for (const line of versionLines(await s.models.history(o.limit))) out(line);
+      }),
+    );
+  model
+    .command("propose <file>")
+    .description("propose the model in a YAML file; managers approve it in Slack")
+    .requiredOption("--by <user>", "the proposer's Slack user id")
+    .option("--reason <text>", "why, shown to the approvers")
+    .action((file: string, o: { by: string; reason?: string }) =>
+      withServices(async (s) => {
+        for (const line of await proposeModelFile(s, { file, by: o.by, reason: o.reason })) {
+          out(line);
         }
+      }),
+    );
+  model
+    .command("export")
+    .description("write the active model as a YAML file that propose accepts back")
+    .option("-d, --dir <dir>", "directory to write to", ".")
+    .action((o: { dir: string }) =>
+      withServices(async (s) => {
+        out(`wrote ${await exportActiveModel(s, o.dir)}`);
       }),
     );
 
@@ -211,7 +234,7 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DomainError) {
+    if (err instanceof ConfigError || err instanceof DomainError || err instanceof ModelFileError) {
       process.stderr.write(`leadbot: ${err.message}\n`);
       process.exitCode = 2;
       return;

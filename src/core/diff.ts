@@ -1,25 +1,40 @@
-import { modelSchema, type ScoringModel } from "./model.js";
+import {
+  type Condition,
+  type EngagementRule,
+  type FitRule,
+  modelSchema,
+  type ScoringModel,
+} from "./model.js";
+
+type Group = "fit" | "engagement";
 
 /** One difference between two models, in terms a manager reads in an approval message. */
 export type ModelChange =
   | { kind: "threshold"; key: "mql" | "sql" | "hysteresis"; from: number; to: number }
-  | {
-      kind: "points";
-      group: "fit" | "engagement";
-      ruleId: string;
-      label: string;
-      from: number;
-      to: number;
-    }
+  | { kind: "points"; group: Group; ruleId: string; label: string; from: number; to: number }
   | {
       kind: "rule-added";
-      group: "fit" | "engagement";
+      group: Group;
       ruleId: string;
       label: string;
       points: number;
+      what: string;
     }
-  | { kind: "rule-removed"; group: "fit" | "engagement"; ruleId: string; label: string }
-  | { kind: "other"; path: string };
+  | { kind: "rule-removed"; group: Group; ruleId: string; label: string }
+  /** Any other setting of a rule: its label, conditions, event, cap, window or half-life. */
+  | {
+      kind: "rule-setting";
+      group: Group;
+      ruleId: string;
+      label: string;
+      setting: string;
+      from: string;
+      to: string;
+    }
+  | { kind: "cap"; group: Group; from: number; to: number }
+  | { kind: "inactivity"; from: string; to: string }
+  | { kind: "band"; bands: "grades" | "levels"; key: string; from: number; to: number }
+  | { kind: "other"; path: string; from: string; to: string };
 
 /** A proposed change that the model cannot take; `field` names the value at fault. */
 export class InvalidChangeError extends Error {
@@ -35,19 +50,86 @@ export class InvalidChangeError extends Error {
 
 const THRESHOLD_KEYS = ["mql", "sql", "hysteresis"] as const;
 
-function rulesDiff(
-  group: "fit" | "engagement",
-  a: readonly { id: string; label: string; points: number }[],
-  b: readonly { id: string; label: string; points: number }[],
-): ModelChange[] {
+type AnyRule = FitRule | EngagementRule;
+
+const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+const days = (n: number | undefined) => (n === undefined ? "none" : `${n} days`);
+
+/** A condition as a person writes it: `title has word "vp"`, `employees 200–1000`. */
+export function describeCondition(c: Condition): string {
+  const list = (vs: readonly (string | number | boolean)[]) =>
+    vs.map((v) => JSON.stringify(v)).join(", ");
+  switch (c.op) {
+    case "equals":
+      return `${c.field} is ${JSON.stringify(c.value)}`;
+    case "oneOf":
+      return `${c.field} is one of ${list(c.values)}`;
+    case "containsAny":
+      return `${c.field} contains ${list(c.values)}`;
+    case "hasWord":
+      return `${c.field} has word ${list(c.values)}`;
+    case "range":
+      return c.min !== undefined && c.max !== undefined
+        ? `${c.field} ${c.min}–${c.max}`
+        : c.min !== undefined
+          ? `${c.field} ≥ ${c.min}`
+          : `${c.field} ≤ ${c.max}`;
+    case "present":
+      return `${c.field} is set`;
+    case "absent":
+      return `${c.field} is empty`;
+  }
+}
+
+const conditions = (cs: readonly Condition[]) =>
+  cs.length === 0 ? "any" : cs.map(describeCondition).join(" and ");
+
+/** Each setting of a rule but its points, as text, in the order the diff lists them. */
+function ruleSettings(r: AnyRule): [string, string][] {
+  if ("when" in r)
+    return [
+      ["label", r.label],
+      ["when", conditions(r.when)],
+    ];
+  return [
+    ["label", r.label],
+    ["event", r.event],
+    ["where", conditions(r.where)],
+    ["cap", `${r.maxCount} occurrences`],
+    ["window", days(r.windowDays)],
+    ["half-life", days(r.halfLifeDays)],
+  ];
+}
+
+/** A whole rule in one line, for a rule that is added. */
+function describeRule(r: AnyRule): string {
+  if ("when" in r) return `when ${conditions(r.when)}`;
+  const parts = [`on ${r.event}`];
+  if (r.where.length > 0) parts.push(`where ${conditions(r.where)}`);
+  parts.push(`at most ${r.maxCount}`);
+  if (r.windowDays !== undefined) parts.push(`window ${days(r.windowDays)}`);
+  if (r.halfLifeDays !== undefined) parts.push(`half-life ${days(r.halfLifeDays)}`);
+  return parts.join(", ");
+}
+
+function rulesDiff(group: Group, a: readonly AnyRule[], b: readonly AnyRule[]): ModelChange[] {
   const out: ModelChange[] = [];
   const before = new Map(a.map((r) => [r.id, r]));
   const after = new Map(b.map((r) => [r.id, r]));
   for (const r of b) {
     const old = before.get(r.id);
-    if (!old)
-      out.push({ kind: "rule-added", group, ruleId: r.id, label: r.label, points: r.points });
-    else if (old.points !== r.points) {
+    if (!old) {
+      out.push({
+        kind: "rule-added",
+        group,
+        ruleId: r.id,
+        label: r.label,
+        points: r.points,
+        what: describeRule(r),
+      });
+      continue;
+    }
+    if (old.points !== r.points) {
       out.push({
         kind: "points",
         group,
@@ -57,11 +139,11 @@ function rulesDiff(
         to: r.points,
       });
     }
-    if (old) {
-      const { points: _p1, ...restOld } = old;
-      const { points: _p2, ...restNew } = r;
-      if (JSON.stringify(restOld) !== JSON.stringify(restNew)) {
-        out.push({ kind: "other", path: `${group}.rules.${r.id}` });
+    const was = new Map(ruleSettings(old));
+    for (const [setting, to] of ruleSettings(r)) {
+      const from = was.get(setting) ?? "none";
+      if (from !== to) {
+        out.push({ kind: "rule-setting", group, ruleId: r.id, label: r.label, setting, from, to });
       }
     }
   }
@@ -71,7 +153,13 @@ function rulesDiff(
   return out;
 }
 
-/** What changed from `a` to `b`: thresholds, rule points, rules added or removed, and the rest. */
+const inactivity = (i: ScoringModel["engagement"]["inactivity"]) =>
+  i ? `${i.points} points after ${days(i.afterDays)} without an event` : "none";
+
+/**
+ * What changed from `a` to `b`, every setting: thresholds, rules added, removed or edited (points,
+ * conditions, event, cap, window, half-life), caps, inactivity, grade and level bands, the name.
+ */
 export function diffModels(a: ScoringModel, b: ScoringModel): ModelChange[] {
   const out: ModelChange[] = [];
   for (const key of THRESHOLD_KEYS) {
@@ -81,20 +169,42 @@ export function diffModels(a: ScoringModel, b: ScoringModel): ModelChange[] {
   }
   out.push(...rulesDiff("fit", a.fit.rules, b.fit.rules));
   out.push(...rulesDiff("engagement", a.engagement.rules, b.engagement.rules));
-  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
-  if (a.fit.cap !== b.fit.cap) out.push({ kind: "other", path: "fit.cap" });
-  if (a.engagement.cap !== b.engagement.cap) out.push({ kind: "other", path: "engagement.cap" });
-  if (!same(a.engagement.inactivity, b.engagement.inactivity)) {
-    out.push({ kind: "other", path: "engagement.inactivity" });
+  if (a.fit.cap !== b.fit.cap)
+    out.push({ kind: "cap", group: "fit", from: a.fit.cap, to: b.fit.cap });
+  if (a.engagement.cap !== b.engagement.cap) {
+    out.push({ kind: "cap", group: "engagement", from: a.engagement.cap, to: b.engagement.cap });
   }
-  if (!same(a.grades, b.grades)) out.push({ kind: "other", path: "grades" });
-  if (!same(a.levels, b.levels)) out.push({ kind: "other", path: "levels" });
-  if (a.name !== b.name || a.description !== b.description)
-    out.push({ kind: "other", path: "name" });
+  if (!same(a.engagement.inactivity, b.engagement.inactivity)) {
+    out.push({
+      kind: "inactivity",
+      from: inactivity(a.engagement.inactivity),
+      to: inactivity(b.engagement.inactivity),
+    });
+  }
+  for (const key of ["A", "B", "C"] as const) {
+    if (a.grades[key] !== b.grades[key]) {
+      out.push({ kind: "band", bands: "grades", key, from: a.grades[key], to: b.grades[key] });
+    }
+  }
+  for (const key of ["1", "2", "3"] as const) {
+    if (a.levels[key] !== b.levels[key]) {
+      out.push({ kind: "band", bands: "levels", key, from: a.levels[key], to: b.levels[key] });
+    }
+  }
+  if (a.name !== b.name) out.push({ kind: "other", path: "name", from: a.name, to: b.name });
+  if ((a.description ?? "") !== (b.description ?? "")) {
+    out.push({
+      kind: "other",
+      path: "description",
+      from: a.description ?? "none",
+      to: b.description ?? "none",
+    });
+  }
   return out;
 }
 
 const THRESHOLD_NAMES = { mql: "MQL threshold", sql: "SQL threshold", hysteresis: "Hysteresis" };
+const GROUP_NAMES: Record<Group, string> = { fit: "Fit", engagement: "Engagement" };
 
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 
@@ -105,11 +215,19 @@ export function describeChange(c: ModelChange): string {
     case "points":
       return `${c.label} (${c.ruleId}): ${signed(c.from)} → ${signed(c.to)} points`;
     case "rule-added":
-      return `New ${c.group} rule ${c.label} (${c.ruleId}): ${signed(c.points)} points`;
+      return `New ${c.group} rule ${c.label} (${c.ruleId}): ${signed(c.points)} points, ${c.what}`;
     case "rule-removed":
       return `Removed ${c.group} rule ${c.label} (${c.ruleId})`;
+    case "rule-setting":
+      return `${c.label} (${c.ruleId}) ${c.setting}: ${c.from} → ${c.to}`;
+    case "cap":
+      return `${GROUP_NAMES[c.group]} cap: ${c.from} → ${c.to}`;
+    case "inactivity":
+      return `Inactivity penalty: ${c.from} → ${c.to}`;
+    case "band":
+      return `${c.bands === "grades" ? "Grade" : "Level"} ${c.key} starts at: ${c.from} → ${c.to}`;
     case "other":
-      return `Changed ${c.path}`;
+      return `Model ${c.path}: ${c.from} → ${c.to}`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { isNode, LineCounter, parseDocument } from "yaml";
+import { isNode, LineCounter, parseDocument, stringify } from "yaml";
 import { modelSchema, type ScoringModel } from "./model.js";
 
 export interface ModelIssue {
@@ -61,4 +61,23 @@ export function parseModelText(text: string, source = "model"): ScoringModel {
       message: i.message,
     })),
   );
+}
+
+/** Validates a model given as data (JSON, say); issues name the field by its dotted path. */
+export function parseModelValue(value: unknown, source = "model"): ScoringModel {
+  const parsed = modelSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ModelFileError(
+    source,
+    parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
+  );
+}
+
+/**
+ * A model as a YAML file that parseModelText reads back to the same model: what `model export`
+ * and `model show` print, and what `model propose` accepts.
+ */
+export function modelToYaml(model: ScoringModel, header?: string): string {
+  const body = stringify(model, { lineWidth: 0 });
+  return header ? `${header.replace(/^/gm, "# ")}\n${body}` : body;
 }

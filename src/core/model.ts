@@ -101,11 +101,24 @@ export const engagementRuleSchema = z
     event: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "event types are snake_case"),
     where: z.array(conditionSchema).default([]),
     /** Only the most recent `maxCount` occurrences count. */
-    maxCount: z.number().int().min(1).max(MAX_COUNTED_OCCURRENCES).default(10),
+    maxCount: z
+      .number()
+      .int("The cap on occurrences is a whole number.")
+      .min(1, "The cap on occurrences must be at least 1.")
+      .max(MAX_COUNTED_OCCURRENCES, `The cap on occurrences is at most ${MAX_COUNTED_OCCURRENCES}.`)
+      .default(10),
     /** Occurrences older than this no longer count; unset counts all time. */
-    windowDays: z.number().positive().max(3650).optional(),
+    windowDays: z
+      .number()
+      .positive("A window must be above 0 days.")
+      .max(3650, "A window is at most 3650 days.")
+      .optional(),
     /** Each occurrence's points halve every `halfLifeDays`; unset never decays. */
-    halfLifeDays: z.number().positive().max(3650).optional(),
+    halfLifeDays: z
+      .number()
+      .positive("A half-life must be above 0 days.")
+      .max(3650, "A half-life is at most 3650 days.")
+      .optional(),
   })
   .refine((r) => !(r.points < 0 && r.halfLifeDays !== undefined), {
     message: "a negative rule cannot decay (decay would raise the score over time); use windowDays",
@@ -122,44 +135,89 @@ export type Grade = (typeof GRADES)[number];
 export const LEVELS = [1, 2, 3, 4] as const;
 export type Level = (typeof LEVELS)[number];
 
+/** Bands from best to worst must step down, each refusal on the band that breaks the order. */
+function orderedBands(
+  ctx: z.RefinementCtx,
+  what: "Grade" | "Level",
+  mins: readonly number[],
+  names: readonly string[],
+): void {
+  for (let i = 1; i < mins.length; i++) {
+    const prev = mins[i - 1] as number;
+    if ((mins[i] as number) >= prev) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${what} ${names[i]} must start below ${what.toLowerCase()} ${names[i - 1]} (${prev}): bands go from best to worst.`,
+        path: [names[i] as string],
+      });
+    }
+  }
+}
+
 export const modelSchema = z
   .strictObject({
     name: z.string().min(1).max(80),
     description: z.string().max(2000).optional(),
     fit: z.strictObject({
       /** Positive fit points stop here; negative points still subtract. */
-      cap: z.number().positive(),
+      cap: z.number().positive("The fit cap must be above 0: at 0 no fit rule could add points."),
       rules: z.array(fitRuleSchema),
     }),
     engagement: z.strictObject({
-      cap: z.number().positive(),
+      cap: z
+        .number()
+        .positive("The engagement cap must be above 0: at 0 no event could add points."),
       rules: z.array(engagementRuleSchema),
       /** Subtract `points` (negative) once no event has arrived for `afterDays`. */
       inactivity: z
         .strictObject({
-          afterDays: z.number().positive(),
-          points: z.number().negative(),
+          afterDays: z.number().positive("The inactivity period must be above 0 days."),
+          points: z
+            .number()
+            .negative("The inactivity penalty must be below 0: it subtracts from quiet leads."),
         })
         .optional(),
     }),
     thresholds: z
       .strictObject({
-        mql: z.number(),
+        // At 0 or below every new lead would be an MQL the moment it is created.
+        mql: z
+          .number()
+          .positive("The MQL threshold must be above 0, or every new lead would be an MQL."),
         sql: z.number(),
         /** A lead leaves a stage only when it falls this far below the threshold that let it in. */
-        hysteresis: z.number().min(0).default(5),
+        hysteresis: z
+          .number()
+          .min(0, "Hysteresis cannot be negative: 0 lets a lead drop back at once.")
+          .default(5),
       })
-      .refine((t) => t.sql > t.mql, { message: "sql must be above mql", path: ["sql"] }),
+      .superRefine((t, ctx) => {
+        if (t.sql <= t.mql) {
+          ctx.addIssue({
+            code: "custom",
+            message: `The SQL threshold must be above the MQL threshold (${t.mql}).`,
+            path: ["sql"],
+          });
+        }
+        // A band as wide as the MQL threshold would keep an MQL forever, whatever its score.
+        if (t.hysteresis >= t.mql) {
+          ctx.addIssue({
+            code: "custom",
+            message: `Hysteresis must be below the MQL threshold (${t.mql}), or no MQL would ever drop back.`,
+            path: ["hysteresis"],
+          });
+        }
+      }),
     /** Minimum fit points for grades A, B and C; anything lower is D. */
     grades: z
       .strictObject({ A: z.number(), B: z.number(), C: z.number() })
-      .refine((g) => g.A > g.B && g.B > g.C, { message: "grades must satisfy A > B > C" }),
+      .superRefine((g, ctx) => orderedBands(ctx, "Grade", [g.A, g.B, g.C], ["A", "B", "C"])),
     /** Minimum engagement points for levels 1, 2 and 3; anything lower is 4. */
     levels: z
       .strictObject({ "1": z.number(), "2": z.number(), "3": z.number() })
-      .refine((l) => l["1"] > l["2"] && l["2"] > l["3"], {
-        message: "levels must satisfy 1 > 2 > 3",
-      }),
+      .superRefine((l, ctx) =>
+        orderedBands(ctx, "Level", [l["1"], l["2"], l["3"]], ["1", "2", "3"]),
+      ),
   })
   .superRefine((m, ctx) => {
     const seen = new Set<string>();

@@ -206,6 +206,11 @@ export const proposals = pgTable(
     decidedAt: ts("decided_at"),
     decisionNote: text("decision_note"),
     createdAt: ts("created_at").notNull().defaultNow(),
+    /**
+     * When the proposal was claimed for posting to managers. The default fills rows that existed
+     * before this column (they were posted already); new proposals are inserted with null.
+     */
+    announcedAt: ts("announced_at").defaultNow(),
   },
   (t) => [index("proposals_status_idx").on(t.status)],
 );

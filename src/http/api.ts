@@ -7,6 +7,7 @@ import { MAX_BATCH_ITEMS } from "../services/ingest.js";
 import type { ItemError } from "../services/inputs.js";
 import { MAX_TOP } from "../services/leads.js";
 import type { Metrics } from "./metrics.js";
+import { proposeFromApi } from "./proposals.js";
 import {
   type Handler,
   HttpError,
@@ -184,6 +185,9 @@ export function apiRoutes(opts: ApiOptions): Route[] {
     }),
     r("GET", "/api/v1/leads/:key", "leads.get", async (req, res) => {
       sendJson(res, 200, await services.leads.get(req.params?.key ?? ""));
+    }),
+    r("POST", "/api/v1/proposals", "proposals.create", async (req, res) => {
+      await proposeFromApi(services, await readJson(req), res);
     }),
     r("DELETE", "/api/v1/leads/:key", "leads.erase", async (req, res) => {
       const erased = await services.leads.erase(req.params?.key ?? "", "api");

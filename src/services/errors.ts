@@ -20,7 +20,9 @@ export type ErrorCode =
   /** Slack's trigger for opening a form expired before the form opened. */
   | "expired_trigger"
   /** A button or form made by an older message or release: it names nothing we can act on. */
-  | "stale_action";
+  | "stale_action"
+  /** A proposed model that the model schema refuses (`field`, and `line` for a file). */
+  | "model_invalid";
 
 /** User ids a message names; adapters show them their own way (Slack mentions them). */
 export type ErrorFields = Readonly<Record<string, string>>;
@@ -94,5 +96,26 @@ export class StaleActionError extends DomainError {
       "stale_action",
       "This button or form is out of date. Close it and start again from the latest message or command.",
     );
+  }
+}
+
+/** One problem with a proposed model: the field's dotted path, its line in a file, a sentence. */
+export interface ModelProblem {
+  field: string;
+  line?: number | undefined;
+  message: string;
+}
+
+/** A proposed model the schema refuses; the first problem is the message, all are listed. */
+export class InvalidModelError extends DomainError {
+  constructor(readonly problems: readonly ModelProblem[]) {
+    const first = problems[0];
+    super(
+      "model_invalid",
+      first
+        ? `${first.field || "The model"}${first.line ? ` (line ${first.line})` : ""}: ${first.message}`
+        : "The model is not valid.",
+    );
+    this.name = "InvalidModelError";
   }
 }

@@ -41,10 +41,14 @@ import {
   ensureModel,
   listModelVersions,
   modelByVersion,
+  modelHistory,
+  type VersionHistory,
   versionApprovedBy,
 } from "./models.js";
 import {
   checkDecider,
+  claimAnnouncement,
+  claimUnannounced,
   createProposal,
   type Decision,
   type DecisionResult,
@@ -124,6 +128,8 @@ export interface Services {
     ensure(file?: string): Promise<ActiveModel>;
     /** The version a proposal's approval activated. */
     approvedBy(proposalId: number): Promise<number | undefined>;
+    /** Versions newest first: who proposed and approved each, when, and what it changed. */
+    history(limit?: number): Promise<VersionHistory[]>;
   };
   proposals: {
     preview(change: ProposedChange): Promise<Preview>;
@@ -151,6 +157,12 @@ export interface Services {
     /** Where a proposal was posted, kept so the messages can be rewritten once it is decided. */
     recordMessages(id: number, messages: readonly ProposalMessage[]): Promise<void>;
     messages(id: number): Promise<ProposalMessage[]>;
+    /** Subscribes to "a proposal was stored" (the announcer wakes on it). */
+    onCreated(listener: (id: number) => void): void;
+    /** Pending proposals nobody has posted yet, each claimed by one caller only. */
+    claimUnannounced(): Promise<ProposalRow[]>;
+    /** Claims one proposal for posting; false when another caller has it. */
+    claimAnnouncement(id: number): Promise<boolean>;
   };
   team: {
     roleOf(userId: string): Promise<Role>;
@@ -219,6 +231,7 @@ export interface ServicesOptions {
 
 export function createServices(opts: ServicesOptions): Services {
   const listeners: ((n: number) => void)[] = [];
+  const proposalListeners: ((id: number) => void)[] = [];
   const clock = opts.clock ?? Date.now;
   const db = opts.database.db;
   const admins = opts.admins ?? [];
@@ -304,11 +317,16 @@ export function createServices(opts: ServicesOptions): Services {
       versions: (limit) => listModelVersions(db, limit),
       ensure: (file) => ensureModel(db, file),
       approvedBy: (proposalId) => versionApprovedBy(db, proposalId),
+      history: (limit) => modelHistory(db, limit),
     },
     proposals: {
       preview: (change) => previewChange(db, change, clock()),
       measureImpact: (current, proposed) => measureImpact(db, current, proposed, clock()),
-      create: (p) => createProposal(db, { ...p, now: clock() }),
+      async create(p) {
+        const created = await createProposal(db, { ...p, now: clock() });
+        for (const l of proposalListeners) l(created.proposal.id);
+        return created;
+      },
       get: (id) => getProposal(db, id),
       pending: () => pendingProposals(db),
       refusal: (p) => checkDecider(db, { ...p, admins }),
@@ -323,6 +341,11 @@ export function createServices(opts: ServicesOptions): Services {
         }),
       recordMessages: (id, messages) => recordProposalMessages(db, id, messages),
       messages: (id) => proposalMessages(db, id),
+      onCreated(listener) {
+        proposalListeners.push(listener);
+      },
+      claimUnannounced: () => claimUnannounced(db, clock()),
+      claimAnnouncement: (id) => claimAnnouncement(db, id, clock()),
     },
     team: {
       roleOf: (userId) => roleOf(db, userId, admins),
@@ -368,4 +391,5 @@ export type {
   Role,
   ScoreSummary,
   Stats,
+  VersionHistory,
 };

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { describeChange, diffModels } from "../core/diff.js";
 import { modelSchema, type ScoringModel } from "../core/model.js";
 import { parseModelText } from "../core/model-file.js";
 import type { DbOrTx } from "../db/client.js";
@@ -9,6 +10,7 @@ import {
   insertModel,
   latestModel,
   modelDefinition,
+  modelHistoryRows,
   modelVersions,
   versionOfProposal,
 } from "../db/queries/models.js";
@@ -125,4 +127,43 @@ export function listModelVersions(db: DbOrTx, limit = 20) {
 /** The version a proposal's approval activated, when it was approved. */
 export function versionApprovedBy(db: DbOrTx, proposalId: number): Promise<number | undefined> {
   return versionOfProposal(db, { proposalId });
+}
+
+/** One version as the history shows it: who proposed and approved it, when, why, and the diff. */
+export interface VersionHistory {
+  version: number;
+  createdAt: Date;
+  /** Who approved it (or loaded it, for a version made without a proposal). */
+  approvedBy: string;
+  proposalId: number | null;
+  proposedBy: string | null;
+  /** The proposer's reason. */
+  reason: string | null;
+  /** The approver's comment. */
+  comment: string | null;
+  note: string | null;
+  /** What changed from the version before, one sentence each; empty for the first version. */
+  changes: string[];
+}
+
+/** The newest `limit` versions, newest first, each with its diff from the version before it. */
+export async function modelHistory(db: DbOrTx, limit = 20): Promise<VersionHistory[]> {
+  // One more row than shown: the oldest version shown needs its predecessor for its diff.
+  const rows = await modelHistoryRows(db, { limit: limit + 1 });
+  return rows.slice(0, limit).map((r, i) => {
+    const prev = rows[i + 1];
+    return {
+      version: r.version,
+      createdAt: r.createdAt,
+      approvedBy: r.createdBy,
+      proposalId: r.proposalId,
+      proposedBy: r.proposedBy,
+      reason: r.reason,
+      comment: r.comment,
+      note: r.note,
+      changes: prev
+        ? diffModels(cache(prev.definition), cache(r.definition)).map(describeChange)
+        : [],
+    };
+  });
 }

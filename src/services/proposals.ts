@@ -1,9 +1,12 @@
 import { describeChange, diffModels, withThresholds, withWeights } from "../core/diff.js";
 import { type Impact, ImpactAccumulator } from "../core/impact.js";
 import type { ScoringModel } from "../core/model.js";
+import { ModelFileError, parseModelText, parseModelValue } from "../core/model-file.js";
 import type { Db, DbOrTx } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";
 import {
+  claimAnnouncement as claimAnnouncementRow,
+  claimUnannounced as claimUnannouncedRows,
   insertProposal,
   insertProposalMessages,
   lockApprovals,
@@ -15,7 +18,13 @@ import {
   setDecision,
 } from "../db/queries/proposals.js";
 import { impactPage } from "../db/queries/scores.js";
-import { ConflictError, DomainError, ForbiddenError, NotFoundError } from "./errors.js";
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  InvalidModelError,
+  NotFoundError,
+} from "./errors.js";
 import { activeModel, insertModelVersion } from "./models.js";
 import { type RescoreResult, rescoreForModelChange } from "./rescore.js";
 import { leadFacts } from "./scoring.js";
@@ -26,14 +35,41 @@ const IMPACT_CHUNK = 5_000;
 
 export type { Impact, ProposalMessage, ProposalRow };
 
+/**
+ * A change to the scoring model: new thresholds or points (the Slack modals), or a whole
+ * candidate model (a file, the API, any form that edits more), as data or as YAML text.
+ */
 export type ProposedChange =
   | { kind: "thresholds"; thresholds: Partial<ScoringModel["thresholds"]> }
-  | { kind: "weights"; weights: Record<string, number> };
+  | { kind: "weights"; weights: Record<string, number> }
+  | { kind: "model"; model: unknown }
+  | { kind: "model"; yaml: string; source?: string | undefined };
+
+/** A whole candidate model, validated by the model schema; refusals name the field (and line). */
+export function candidateModel(change: Extract<ProposedChange, { kind: "model" }>): ScoringModel {
+  try {
+    return "yaml" in change
+      ? parseModelText(change.yaml, change.source ?? "model.yaml")
+      : parseModelValue(change.model);
+  } catch (err) {
+    if (err instanceof ModelFileError) {
+      throw new InvalidModelError(
+        err.issues.map((i) => ({ field: i.path, line: i.line, message: i.message })),
+      );
+    }
+    throw err;
+  }
+}
 
 export function applyChange(model: ScoringModel, change: ProposedChange): ScoringModel {
-  return change.kind === "thresholds"
-    ? withThresholds(model, change.thresholds)
-    : withWeights(model, change.weights);
+  switch (change.kind) {
+    case "thresholds":
+      return withThresholds(model, change.thresholds);
+    case "weights":
+      return withWeights(model, change.weights);
+    case "model":
+      return candidateModel(change);
+  }
 }
 
 /** What a model would do to the stored leads, streamed over every lead in id order. */
@@ -101,6 +137,8 @@ export async function createProposal(
     status: "pending",
     proposedBy: p.by,
     note: p.note ?? null,
+    // Not posted yet: whoever claims it first (the Slack form that made it, or the announcer).
+    announcedAt: null,
   });
   await insertAudit(db, {
     actor: p.by,
@@ -214,7 +252,7 @@ export async function decideProposal(
         actor: p.by,
         action: `proposal.${status}`,
         subject: `proposal:${proposal.id}`,
-        details: { version: version ?? null },
+        details: { version: version ?? null, ...(p.note ? { note: p.note } : {}) },
       });
       return { status, version, changes: (proposal.diff as string[]) ?? [] } as const;
     });
@@ -301,4 +339,14 @@ export async function recordProposalMessages(
 
 export function proposalMessages(db: DbOrTx, proposalId: number): Promise<ProposalMessage[]> {
   return proposalMessagesOf(db, { proposalId });
+}
+
+/** Proposals to post now: pending ones nobody has posted; each is handed to one caller only. */
+export function claimUnannounced(db: DbOrTx, now: number, limit = 20): Promise<ProposalRow[]> {
+  return claimUnannouncedRows(db, { at: new Date(now), limit });
+}
+
+/** Claims one proposal for posting; false when it was claimed already. */
+export function claimAnnouncement(db: DbOrTx, id: number, now: number): Promise<boolean> {
+  return claimAnnouncementRow(db, { id, at: new Date(now) });
 }

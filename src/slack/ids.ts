@@ -39,6 +39,14 @@ export const NOT_A_FIT_REASON_ACTION = "not_a_fit_reason_input";
 export const PROPOSAL_APPROVE = "proposal_approve";
 export const PROPOSAL_REJECT = "proposal_reject";
 export const PROPOSAL_DECISION_MODAL = "proposal_decision_modal";
+/** Review: opens the review modal (diff, impact, backtest) whose submit approves. */
+export const PROPOSAL_REVIEW = "proposal_review";
+export const PROPOSAL_REVIEW_MODAL = "proposal_review_modal";
+/** The approver's optional comment in the review modal; it goes to the audit and the announcement. */
+export const PROPOSAL_COMMENT_BLOCK = "proposal_comment";
+export const PROPOSAL_COMMENT_ACTION = "proposal_comment_input";
+/** The bold line over the decision when a change moves more than half of all leads. */
+export const PROPOSAL_WARNING_BLOCK = "proposal_warning";
 
 /** App Home. */
 export const HOME_REFRESH = "home_refresh";

@@ -39,7 +39,9 @@ describe("withThresholds and withWeights", () => {
       withThresholds(model, { sql: 40 });
     } catch (err) {
       expect((err as InvalidChangeError).field).toBe("sql");
-      expect((err as InvalidChangeError).message).toBe("sql must be above mql");
+      expect((err as InvalidChangeError).message).toBe(
+        "The SQL threshold must be above the MQL threshold (50).",
+      );
     }
   });
 

@@ -165,6 +165,17 @@ describe("local mode in a terminal", () => {
       await see(/proposes a change to the thresholds/);
       await see(/Waiting for a manager\. Sent for approval to/);
 
+      // A manager reaches Review from the App Home and approves in the review modal.
+      type("as morgan");
+      await see(/You are now morgan/);
+      type("home");
+      const review = (await see(/\[(\d+)\] Review/))[1];
+      type(String(review));
+      await see(/┌ Review change #1/);
+      await see(/MQL threshold: 50 → 40/);
+      type("submit");
+      await see(/Scoring model v2 is active/);
+
       type("quit");
       const [code] = (await once(child, "exit")) as [number | null];
       expect(code).toBe(0);

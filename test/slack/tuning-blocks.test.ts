@@ -9,6 +9,7 @@ import {
   buildProposalMessage,
   buildProposalSubmitted,
   buildRejectModal,
+  buildReviewModal,
   buildThresholdsModal,
   buildWeightsModal,
   decisionMetaSchema,
@@ -19,14 +20,17 @@ import {
 } from "../../src/slack/blocks/tuning/index.js";
 import {
   PROPOSAL_ACTIONS_BLOCK,
-  PROPOSAL_APPROVE,
+  PROPOSAL_COMMENT_BLOCK,
   PROPOSAL_DECISION_MODAL,
   PROPOSAL_DIFF_BLOCK,
   PROPOSAL_IMPACT_BLOCK,
   PROPOSAL_OUTCOMES_BLOCK,
   PROPOSAL_REASON_BLOCK,
   PROPOSAL_REJECT,
+  PROPOSAL_REVIEW,
+  PROPOSAL_REVIEW_MODAL,
   PROPOSAL_STATUS_BLOCK,
+  PROPOSAL_WARNING_BLOCK,
   TUNING_HYSTERESIS_BLOCK,
   TUNING_MQL_BLOCK,
   TUNING_NOTE_BLOCK,
@@ -382,7 +386,7 @@ describe("weights modal", () => {
 });
 
 describe("proposal messages", () => {
-  it("when posted to a manager, then it shows the diff, the impact and Approve / Reject", () => {
+  it("when posted to a manager, then it shows the diff, the impact and Review / Reject", () => {
     const m = buildProposalMessage(proposal());
     expect(m.text).toBe(
       "Model change #12 by U0REP00001: MQL threshold: 50 → 45 (waiting for approval)",
@@ -398,7 +402,7 @@ describe("proposal messages", () => {
     expect(JSON.stringify(byId(m, PROPOSAL_OUTCOMES_BLOCK))).toContain("7 so far");
     const actions = byId(m, PROPOSAL_ACTIONS_BLOCK);
     expect(actions?.elements?.map((e) => [e.action_id, e.text, e.value])).toEqual([
-      [PROPOSAL_APPROVE, expect.objectContaining({ text: "Approve" }), "12"],
+      [PROPOSAL_REVIEW, expect.objectContaining({ text: "Review" }), "12"],
       [PROPOSAL_REJECT, expect.objectContaining({ text: "Reject" }), "12"],
     ]);
     expectWithinLimits(m, 50);
@@ -485,5 +489,48 @@ describe("proposal messages", () => {
       ts: "1.2",
     });
     expect(byId(v, PROPOSAL_REASON_BLOCK)?.optional).toBe(true);
+  });
+});
+
+describe("the review modal", () => {
+  it("when a proposal is reviewed, then the modal shows the diff, impact, backtest and an optional comment, and submits as Approve", () => {
+    const v = buildReviewModal(proposal({ impact: withOutcomes }), {
+      proposalId: 12,
+      channel: "D1",
+      ts: "1.2",
+    });
+    expect(v.callback_id).toBe(PROPOSAL_REVIEW_MODAL);
+    expect(v.submit?.text).toBe("Approve");
+    expect(JSON.parse(v.private_metadata ?? "")).toEqual({
+      proposalId: 12,
+      channel: "D1",
+      ts: "1.2",
+    });
+    expect(byId(v, PROPOSAL_DIFF_BLOCK)?.text?.text).toBe("*Changes*\n• MQL threshold: 50 → 45");
+    expect(byId(v, PROPOSAL_IMPACT_BLOCK)?.text?.text).toContain("*13 leads* of 200");
+    expect(byId(v, PROPOSAL_OUTCOMES_BLOCK)?.text?.text).toContain("*Backtest*");
+    expect(byId(v, PROPOSAL_COMMENT_BLOCK)).toMatchObject({ type: "input", optional: true });
+    expect(byId(v, PROPOSAL_WARNING_BLOCK)).toBeUndefined();
+    expectWithinLimits(v, 100);
+  });
+
+  it("when the diff is huge and the change moves most leads, then the comment and the bold warning still fit within 100 blocks", () => {
+    const changes = Array.from(
+      { length: 5000 },
+      (_, i) => `Rule ${i} (rule_${i}): +${i} → +${i + 1} points`,
+    );
+    const most = impact({ up: 150, down: 10 });
+    const v = buildReviewModal(proposal({ kind: "model", changes, impact: most }), {
+      proposalId: 12,
+    });
+    expectWithinLimits(v, 100);
+    expect(byId(v, PROPOSAL_COMMENT_BLOCK)).toBeDefined();
+    expect(byId(v, PROPOSAL_WARNING_BLOCK)?.text?.text).toBe(
+      ":warning: *This change moves more than half of all leads: 160 of 200 change stage.*",
+    );
+    const m = buildProposalMessage(proposal({ kind: "model", changes, impact: most }));
+    expectWithinLimits(m, 50);
+    const ids = blocks(m).map((b) => b.block_id);
+    expect(ids.indexOf(PROPOSAL_WARNING_BLOCK)).toBe(ids.indexOf(PROPOSAL_ACTIONS_BLOCK) - 1);
   });
 });

@@ -359,6 +359,26 @@ describe.each(testDatabases())("model tuning from Slack on $name", (config) => {
     expect(await pendingProposals(tdb.database.db)).toEqual([]);
   });
 
+  it("when MQL 0 or a hysteresis as wide as MQL is submitted, then the model schema's sentence sits on that field", async () => {
+    const m = await open(TEST_REP, "thresholds");
+    const zero = await submit(TEST_REP, m, { [TUNING_MQL_BLOCK]: "0" });
+    expect(zero.json).toEqual({
+      response_action: "errors",
+      errors: {
+        [TUNING_MQL_BLOCK]: "The MQL threshold must be above 0, or every new lead would be an MQL.",
+      },
+    });
+    const wide = await submit(TEST_REP, m, { [TUNING_MQL_BLOCK]: "4" });
+    expect(wide.json).toEqual({
+      response_action: "errors",
+      errors: {
+        [TUNING_HYSTERESIS_BLOCK]:
+          "Hysteresis must be below the MQL threshold (4), or no MQL would ever drop back.",
+      },
+    });
+    expect(await pendingProposals(tdb.database.db)).toEqual([]);
+  });
+
   it("when a valid change is submitted, then it is stored and every manager and the alert channel get it", async () => {
     const m = await open(TEST_REP, "thresholds");
     const res = await submit(TEST_REP, m, {

@@ -1,7 +1,7 @@
 import { desc, eq, sql } from "drizzle-orm";
 import type { ScoringModel } from "../../core/model.js";
 import type { DbOrTx } from "../client.js";
-import { models } from "../schema.js";
+import { models, proposals } from "../schema.js";
 
 /** The newest model version, stamped with its creation time to the microsecond. */
 export async function latestModel(db: DbOrTx) {
@@ -81,4 +81,28 @@ export async function versionOfProposal(
     .from(models)
     .where(eq(models.proposalId, p.proposalId));
   return row?.version;
+}
+
+/**
+ * Versions newest first, each with its definition and the proposal that made it (who proposed,
+ * who decided, their notes), for a history that shows who, when and what changed.
+ */
+export function modelHistoryRows(db: DbOrTx, p: { limit: number; before?: number | undefined }) {
+  return db
+    .select({
+      version: models.version,
+      definition: models.definition,
+      createdBy: models.createdBy,
+      createdAt: models.createdAt,
+      note: models.note,
+      proposalId: models.proposalId,
+      proposedBy: proposals.proposedBy,
+      reason: proposals.note,
+      comment: proposals.decisionNote,
+    })
+    .from(models)
+    .leftJoin(proposals, eq(proposals.id, models.proposalId))
+    .where(p.before === undefined ? undefined : sql`${models.version} < ${p.before}`)
+    .orderBy(desc(models.version))
+    .limit(p.limit);
 }

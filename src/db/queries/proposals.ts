@@ -1,4 +1,4 @@
-import { desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client.js";
 import { proposalMessages, proposals } from "../schema.js";
 
@@ -97,4 +97,36 @@ export async function proposalMessagesOf(
     audience: r.audience,
     ...(r.toUser ? { to: r.toUser } : {}),
   }));
+}
+
+/**
+ * Claims pending proposals nobody has posted yet (made by the CLI or the API, or left by an
+ * instance that stopped): each is claimed by one instance only, so it is posted once.
+ */
+export async function claimUnannounced(
+  db: DbOrTx,
+  p: { at: Date; limit: number },
+): Promise<ProposalRow[]> {
+  const due = db
+    .select({ id: proposals.id })
+    .from(proposals)
+    .where(and(isNull(proposals.announcedAt), eq(proposals.status, "pending")))
+    .orderBy(asc(proposals.id))
+    .limit(p.limit)
+    .for("update", { skipLocked: true });
+  return db
+    .update(proposals)
+    .set({ announcedAt: p.at })
+    .where(and(inArray(proposals.id, due), isNull(proposals.announcedAt)))
+    .returning();
+}
+
+/** Claims one proposal for posting; false when another caller claimed it first. */
+export async function claimAnnouncement(db: DbOrTx, p: { id: number; at: Date }): Promise<boolean> {
+  const rows = await db
+    .update(proposals)
+    .set({ announcedAt: p.at })
+    .where(and(eq(proposals.id, p.id), isNull(proposals.announcedAt)))
+    .returning({ id: proposals.id });
+  return rows.length > 0;
 }

@@ -3,7 +3,7 @@ import type { Stage } from "../../core/model.js";
 import type { AwaitingFeedback } from "../../services/feedback.js";
 import type { LeadSummary } from "../../services/leads.js";
 import type { Role } from "../../services/team.js";
-import { HOME_REFRESH } from "../ids.js";
+import { HOME_REFRESH, PROPOSAL_REVIEW } from "../ids.js";
 import {
   context,
   divider,
@@ -11,11 +11,13 @@ import {
   header,
   type KnownBlock,
   lineSections,
+  MAX_TEXT,
   MAX_VIEW_BLOCKS,
   mention,
   num,
   section,
   slackDate,
+  truncate,
 } from "./common.js";
 import { HOME_ACTIONS_BLOCK } from "./ids.js";
 import { leadName } from "./leads.js";
@@ -103,11 +105,26 @@ export function buildHome(h: HomeInput): types.HomeView {
         p.diff.length > 0
           ? p.diff.map((d) => `• ${escapeMrkdwn(d)}`).join("\n")
           : "• (no change listed)";
-      const own = p.proposedBy === h.userId ? " — _yours: another manager decides_" : "";
+      const own = p.proposedBy === h.userId;
+      const text = truncate(
+        `*#${p.id}* ${escapeMrkdwn(p.kind)} by ${mention(p.proposedBy)} ${slackDate(p.createdAt)}${own ? " — _yours: another manager decides_" : ""}\n${diff}`,
+        MAX_TEXT,
+      );
+      // Review opens the same modal as on the proposal message, so nobody hunts for the DM.
       blocks.push(
-        section(
-          `*#${p.id}* ${escapeMrkdwn(p.kind)} by ${mention(p.proposedBy)} ${slackDate(p.createdAt)}${own}\n${diff}`,
-        ),
+        own
+          ? section(text)
+          : {
+              type: "section",
+              text: { type: "mrkdwn", text },
+              accessory: {
+                type: "button",
+                action_id: PROPOSAL_REVIEW,
+                value: String(p.id),
+                text: { type: "plain_text", text: "Review" },
+                style: "primary",
+              },
+            },
       );
     }
     if (h.proposals.length > shown.length) {

@@ -232,8 +232,19 @@ export class LocalConsole {
       );
       if (home) {
         const view = home.params.view as Record<string, unknown>;
-        const rendered = renderSurface(typeof view === "string" ? JSON.parse(view) : view);
+        const parsed = (typeof view === "string" ? JSON.parse(view) : view) as Record<
+          string,
+          unknown
+        >;
+        const rendered = renderSurface(parsed);
         this.print(rendered.lines.join("\n"));
+        // Its buttons (Refresh, Review) are pressed like a modal's: the action comes from a view.
+        this.setSurface({
+          kind: "view",
+          viewId: String(parsed.id ?? "home"),
+          view: parsed,
+          rendered,
+        });
       } else this.print("(the home tab did not arrive)");
       return false;
     }

@@ -73,6 +73,7 @@ export async function afterDecision(
       proposal: p,
       approvedBy: by,
       rescore: result.rescore,
+      comment: reason ?? row.decisionNote,
     });
   }
   await tellProposer(deps, client, p, decision);

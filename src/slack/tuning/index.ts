@@ -11,6 +11,8 @@ import {
   PROPOSAL_APPROVE,
   PROPOSAL_DECISION_MODAL,
   PROPOSAL_REJECT,
+  PROPOSAL_REVIEW,
+  PROPOSAL_REVIEW_MODAL,
   TUNING_HYSTERESIS_ACTION,
   TUNING_MQL_ACTION,
   TUNING_RULE_PICKER_ACTION,
@@ -21,6 +23,7 @@ import {
 } from "../ids.js";
 import { approveClicked, rejectClicked, rejectSubmitted } from "./decide.js";
 import { openModal, refreshModal, type TuningKind } from "./modal.js";
+import { reviewClicked, reviewSubmitted } from "./review.js";
 import { decodeTuningMetadata, tuningViewSchema } from "./state.js";
 import { tuningSubmitted } from "./submit.js";
 import { ViewUpdates } from "./view-updates.js";
@@ -69,6 +72,9 @@ export function registerTuning(app: App, deps: SlackDeps): void {
   }
   app.view(TUNING_THRESHOLDS_MODAL, tuningSubmitted(deps, "thresholds", updates));
   app.view(TUNING_WEIGHTS_MODAL, tuningSubmitted(deps, "weights", updates));
+  app.action(PROPOSAL_REVIEW, reviewClicked(deps));
+  app.view(PROPOSAL_REVIEW_MODAL, reviewSubmitted(deps));
+  // Approve without the modal: messages posted before Review existed still carry the button.
   app.action(PROPOSAL_APPROVE, approveClicked(deps));
   app.action(PROPOSAL_REJECT, rejectClicked(deps));
   app.view(PROPOSAL_DECISION_MODAL, rejectSubmitted(deps));

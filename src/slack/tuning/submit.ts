@@ -140,9 +140,12 @@ export function tuningSubmitted(
         by: user,
         note: checked.note,
       });
-      const p = { ...proposalView(proposal), impact: preview.impact };
-      const team = await deps.services.team.managers();
-      await notifyProposal(deps, client, p, team);
+      // The announcer may have posted it already (it wakes on every new proposal): post once.
+      if (await deps.services.proposals.claimAnnouncement(proposal.id)) {
+        const p = { ...proposalView(proposal), impact: preview.impact };
+        const team = await deps.services.team.managers();
+        await notifyProposal(deps, client, p, team);
+      }
     } catch (err) {
       if (err instanceof DomainError || err instanceof InvalidChangeError) {
         await dm(

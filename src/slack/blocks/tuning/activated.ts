@@ -1,7 +1,15 @@
 import { PROPOSAL_STATUS_BLOCK } from "../../ids.js";
-import { header, MAX_BLOCKS, MAX_TEXT, mention, section, truncate } from "../common.js";
+import {
+  escapeMrkdwn,
+  header,
+  MAX_BLOCKS,
+  MAX_TEXT,
+  mention,
+  section,
+  truncate,
+} from "../common.js";
 import { diffSections, KIND_LABEL, type ProposalView, type SlackMessage } from "./proposal.js";
-import { count } from "./shared.js";
+import { count, MAX_REASON } from "./shared.js";
 
 /** The alert-channel announcement that an approved change made a new model version active. */
 
@@ -10,6 +18,8 @@ export interface ModelActivated {
   proposal: ProposalView;
   approvedBy: string;
   rescore?: { scored: number; changed: number; transitions: number } | undefined;
+  /** The approver's comment from the review modal. */
+  comment?: string | null | undefined;
 }
 
 /** The alert-channel announcement of an approved change. */
@@ -26,7 +36,7 @@ export function buildModelActivated(a: ModelActivated): SlackMessage {
     blocks: [
       header(`Scoring model v${a.version} is active`),
       section(
-        `${mention(a.approvedBy)} approved change #${p.id} to the ${KIND_LABEL[p.kind]}, proposed by ${mention(p.proposedBy)}.`,
+        `${mention(a.approvedBy)} approved change #${p.id} to the ${KIND_LABEL[p.kind]}, proposed by ${mention(p.proposedBy)}.${a.comment ? `\n> ${escapeMrkdwn(truncate(a.comment, MAX_REASON)).replace(/\n/g, "\n> ")}` : ""}`,
       ),
       ...diffSections(p.changes),
       section(rescore, PROPOSAL_STATUS_BLOCK),

@@ -9,11 +9,13 @@ export {
   buildProposalDecided,
   buildProposalMessage,
   buildProposalSubmitted,
+  movesMostLeads,
   type ProposalDecision,
   type ProposalView,
   type SlackMessage,
 } from "./proposal.js";
 export { buildRejectModal, type DecisionMeta, decisionMetaSchema } from "./reject.js";
+export { buildReviewModal, type ReviewMeta, reviewMetaSchema } from "./review.js";
 export {
   MAX_DIFF_BLOCKS,
   MAX_GROUP_OPTIONS,

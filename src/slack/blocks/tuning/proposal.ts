@@ -2,13 +2,14 @@ import type { types } from "@slack/bolt";
 import type { Impact } from "../../../core/impact.js";
 import {
   PROPOSAL_ACTIONS_BLOCK,
-  PROPOSAL_APPROVE,
   PROPOSAL_DIFF_BLOCK,
   PROPOSAL_HEADER_BLOCK,
   PROPOSAL_IMPACT_BLOCK,
   PROPOSAL_OUTCOMES_BLOCK,
   PROPOSAL_REJECT,
+  PROPOSAL_REVIEW,
   PROPOSAL_STATUS_BLOCK,
+  PROPOSAL_WARNING_BLOCK,
 } from "../../ids.js";
 import {
   context,
@@ -81,7 +82,10 @@ function proposalBody(p: ProposalView): KnownBlock[] {
   return blocks;
 }
 /** The diff as sections of whole lines; the first carries the block id the tests and updates use. */
-export function diffSections(changes: readonly string[]): KnownBlock[] {
+export function diffSections(
+  changes: readonly string[],
+  maxBlocks: number = MAX_DIFF_BLOCKS,
+): KnownBlock[] {
   const lines =
     changes.length > 0 ? changes.map((c) => `• ${escapeMrkdwn(c)}`) : ["• (no change recorded)"];
   const texts: string[] = [];
@@ -94,8 +98,8 @@ export function diffSections(changes: readonly string[]): KnownBlock[] {
     } else cur = `${cur}\n${l}`;
   }
   texts.push(cur);
-  if (texts.length > MAX_DIFF_BLOCKS) {
-    const kept = texts.slice(0, MAX_DIFF_BLOCKS - 1);
+  if (texts.length > maxBlocks) {
+    const kept = texts.slice(0, maxBlocks - 1);
     const shown = kept.reduce((n, t) => n + t.split("\n").length, 0) - 1;
     const rest = changes.length - shown;
     return [
@@ -121,24 +125,48 @@ function button(
   return { type: "button", action_id: actionId, text: plain(text, 75), value, style };
 }
 
-/** The proposal as managers first see it: diff, impact, Approve and Reject. */
+/** True when the change moves more than half of all scored leads: the approver is told in bold. */
+export function movesMostLeads(impact: Impact | null): boolean {
+  return impact !== null && impact.leads > 0 && (impact.up + impact.down) * 2 > impact.leads;
+}
+
+/** The bold warning over the decision, when the change moves more than half of all leads. */
+export function warningBlocks(impact: Impact | null): KnownBlock[] {
+  if (!impact || !movesMostLeads(impact)) return [];
+  const moved = impact.up + impact.down;
+  return [
+    section(
+      `:warning: *This change moves more than half of all leads: ${moved.toLocaleString("en-US")} of ${impact.leads.toLocaleString("en-US")} change stage.*`,
+      PROPOSAL_WARNING_BLOCK,
+    ),
+  ];
+}
+
+/**
+ * The proposal as managers first see it: diff, impact, Review (a modal with the whole diff and
+ * the backtest, whose submit approves) and Reject.
+ */
 export function buildProposalMessage(p: ProposalView): SlackMessage {
   const value = String(p.id);
   const actions: KnownBlock = {
     type: "actions",
     block_id: PROPOSAL_ACTIONS_BLOCK,
     elements: [
-      button(PROPOSAL_APPROVE, "Approve", value, "primary"),
+      button(PROPOSAL_REVIEW, "Review", value, "primary"),
       button(PROPOSAL_REJECT, "Reject", value, "danger"),
     ],
   };
+  const tail = [
+    ...warningBlocks(p.impact),
+    actions,
+    context(
+      "Managers review and approve, or reject; the proposer cannot decide on their own change.",
+    ),
+  ];
+  // The decision blocks always fit: the body gives way to them.
   return {
     text: fallback(p, " (waiting for approval)"),
-    blocks: [
-      ...proposalBody(p),
-      actions,
-      context("Managers approve or reject; the proposer cannot decide on their own change."),
-    ].slice(0, MAX_BLOCKS),
+    blocks: [...proposalBody(p).slice(0, MAX_BLOCKS - tail.length), ...tail],
   };
 }
 
@@ -162,7 +190,7 @@ export function buildProposalDecided(p: ProposalView, d: ProposalDecision): Slac
   const who = `${mention(d.by)} ${slackDate(d.at)}`;
   const status =
     d.status === "approved"
-      ? `:white_check_mark: *Approved* by ${who}${d.version !== undefined ? `: model v${d.version} is active.` : "."}`
+      ? `:white_check_mark: *Approved* by ${who}${d.version !== undefined ? `: model v${d.version} is active.` : "."}${d.reason ? `\nComment: ${escapeMrkdwn(truncate(d.reason, MAX_REASON))}` : ""}`
       : `:no_entry: *Rejected* by ${who}.${d.reason ? `\nReason: ${escapeMrkdwn(truncate(d.reason, MAX_REASON))}` : ""}`;
   return {
     text: fallback(p, ` (${d.status} by ${d.by})`),

@@ -1,13 +1,16 @@
 import type { LostReason } from "../../../services/team.js";
-import { buildNotice, type EphemeralMessage, mention } from "../../blocks/common.js";
+import { buildNotice, type EphemeralMessage, MAX_BLOCKS, mention } from "../../blocks/common.js";
 import type { ListPage } from "../../blocks/ids.js";
 import { buildLeadDetail, buildLeadList, buildWhy, LIST_PAGE_SIZE } from "../../blocks/leads.js";
 import { LOST_REASON_LABEL } from "../../blocks/lost.js";
+import { buildVersionBlocks, HISTORY_VERSIONS } from "../../blocks/model-history.js";
 import { buildHistory, buildStats } from "../../blocks/team.js";
 import type { WebClient } from "../../client.js";
 import type { SlackDeps } from "../../deps.js";
 import { updateAlertMessage } from "../alert-message.js";
 
+/** Blocks the model versions may take in `/lead history`; recent activity gets the rest. */
+const HISTORY_VERSION_BLOCKS = 20;
 /** Entries `/lead history` shows. */
 const HISTORY_ENTRIES = 20;
 
@@ -68,8 +71,15 @@ export async function answerStats(deps: SlackDeps): Promise<EphemeralMessage> {
   return buildStats(stats, model.version);
 }
 
+/** Model versions first (who proposed, who approved, when, the diff), then recent activity. */
 export async function answerHistory(deps: SlackDeps): Promise<EphemeralMessage> {
-  return buildHistory(await deps.services.team.history(HISTORY_ENTRIES));
+  const [versions, audit] = await Promise.all([
+    deps.services.models.history(HISTORY_VERSIONS),
+    deps.services.team.history(HISTORY_ENTRIES),
+  ]);
+  const activity = buildHistory(audit);
+  const top = buildVersionBlocks(versions, HISTORY_VERSION_BLOCKS);
+  return { ...activity, blocks: [...top, ...activity.blocks].slice(0, MAX_BLOCKS) };
 }
 
 export async function answerRole(
