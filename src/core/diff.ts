@@ -1,4 +1,5 @@
 import { modelSchema, type ScoringModel } from "./model.js";
+import { describeSegment } from "./segments.js";
 
 /** One difference between two models, in terms a manager reads in an approval message. */
 export type ModelChange =
@@ -19,6 +20,7 @@ export type ModelChange =
       points: number;
     }
   | { kind: "rule-removed"; group: "fit" | "engagement"; ruleId: string; label: string }
+  | { kind: "segment"; from: string; to: string }
   | { kind: "other"; path: string };
 
 /** A proposed change that the model cannot take; `field` names the value at fault. */
@@ -89,6 +91,8 @@ export function diffModels(a: ScoringModel, b: ScoringModel): ModelChange[] {
   }
   if (!same(a.grades, b.grades)) out.push({ kind: "other", path: "grades" });
   if (!same(a.levels, b.levels)) out.push({ kind: "other", path: "levels" });
+  if (!same(a.segment, b.segment))
+    out.push({ kind: "segment", from: describeSegment(a), to: describeSegment(b) });
   if (a.name !== b.name || a.description !== b.description)
     out.push({ kind: "other", path: "name" });
   return out;
@@ -108,6 +112,8 @@ export function describeChange(c: ModelChange): string {
       return `New ${c.group} rule ${c.label} (${c.ruleId}): ${signed(c.points)} points`;
     case "rule-removed":
       return `Removed ${c.group} rule ${c.label} (${c.ruleId})`;
+    case "segment":
+      return `Segment: ${c.from} → ${c.to}`;
     case "other":
       return `Changed ${c.path}`;
   }
