@@ -206,6 +206,7 @@ export function planPredicate(p: PlanPredicateParams): SQL {
 }
 
 export interface ImpactRow extends LeadFactsRow {
+  model_key: string;
   stage: Stage;
   act: Activity;
   outcome: "won" | "lost" | "not_a_fit" | null;
@@ -217,7 +218,7 @@ export function impactPage(db: DbOrTx, p: { after: number; limit: number }): Pro
     db,
     sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title, l.company,
           l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner, l.attributes,
-          s.stage, s.activity as act,
+          s.model_key, s.stage, s.activity as act,
           (select o.outcome from outcomes o where o.lead_id = l.id
             order by o.created_at desc, o.id desc limit 1) as outcome
         from leads l join lead_scores s on s.lead_id = l.id
