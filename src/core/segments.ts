@@ -95,3 +95,35 @@ export function describeSegment(model: ScoringModel): string {
   if (!model.segment) return "every other lead";
   return `${model.segment.when.map(describeCondition).join(" and ")} (priority ${model.segment.priority})`;
 }
+
+/** A copy of `base` as a new model: its own key, name and segment, the same rules and bands. */
+export function segmentedCopy(
+  base: ScoringModel,
+  p: { key: string; segment: { when: Condition[]; priority: number }; name?: string | undefined },
+): ScoringModel {
+  return {
+    ...base,
+    key: p.key,
+    segment: p.segment,
+    name: p.name ?? `${base.name} (${p.key})`,
+  };
+}
+
+/**
+ * `field=value` or `field=a,b,c` as a condition: one value is `equals`, several are `oneOf`.
+ * The short form the CLI takes for a segment; anything richer goes in a model file.
+ */
+export function parseFieldEquals(text: string): Condition | undefined {
+  const at = text.indexOf("=");
+  if (at <= 0) return undefined;
+  const field = text.slice(0, at).trim();
+  const values = text
+    .slice(at + 1)
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+  if (values.length === 0) return undefined;
+  return values.length === 1
+    ? { field, op: "equals", value: values[0] as string }
+    : { field, op: "oneOf", values };
+}
