@@ -11,6 +11,7 @@ import { loadModelFile } from "../services/models.js";
 import { openServices } from "../services/open.js";
 import { withProgress } from "./import-progress.js";
 import { exportActiveModel, proposeModelFile, versionLines } from "./model.js";
+import { registerModelCommands } from "./models.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -151,6 +152,7 @@ export function buildCli(): Command {
     );
 
   const model = program.command("model").description("inspect the scoring model");
+  registerModelCommands(model, withServices, out);
   model
     .command("validate <file>")
     .description("check a model file; errors name the line and field")

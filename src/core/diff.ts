@@ -5,6 +5,7 @@ import {
   modelSchema,
   type ScoringModel,
 } from "./model.js";
+import { describeSegment } from "./segments.js";
 
 type Group = "fit" | "engagement";
 
@@ -34,6 +35,7 @@ export type ModelChange =
   | { kind: "cap"; group: Group; from: number; to: number }
   | { kind: "inactivity"; from: string; to: string }
   | { kind: "band"; bands: "grades" | "levels"; key: string; from: number; to: number }
+  | { kind: "segment"; from: string; to: string }
   | { kind: "other"; path: string; from: string; to: string };
 
 /** A proposed change that the model cannot take; `field` names the value at fault. */
@@ -200,6 +202,8 @@ export function diffModels(a: ScoringModel, b: ScoringModel): ModelChange[] {
       to: b.description ?? "none",
     });
   }
+  if (!same(a.segment, b.segment))
+    out.push({ kind: "segment", from: describeSegment(a), to: describeSegment(b) });
   return out;
 }
 
@@ -226,6 +230,8 @@ export function describeChange(c: ModelChange): string {
       return `Inactivity penalty: ${c.from} → ${c.to}`;
     case "band":
       return `${c.bands === "grades" ? "Grade" : "Level"} ${c.key} starts at: ${c.from} → ${c.to}`;
+    case "segment":
+      return `Segment: ${c.from} → ${c.to}`;
     case "other":
       return `Model ${c.path}: ${c.from} → ${c.to}`;
   }

@@ -86,10 +86,11 @@ export class ImpactAccumulator {
     readonly now: number,
   ) {}
 
-  add(input: ImpactInput): void {
-    const result = score(input.lead, input.activity, this.proposed, this.now);
+  /** Adds one lead; `proposed` is the model that would score it, when models differ by lead. */
+  add(input: ImpactInput, proposed: ScoringModel = this.proposed): void {
+    const result = score(input.lead, input.activity, proposed, this.now);
     const from = input.stage;
-    const to = nextStage(from, result.total, this.proposed.thresholds);
+    const to = nextStage(from, result.total, proposed.thresholds);
     this.leads++;
     this.before[from]++;
     this.after[to]++;

@@ -153,9 +153,27 @@ function orderedBands(
     }
   }
 }
+/** Model keys name a model in commands and URLs (`model:emea`): short, lowercase, plain. */
+export const MODEL_KEY = /^[a-z][a-z0-9_-]{0,31}$/;
+/** The model every lead falls back to; it has no segment and exists from the first start. */
+export const DEFAULT_MODEL_KEY = "default";
+/** Priority of a segment that states none: segments are tried lowest priority first. */
+export const DEFAULT_SEGMENT_PRIORITY = 100;
+
+/** Which leads a model scores: all conditions hold on the lead's fields, as in a fit rule. */
+export const segmentSchema = z.strictObject({
+  when: z.array(fitConditionSchema).min(1, "a segment needs at least one condition"),
+  /** Segments are tried in ascending priority (then by key); the first match scores the lead. */
+  priority: z.number().int().min(0).max(10_000).default(DEFAULT_SEGMENT_PRIORITY),
+});
+export type Segment = z.infer<typeof segmentSchema>;
 
 export const modelSchema = z
   .strictObject({
+    /** Short name of the model (`emea`); left out, the model is the default one. */
+    key: z.string().regex(MODEL_KEY, "use lowercase letters, digits, - and _ (max 32)").optional(),
+    /** The leads this model scores; only the default model has none. */
+    segment: segmentSchema.optional(),
     name: z.string().min(1).max(80),
     description: z.string().max(2000).optional(),
     fit: z.strictObject({
@@ -220,6 +238,19 @@ export const modelSchema = z
       ),
   })
   .superRefine((m, ctx) => {
+    const isDefault = (m.key ?? DEFAULT_MODEL_KEY) === DEFAULT_MODEL_KEY;
+    if (isDefault && m.segment)
+      ctx.addIssue({
+        code: "custom",
+        message: "the default model scores every lead no segment takes: it has no segment",
+        path: ["segment"],
+      });
+    if (!isDefault && !m.segment)
+      ctx.addIssue({
+        code: "custom",
+        message: `model "${m.key}" needs a segment: the leads it scores`,
+        path: ["segment"],
+      });
     const seen = new Set<string>();
     const all = [
       ...m.fit.rules.map((r, i) => ({ id: r.id, path: ["fit", "rules", i, "id"] })),

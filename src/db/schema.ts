@@ -61,16 +61,25 @@ export const events = pgTable(
   (t) => [index("events_lead_occurred_idx").on(t.leadId, t.occurredAt)],
 );
 
-/** Every model that has ever been active; the highest version is the active one. */
-export const models = pgTable("models", {
-  version: integer("version").primaryKey(),
-  definition: jsonb("definition").$type<ScoringModel>().notNull(),
-  createdBy: text("created_by").notNull(),
-  /** The proposal that produced it, when one did. */
-  proposalId: bigint("proposal_id", { mode: "number" }),
-  note: text("note"),
-  createdAt: ts("created_at").notNull().defaultNow(),
-});
+/**
+ * Every version of every model; each key's highest version is that model's active one. Version
+ * numbers count across all keys, so one number names one version of one model everywhere.
+ */
+export const models = pgTable(
+  "models",
+  {
+    version: integer("version").primaryKey(),
+    definition: jsonb("definition").$type<ScoringModel>().notNull(),
+    createdBy: text("created_by").notNull(),
+    /** The proposal that produced it, when one did. */
+    proposalId: bigint("proposal_id", { mode: "number" }),
+    note: text("note"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    /** Which model this is a version of (`default`, `emea`). */
+    key: text("key").notNull().default("default"),
+  },
+  (t) => [index("models_key_version_idx").on(t.key, t.version.desc())],
+);
 
 /** The current score of each lead, its explanation, and the state needed to rescore it. */
 export const leadScores = pgTable(
@@ -90,12 +99,15 @@ export const leadScores = pgTable(
     activity: jsonb("activity").$type<Activity>().notNull(),
     lastEventAt: ts("last_event_at"),
     scoredAt: ts("scored_at").notNull(),
+    /** The model (by key) that scored the lead; `model_version` is a version of it. */
+    modelKey: text("model_key").notNull().default("default"),
   },
   // NULLS FIRST is what `order by total desc` means; drizzle's desc() index alone is NULLS LAST,
   // an order no top-N query asks for, which left every top-N query sorting the whole table.
   (t) => [
     index("lead_scores_total_idx").on(t.total.desc().nullsFirst(), t.leadId),
     index("lead_scores_stage_total_idx").on(t.stage, t.total.desc().nullsFirst(), t.leadId),
+    index("lead_scores_model_total_idx").on(t.modelKey, t.total.desc().nullsFirst(), t.leadId),
   ],
 );
 
@@ -211,6 +223,8 @@ export const proposals = pgTable(
      * before this column (they were posted already); new proposals are inserted with null.
      */
     announcedAt: ts("announced_at").defaultNow(),
+    /** The model the proposal changes (or creates); `base_version` is a version of it. */
+    modelKey: text("model_key").notNull().default("default"),
   },
   (t) => [index("proposals_status_idx").on(t.status)],
 );

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
-import { STAGES } from "../core/model.js";
+import { MODEL_KEY, STAGES } from "../core/model.js";
 import type { Logger } from "../lib/logger.js";
 import type { Services } from "../services/index.js";
 import { MAX_BATCH_ITEMS } from "../services/ingest.js";
@@ -31,6 +31,7 @@ const topQuery = z.object({
   top: z.coerce.number().int().min(1).max(MAX_TOP).default(10),
   stage: z.enum([...STAGES, "all"]).default("all"),
   owner: z.string().optional(),
+  model: z.string().regex(MODEL_KEY, "a model key: lowercase letters, digits, - and _").optional(),
 });
 
 /** A batch over the item limit is refused whole, with the limit, before anything is read. */
@@ -180,6 +181,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
         limit: q.data.top,
         stage: q.data.stage,
         owner: q.data.owner,
+        model: q.data.model,
       });
       sendJson(res, 200, { leads });
     }),

@@ -4,7 +4,7 @@ import type { DbOrTx } from "../db/client.js";
 import { explainRow } from "../db/queries/scores.js";
 import { NotFoundError } from "./errors.js";
 import { resolveLeadId } from "./leads.js";
-import { activeModel } from "./models.js";
+import { activeModels } from "./models.js";
 import { leadFacts } from "./scoring.js";
 
 export interface Explanation {
@@ -13,6 +13,8 @@ export interface Explanation {
   email: string | null;
   company: string | null;
   modelVersion: number;
+  /** The key of the model that scores the lead (`default`, `emea`). */
+  modelKey?: string;
   /** The score as of `now`: decay applied up to this moment, not to the last refresh. */
   result: ScoreResult;
   /** The stage the lead is in, given its stored stage and the hysteresis. */
@@ -20,13 +22,14 @@ export interface Explanation {
   at: number;
 }
 
-/** Every point of a lead's score with the rule that gave it, computed now with the active model. */
+/** Every point of a lead's score with the rule that gave it, computed now with the lead's model. */
 export async function explainLead(db: DbOrTx, key: string, now: number): Promise<Explanation> {
   const id = await resolveLeadId(db, key);
   const row = await explainRow(db, { leadId: id });
   if (!row) throw new NotFoundError(`Lead ${id} no longer exists.`);
-  const active = await activeModel(db);
-  const result = score(leadFacts(row), row.act ?? emptyActivity(), active.model, now);
+  const facts = leadFacts(row);
+  const active = (await activeModels(db)).pick(facts);
+  const result = score(facts, row.act ?? emptyActivity(), active.model, now);
   const name = [row.first_name, row.last_name].filter(Boolean).join(" ").trim();
   return {
     leadId: id,
@@ -34,6 +37,7 @@ export async function explainLead(db: DbOrTx, key: string, now: number): Promise
     email: row.email,
     company: row.company,
     modelVersion: active.version,
+    modelKey: active.key,
     result,
     stage: nextStage(row.stage ?? "lead", result.total, active.model.thresholds),
     at: now,

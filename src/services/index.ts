@@ -38,6 +38,7 @@ import {
 import {
   type ActiveModel,
   activeModel,
+  activeModels,
   ensureModel,
   listModelVersions,
   modelByVersion,
@@ -121,7 +122,10 @@ export interface Services {
     recordOutcome(p: OutcomeInput): Promise<OutcomeResult>;
   };
   models: {
-    active(): Promise<ActiveModel>;
+    /** A model's active version: the default model's unless a key is given. */
+    active(key?: string): Promise<ActiveModel>;
+    /** Every active model, in the order leads are offered to them (the default model last). */
+    list(): Promise<readonly ActiveModel[]>;
     byVersion(version: number): Promise<ScoringModel>;
     versions(limit?: number): Promise<Awaited<ReturnType<typeof listModelVersions>>>;
     /** Loads the default (or given) model file when the store has none. */
@@ -312,7 +316,8 @@ export function createServices(opts: ServicesOptions): Services {
       recordOutcome: (p) => recordOutcome(db, p),
     },
     models: {
-      active: () => activeModel(db),
+      active: (key) => activeModel(db, key),
+      list: async () => (await activeModels(db)).ordered,
       byVersion: (version) => modelByVersion(db, version),
       versions: (limit) => listModelVersions(db, limit),
       ensure: (file) => ensureModel(db, file),

@@ -17,7 +17,7 @@ import {
   leadInputSchema,
   parseEventInput,
 } from "./inputs.js";
-import { activeModel } from "./models.js";
+import { activeModels } from "./models.js";
 import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
 
 /** Largest batch one request may carry: bounds a transaction's locks and memory. */
@@ -68,8 +68,8 @@ async function rescore(
   cause: ScoreCause,
   events?: Map<number, ActivityEvent[]>,
 ): Promise<ScoreSummary> {
-  const { model, version } = await activeModel(tx);
-  return scoreLeads(tx, ids, { model, version, now, cause }, events);
+  const models = await activeModels(tx);
+  return scoreLeads(tx, ids, { models, now, cause }, events);
 }
 
 function tooMany(n: number): ItemError[] {

@@ -70,6 +70,8 @@ export async function getLead(db: DbOrTx, key: string) {
     matrix: `${score?.grade ?? "D"}${score?.level ?? 4}`,
     stage: (score?.stage ?? "lead") as Stage,
     modelVersion: score?.modelVersion ?? null,
+    /** The model that scored the lead, as `{ key, version }`; null before the first score. */
+    model: score ? { key: score.modelKey, version: score.modelVersion } : null,
     scoredAt: score?.scoredAt ?? null,
     lastEventAt: score?.lastEventAt ?? null,
     breakdown: [...breakdown].sort((a, b) => Math.abs(b.points) - Math.abs(a.points)),
@@ -86,12 +88,20 @@ export interface TopOptions {
   stage?: Stage | "all" | undefined;
   owner?: string | undefined;
   offset?: number;
+  /** Only leads scored by this model (by key). */
+  model?: string | undefined;
 }
 
 /** The highest-scoring leads, served from the (stage, total) indexes. */
 export async function topLeads(db: DbOrTx, opts: TopOptions): Promise<LeadSummary[]> {
   const limit = Math.min(Math.max(1, opts.limit), MAX_TOP);
-  return topLeadRows(db, { limit, stage: opts.stage, owner: opts.owner, offset: opts.offset });
+  return topLeadRows(db, {
+    limit,
+    stage: opts.stage,
+    owner: opts.owner,
+    offset: opts.offset,
+    model: opts.model,
+  });
 }
 
 /** Leads whose name, email or company contains the text. */

@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describeChange, diffModels } from "../core/diff.js";
-import { modelSchema, type ScoringModel } from "../core/model.js";
+import { DEFAULT_MODEL_KEY, modelSchema, type ScoringModel } from "../core/model.js";
 import { parseModelText } from "../core/model-file.js";
+import { ModelSet, modelKeyOf } from "../core/segments.js";
 import type { DbOrTx } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";
 import {
+  activeVersions,
   countModels,
   insertModel,
   latestModel,
@@ -21,6 +23,8 @@ export const DEFAULT_MODEL_FILE = fileURLToPath(
 );
 
 export interface ActiveModel {
+  /** The model's key (`default`, `emea`). */
+  key: string;
   version: number;
   model: ScoringModel;
   createdAt: Date;
@@ -57,21 +61,65 @@ export function loadModelFile(path: string = DEFAULT_MODEL_FILE): ScoringModel {
  */
 const byVersionStamp = new Map<string, ScoringModel>();
 
-export async function activeModel(db: DbOrTx): Promise<ActiveModel> {
-  const row = await latestModel(db);
+/** A model's active version: the default model's unless a key is given. */
+export async function activeModel(
+  db: DbOrTx,
+  key: string = DEFAULT_MODEL_KEY,
+): Promise<ActiveModel> {
+  const row = await latestModel(db, { key });
   if (!row)
+    throw new NotFoundError(
+      key === DEFAULT_MODEL_KEY
+        ? "No scoring model is active yet; start the app once to load the default."
+        : `No model has the key "${key}".`,
+    );
+  const model = await cachedVersion(db, row.version, row.stamp);
+  const { stamp: _, ...active } = row;
+  return { ...active, key, model };
+}
+
+async function cachedVersion(db: DbOrTx, version: number, stamp: string): Promise<ScoringModel> {
+  const cacheKey = `${version}@${stamp}`;
+  let model = byVersionStamp.get(cacheKey);
+  if (!model) {
+    model = await modelByVersion(db, version);
+    if (byVersionStamp.size >= PARSED_CACHE_LIMIT) byVersionStamp.clear();
+    byVersionStamp.set(cacheKey, model);
+  }
+  return model;
+}
+
+/** Active model sets by the versions and stamps of their members: one per change of any model. */
+const setsByStamps = new Map<string, ModelSet<ActiveModel>>();
+
+/**
+ * Every active model, in the order leads are offered to them (see ModelSet). Asked for by every
+ * event batch: one small query, and the set is built once per combination of active versions.
+ */
+export async function activeModels(db: DbOrTx): Promise<ModelSet<ActiveModel>> {
+  const rows = await activeVersions(db);
+  if (rows.length === 0)
     throw new NotFoundError(
       "No scoring model is active yet; start the app once to load the default.",
     );
-  const key = `${row.version}@${row.stamp}`;
-  let model = byVersionStamp.get(key);
-  if (!model) {
-    model = await modelByVersion(db, row.version);
-    if (byVersionStamp.size >= PARSED_CACHE_LIMIT) byVersionStamp.clear();
-    byVersionStamp.set(key, model);
+  const cacheKey = rows.map((r) => `${r.key}:${r.version}@${r.stamp}`).join(",");
+  let set = setsByStamps.get(cacheKey);
+  if (!set) {
+    const members: ActiveModel[] = [];
+    for (const r of rows) {
+      members.push({
+        key: r.key,
+        version: r.version,
+        createdAt: new Date(r.created_at),
+        createdBy: r.created_by,
+        model: await cachedVersion(db, r.version, r.stamp),
+      });
+    }
+    set = new ModelSet(members);
+    if (setsByStamps.size >= PARSED_CACHE_LIMIT) setsByStamps.clear();
+    setsByStamps.set(cacheKey, set);
   }
-  const { stamp: _, ...active } = row;
-  return { ...active, model };
+  return set;
 }
 
 export async function modelByVersion(db: DbOrTx, version: number): Promise<ScoringModel> {
@@ -105,7 +153,9 @@ export async function insertModelVersion(
   opts: NewVersionOptions,
 ): Promise<number> {
   const parsed = modelSchema.parse(model);
+  const key = modelKeyOf(parsed);
   const version = await insertModel(db, {
+    key,
     definition: parsed,
     by: opts.by,
     note: opts.note ?? null,
@@ -115,7 +165,7 @@ export async function insertModelVersion(
     actor: opts.by,
     action: "model.activated",
     subject: `model:${version}`,
-    details: { note: opts.note ?? null, proposalId: opts.proposalId ?? null },
+    details: { key, note: opts.note ?? null, proposalId: opts.proposalId ?? null },
   });
   return version;
 }

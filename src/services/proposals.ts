@@ -1,7 +1,8 @@
 import { describeChange, diffModels, withThresholds, withWeights } from "../core/diff.js";
 import { type Impact, ImpactAccumulator } from "../core/impact.js";
-import type { ScoringModel } from "../core/model.js";
+import { DEFAULT_MODEL_KEY, modelSchema, type ScoringModel } from "../core/model.js";
 import { ModelFileError, parseModelText, parseModelValue } from "../core/model-file.js";
+import { describeSegment, type KeyedModel, ModelSet, modelKeyOf } from "../core/segments.js";
 import type { Db, DbOrTx } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";
 import {
@@ -25,7 +26,7 @@ import {
   InvalidModelError,
   NotFoundError,
 } from "./errors.js";
-import { activeModel, insertModelVersion } from "./models.js";
+import { type ActiveModel, activeModel, activeModels, insertModelVersion } from "./models.js";
 import { type RescoreResult, rescoreForModelChange } from "./rescore.js";
 import { leadFacts } from "./scoring.js";
 import { canApprove, roleOf } from "./team.js";
@@ -36,12 +37,17 @@ const IMPACT_CHUNK = 5_000;
 export type { Impact, ProposalMessage, ProposalRow };
 
 /**
- * A change to the scoring model: new thresholds or points (the Slack modals), or a whole
- * candidate model (a file, the API, any form that edits more), as data or as YAML text.
+ * A change to one model: thresholds or weights of the model named by `modelKey` (the default
+ * model when left out), or a whole candidate model (a file, the API, any form that edits more),
+ * as data or as YAML text, which names its own key; a key no model has yet proposes a new model.
  */
 export type ProposedChange =
-  | { kind: "thresholds"; thresholds: Partial<ScoringModel["thresholds"]> }
-  | { kind: "weights"; weights: Record<string, number> }
+  | {
+      kind: "thresholds";
+      thresholds: Partial<ScoringModel["thresholds"]>;
+      modelKey?: string | undefined;
+    }
+  | { kind: "weights"; weights: Record<string, number>; modelKey?: string | undefined }
   | { kind: "model"; model: unknown }
   | { kind: "model"; yaml: string; source?: string | undefined };
 
@@ -72,6 +78,23 @@ export function applyChange(model: ScoringModel, change: ProposedChange): Scorin
   }
 }
 
+/** The key of the model a change is for. */
+export function changeKey(change: ProposedChange): string {
+  return change.kind === "model"
+    ? modelKeyOf(candidateModel(change))
+    : (change.modelKey ?? DEFAULT_MODEL_KEY);
+}
+
+/** A model's active version, or undefined when no model has that key yet. */
+async function activeOrNone(db: DbOrTx, key: string): Promise<ActiveModel | undefined> {
+  try {
+    return await activeModel(db, key);
+  } catch (err) {
+    if (err instanceof NotFoundError && key !== DEFAULT_MODEL_KEY) return undefined;
+    throw err;
+  }
+}
+
 /** What a model would do to the stored leads, streamed over every lead in id order. */
 export async function measureImpact(
   db: DbOrTx,
@@ -80,18 +103,28 @@ export async function measureImpact(
   now: number,
 ): Promise<Impact> {
   const acc = new ImpactAccumulator(current, proposed, now);
+  const key = modelKeyOf(proposed);
+  const active = await activeModels(db);
+  // With one model before and after, every lead is its lead and no segment needs evaluating.
+  const next =
+    active.ordered.length === 1 && active.get(key)
+      ? undefined
+      : new ModelSet<KeyedModel>(active.ordered).with({ key, version: 0, model: proposed });
   let after = 0;
   for (;;) {
     const rows = await impactPage(db, { after, limit: IMPACT_CHUNK });
     if (rows.length === 0) break;
     after = rows[rows.length - 1]?.id ?? after;
     for (const r of rows) {
-      acc.add({
-        lead: leadFacts(r),
-        activity: r.act,
-        stage: r.stage,
-        outcome: r.outcome ?? undefined,
-      });
+      const lead = leadFacts(r);
+      const input = { lead, activity: r.act, stage: r.stage, outcome: r.outcome ?? undefined };
+      if (!next) {
+        acc.add(input);
+        continue;
+      }
+      // A change to one model touches the leads it scores now and those it would score.
+      const to = next.pick(lead);
+      if (r.model_key === key || to.key === key) acc.add(input, to.model);
     }
   }
   return acc.result();
@@ -106,7 +139,21 @@ export interface Preview {
 
 /** The diff and impact of a change, without storing anything: what a modal shows before submit. */
 export async function previewChange(db: Db, change: ProposedChange, now: number): Promise<Preview> {
-  const active = await activeModel(db);
+  const key = changeKey(change);
+  const active = await activeOrNone(db, key);
+  if (!active) {
+    if (change.kind !== "model")
+      throw new NotFoundError(`No model has the key "${key}"; propose a whole model to create it.`);
+    const model = candidateModel(change);
+    // A new model is measured against the models that score its leads today.
+    const from = (await activeModels(db)).ordered.at(-1)?.model ?? model;
+    return {
+      baseVersion: 0,
+      model,
+      changes: [`New model ${key} (${model.name}) for ${describeSegment(model)}`],
+      impact: await measureImpact(db, from, model, now),
+    };
+  }
   const model = applyChange(active.model, change);
   const changes = diffModels(active.model, model).map(describeChange);
   if (changes.length === 0) {
@@ -132,6 +179,7 @@ export async function createProposal(
     kind: p.change.kind,
     baseVersion: preview.baseVersion,
     definition: preview.model,
+    modelKey: changeKey(p.change),
     diff: preview.changes,
     impact: preview.impact,
     status: "pending",
@@ -144,7 +192,7 @@ export async function createProposal(
     actor: p.by,
     action: "proposal.created",
     subject: `proposal:${row.id}`,
-    details: { kind: p.change.kind, changes: preview.changes },
+    details: { kind: p.change.kind, model: changeKey(p.change), changes: preview.changes },
   });
   return { proposal: row, preview };
 }
@@ -194,6 +242,8 @@ export type Decision = "approve" | "reject";
 
 export interface DecisionResult {
   proposalId: number;
+  /** The model the proposal changed (or created). */
+  modelKey?: string;
   status: "approved" | "rejected";
   version?: number;
   rescore?: RescoreResult;
@@ -217,19 +267,28 @@ export async function decideProposal(
   },
 ): Promise<DecisionResult> {
   let base: ScoringModel | undefined;
-  let decided: { status: "approved" | "rejected"; version: number | undefined; changes: string[] };
+  let decided: {
+    status: "approved" | "rejected";
+    version: number | undefined;
+    changes: string[];
+    modelKey: string;
+  };
   try {
     decided = await db.transaction(async (tx) => {
       await lockApprovals(tx);
       const proposal = await getProposal(tx, p.id);
       const refusal = await refusalToDecide(tx, { proposal, by: p.by, admins: p.admins });
       if (refusal) throw refusal;
-      const active = await activeModel(tx);
-      base = active.model;
-      if (p.decision === "approve" && active.version !== proposal.baseVersion) {
+      // Staleness is per model: another model's new version leaves this proposal current.
+      const active = await activeOrNone(tx, proposal.modelKey);
+      base = active?.model;
+      const activeVersion = active?.version ?? 0;
+      if (p.decision === "approve" && activeVersion !== proposal.baseVersion) {
         throw new ConflictError(
           "proposal_stale",
-          `The model changed since this was proposed (it was based on v${proposal.baseVersion}; v${active.version} is active now). Propose the change again from the current values.`,
+          proposal.baseVersion === 0
+            ? `Model ${proposal.modelKey} was created since this was proposed (v${activeVersion} is active now). Propose the change again from the current values.`
+            : `The model changed since this was proposed (it was based on v${proposal.baseVersion}; v${activeVersion} is active now). Propose the change again from the current values.`,
         );
       }
       const status = p.decision === "approve" ? "approved" : "rejected";
@@ -254,7 +313,12 @@ export async function decideProposal(
         subject: `proposal:${proposal.id}`,
         details: { version: version ?? null, ...(p.note ? { note: p.note } : {}) },
       });
-      return { status, version, changes: (proposal.diff as string[]) ?? [] } as const;
+      return {
+        status,
+        version,
+        changes: (proposal.diff as string[]) ?? [],
+        modelKey: proposal.modelKey,
+      } as const;
     });
   } catch (err) {
     // The refusal is what the caller must see, even when its audit row cannot be written.
@@ -263,8 +327,12 @@ export async function decideProposal(
     throw err;
   }
   const result: DecisionResult = { proposalId: p.id, ...decided };
-  if (decided.version !== undefined && base) {
-    result.rescore = await rescoreForModelChange(db, base, { now: p.now, cause: "model" });
+  if (decided.version !== undefined) {
+    result.rescore = await rescoreForModelChange(db, base, {
+      now: p.now,
+      cause: "model",
+      key: decided.modelKey,
+    });
     await insertAudit(db, {
       actor: p.by,
       action: "model.rescored",

@@ -1,9 +1,10 @@
-import type { SQL } from "drizzle-orm";
-import type { ScoringModel } from "../core/model.js";
+import { type SQL, sql } from "drizzle-orm";
+import { DEFAULT_MODEL_KEY, type ScoringModel } from "../core/model.js";
 import { planRescore, type RescorePlan } from "../core/plan.js";
+import { modelKeyOf } from "../core/segments.js";
 import type { Db } from "../db/client.js";
 import { leadIdPage, planPredicate } from "../db/queries/scores.js";
-import { activeModel } from "./models.js";
+import { activeModels } from "./models.js";
 import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
 
 /**
@@ -20,6 +21,7 @@ export interface RescoreOptions {
 }
 
 export interface RescoreResult extends ScoreSummary {
+  /** The version of the model the rescore was for (the default model's for a full rescore). */
   version: number;
   plan: RescorePlan["kind"];
 }
@@ -33,8 +35,10 @@ async function rescoreWhere(
   where: SQL | undefined,
   opts: RescoreOptions,
   plan: RescorePlan["kind"],
+  key: string = DEFAULT_MODEL_KEY,
 ): Promise<RescoreResult> {
-  const { model, version } = await activeModel(db);
+  const models = await activeModels(db);
+  const version = models.get(key)?.version ?? 0;
   const total: RescoreResult = { version, plan, scored: 0, changed: 0, transitions: 0, alerts: 0 };
   const size = opts.chunk ?? RESCORE_CHUNK;
   let after = 0;
@@ -46,7 +50,7 @@ async function rescoreWhere(
       scoreLeads(
         tx,
         ids.map((r) => r.id),
-        { model, version, now: opts.now, cause: opts.cause },
+        { models, now: opts.now, cause: opts.cause },
       ),
     );
     total.scored += summary.scored;
@@ -59,7 +63,7 @@ async function rescoreWhere(
 }
 
 /**
- * Rescores every lead against the active model (decay refresh, rebuilds). Weight and threshold
+ * Rescores every lead against the active models (decay refresh, rebuilds). Weight and threshold
  * changes reuse the stored activity; only rules whose matching changed read events again.
  */
 export function rescoreAll(db: Db, opts: RescoreOptions): Promise<RescoreResult> {
@@ -67,29 +71,45 @@ export function rescoreAll(db: Db, opts: RescoreOptions): Promise<RescoreResult>
 }
 
 /**
- * Applies a new active model to the stored scores, touching only the leads the change can move
- * (see planRescore); changes it cannot bound fall back to every lead.
+ * Applies a model's new active version to the stored scores, touching only the leads the change
+ * can move (see planRescore); changes it cannot bound fall back to every lead of that model. A new
+ * model, or a changed segment, can move leads between models: every lead is walked then, and only
+ * those whose model or score changed are written. `from` is the model's previous version, or
+ * undefined when the model is new; `key` names the model when there is no `from`.
  */
 export async function rescoreForModelChange(
   db: Db,
-  from: ScoringModel,
-  opts: RescoreOptions,
+  from: ScoringModel | undefined,
+  opts: RescoreOptions & { key?: string },
 ): Promise<RescoreResult> {
-  const { model } = await activeModel(db);
-  const plan = planRescore(from, model);
-  if (plan.kind === "none") {
-    const { version } = await activeModel(db);
-    return { version, plan: "none", scored: 0, changed: 0, transitions: 0, alerts: 0 };
-  }
-  if (plan.kind === "all") return rescoreWhere(db, undefined, opts, "all");
+  const models = await activeModels(db);
+  const key = from ? modelKeyOf(from) : (opts.key ?? DEFAULT_MODEL_KEY);
+  const to = models.get(key);
+  if (!to) throw new Error(`model ${key} is not active`);
+  if (!from || JSON.stringify(from.segment) !== JSON.stringify(to.model.segment))
+    return rescoreWhere(db, undefined, opts, "all", key);
+  // With one model every scored lead is its lead: no filter keeps single-model plans as they were.
+  const ofModel = (where: SQL | undefined): SQL | undefined =>
+    models.ordered.length === 1
+      ? where
+      : where
+        ? sql`s.model_key = ${key} and (${where})`
+        : sql`s.model_key = ${key}`;
+  const plan = planRescore(from, to.model);
+  if (plan.kind === "none")
+    return { version: to.version, plan: "none", scored: 0, changed: 0, transitions: 0, alerts: 0 };
+  if (plan.kind === "all") return rescoreWhere(db, ofModel(undefined), opts, "all", key);
   return rescoreWhere(
     db,
-    planPredicate({
-      engagementRules: plan.engagementRules,
-      fitRules: plan.fitRules,
-      thresholds: plan.thresholds ? model.thresholds : undefined,
-    }),
+    ofModel(
+      planPredicate({
+        engagementRules: plan.engagementRules,
+        fitRules: plan.fitRules,
+        thresholds: plan.thresholds ? to.model.thresholds : undefined,
+      }),
+    ),
     opts,
     "targeted",
+    key,
   );
 }

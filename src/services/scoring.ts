@@ -15,6 +15,7 @@ import type {
   Stage,
 } from "../core/model.js";
 import { STAGE_RANK } from "../core/model.js";
+import type { KeyedModel, ModelSet } from "../core/segments.js";
 import type { DbOrTx } from "../db/client.js";
 import { eventsOfLeads } from "../db/queries/events.js";
 import {
@@ -33,8 +34,8 @@ const MIN_HISTORY_DELTA_FOR_DECAY = 1;
 export type ScoreCause = "events" | "lead" | "model" | "decay" | "import";
 
 export interface ScoringContext {
-  model: ScoringModel;
-  version: number;
+  /** The active models; each lead is scored by the one whose segment takes it. */
+  models: ModelSet<KeyedModel>;
   now: number;
   cause: ScoreCause;
 }
@@ -111,16 +112,22 @@ export async function scoreLeads(
   const lazyBreakdown = newEvents !== undefined;
   const rows: ScoringRow[] = await scoringRows(tx, { ids: sorted, lazyBreakdown });
 
+  // Each lead's model, chosen once from its facts; a lead whose model changed is rescored by it.
+  const facts = rows.map(leadFacts);
+  const picked = facts.map((f) => ctx.models.pick(f));
+
   // Leads whose stored activity was built under a model with other rule definitions are rebuilt
   // from their events; a weight or threshold change never needs this.
   const rebuild: number[] = [];
-  const reusableFrom = new Map<number, boolean>();
-  for (const r of rows) {
-    if (r.s_activity && r.s_version !== null && r.s_version !== ctx.version) {
-      let reusable = reusableFrom.get(r.s_version);
+  const reusableFrom = new Map<string, boolean>();
+  for (const [i, r] of rows.entries()) {
+    const m = picked[i] as KeyedModel;
+    if (r.s_activity && r.s_version !== null && r.s_version !== m.version) {
+      const pair = `${r.s_version}>${m.version}`;
+      let reusable = reusableFrom.get(pair);
       if (reusable === undefined) {
-        reusable = activityReusable(await modelByVersion(tx, r.s_version), ctx.model).reusable;
-        reusableFrom.set(r.s_version, reusable);
+        reusable = activityReusable(await modelByVersion(tx, r.s_version), m.model).reusable;
+        reusableFrom.set(pair, reusable);
       }
       if (!reusable) rebuild.push(r.id);
     }
@@ -134,31 +141,38 @@ export async function scoreLeads(
       list.push({ type: e.type, at: e.at, properties: e.properties });
       byLead.set(e.lead_id, list);
     }
-    for (const id of rebuild) rebuilt.set(id, activityFromEvents(byLead.get(id) ?? [], ctx.model));
+    const modelOf = new Map(rows.map((r, i) => [r.id, (picked[i] as KeyedModel).model]));
+    for (const id of rebuild)
+      rebuilt.set(id, activityFromEvents(byLead.get(id) ?? [], modelOf.get(id) as ScoringModel));
   }
 
   // One positional row per changed lead: [lead_id, total, fit, engagement, grade, level, stage,
-  // breakdown, activity (null when unchanged), last_event_at, write history, has a score row].
+  // breakdown, activity (null when unchanged), last_event_at, write history, has a score row,
+  // model key, model version].
   const scoreRows: unknown[][] = [];
   const transitionRows: unknown[] = [];
   const at = new Date(ctx.now).toISOString();
-  const scored = rows.map((r) => {
+  const scored = rows.map((r, i) => {
+    const m = picked[i] as KeyedModel;
     const fresh = newEvents?.get(r.id);
     let activity = rebuilt.get(r.id) ?? r.s_activity ?? emptyActivity();
     // Rebuilt activity already holds every stored event, the new ones included.
     if (fresh && fresh.length > 0 && !rebuilt.has(r.id))
-      activity = applyEvents(activity, fresh, ctx.model);
-    const result = score(leadFacts(r), activity, ctx.model, ctx.now);
+      activity = applyEvents(activity, fresh, m.model);
+    const result = score(facts[i] as LeadFacts, activity, m.model, ctx.now);
     const previous: Stage = r.s_stage ?? "lead";
-    const stage = nextStage(previous, result.total, ctx.model.thresholds);
+    const stage = nextStage(previous, result.total, m.model.thresholds);
     const activityChanged = activity !== r.s_activity;
+    // A lead that moved to another model is written even when its score stays the same.
+    const modelMoved = r.s_key !== null && r.s_key !== m.key;
     // Only the breakdown can still tell whether this score changed.
     const undecided =
       !activityChanged &&
+      !modelMoved &&
       r.s_total === result.total &&
       r.s_stage === stage &&
       r.s_grade === result.grade;
-    return { r, activity, result, previous, stage, activityChanged, undecided };
+    return { r, m, activity, result, previous, stage, activityChanged, undecided };
   });
   if (lazyBreakdown) {
     const need = scored.filter((x) => x.undecided).map((x) => x.r.id);
@@ -168,7 +182,7 @@ export async function scoreLeads(
       for (const x of scored) if (x.undecided) x.r.s_breakdown = byId.get(x.r.id) ?? null;
     }
   }
-  for (const { r, activity, result, previous, stage, activityChanged, undecided } of scored) {
+  for (const { r, m, activity, result, previous, stage, activityChanged, undecided } of scored) {
     summary.scored++;
     const scoreChanged = !undecided || !sameBreakdown(r.s_breakdown, result.breakdown);
     if (!scoreChanged && !activityChanged && r.s_version !== null) continue;
@@ -190,6 +204,8 @@ export async function scoreLeads(
       activity.lastEventAt === null ? null : new Date(activity.lastEventAt).toISOString(),
       history,
       r.s_version !== null,
+      m.key,
+      m.version,
     ]);
     if (stage !== previous) {
       transitionRows.push({
@@ -199,6 +215,7 @@ export async function scoreLeads(
         total: result.total,
         alert: STAGE_RANK[stage] > STAGE_RANK[previous],
         owner: r.owner,
+        version: m.version,
       });
     }
   }
@@ -207,7 +224,6 @@ export async function scoreLeads(
     summary.alerts = await writeScores(tx, {
       scoreRows,
       transitionRows,
-      version: ctx.version,
       cause: ctx.cause,
       at,
     });

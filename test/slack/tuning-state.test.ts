@@ -209,7 +209,13 @@ describe("a weights modal with a rule picker", () => {
       ],
     },
   };
-  const active = { version: 4, model: big, createdAt: new Date(), createdBy: "system" };
+  const active = {
+    key: "default",
+    version: 4,
+    model: big,
+    createdAt: new Date(),
+    createdBy: "system",
+  };
 
   it("when a field lingers for a rule that was unpicked, then its edit does not count", () => {
     const state: ViewState = {

@@ -171,6 +171,8 @@ export interface AlertLead {
   grade: Grade;
   level: number;
   breakdown: BreakdownEntry[];
+  /** The model (by key) that scored the lead. */
+  modelKey?: string | undefined;
 }
 
 export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLead | undefined> {
@@ -187,11 +189,12 @@ export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLe
     grade: Grade | null;
     level: number | null;
     breakdown: BreakdownEntry[] | string | null;
+    model_key: string | null;
   }>(
     db,
     sql`
     select l.email, l.first_name, l.last_name, l.title, l.company, l.owner,
-      s.total, s.fit, s.engagement, s.grade, s.level, s.breakdown
+      s.total, s.fit, s.engagement, s.grade, s.level, s.breakdown, s.model_key
     from leads l left join lead_scores s on s.lead_id = l.id
     where l.id = ${leadId}`,
   );
@@ -214,6 +217,7 @@ export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLe
     grade: row.grade ?? "D",
     level: Number(row.level ?? 4),
     breakdown,
+    ...(row.model_key ? { modelKey: row.model_key } : {}),
   };
 }
 

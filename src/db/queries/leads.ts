@@ -21,6 +21,8 @@ export interface LeadSummary {
   level: number;
   stage: Stage;
   scoredAt: Date | null;
+  /** The model (by key) that scored the lead. */
+  model?: string;
 }
 
 const summaryColumns = {
@@ -38,6 +40,7 @@ const summaryColumns = {
   level: leadScores.level,
   stage: leadScores.stage,
   scoredAt: leadScores.scoredAt,
+  model: leadScores.modelKey,
 };
 
 /** How a lead is named: one of its keys. */
@@ -99,6 +102,8 @@ export interface TopLeadsParams {
   stage?: Stage | "all" | undefined;
   owner?: string | undefined;
   offset?: number | undefined;
+  /** Only leads scored by this model (by key). */
+  model?: string | undefined;
 }
 
 /** The highest-scoring leads, served from the (stage, total) indexes. */
@@ -106,6 +111,7 @@ export function topLeads(db: DbOrTx, p: TopLeadsParams): Promise<LeadSummary[]> 
   const filters = [
     p.stage && p.stage !== "all" ? eq(leadScores.stage, p.stage) : undefined,
     p.owner ? eq(leads.owner, p.owner) : undefined,
+    p.model ? eq(leadScores.modelKey, p.model) : undefined,
   ].filter((f) => f !== undefined);
   return db
     .select(summaryColumns)

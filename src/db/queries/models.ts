@@ -1,10 +1,11 @@
 import { desc, eq, sql } from "drizzle-orm";
 import type { ScoringModel } from "../../core/model.js";
-import type { DbOrTx } from "../client.js";
+import { DEFAULT_MODEL_KEY } from "../../core/model.js";
+import { type DbOrTx, execRows } from "../client.js";
 import { models, proposals } from "../schema.js";
 
-/** The newest model version, stamped with its creation time to the microsecond. */
-export async function latestModel(db: DbOrTx) {
+/** A model's newest version (the default model's unless a key is given), stamped to the µs. */
+export async function latestModel(db: DbOrTx, p: { key?: string } = {}) {
   const [row] = await db
     .select({
       version: models.version,
@@ -13,9 +14,28 @@ export async function latestModel(db: DbOrTx) {
       stamp: sql<string>`${models.createdAt}::text`,
     })
     .from(models)
+    .where(eq(models.key, p.key ?? DEFAULT_MODEL_KEY))
     .orderBy(desc(models.version))
     .limit(1);
   return row;
+}
+
+export interface ActiveVersionRow {
+  key: string;
+  version: number;
+  created_at: Date;
+  created_by: string;
+  /** Creation time to the microsecond, as text: with the version, it names a stored row. */
+  stamp: string;
+}
+
+/** The newest version of every model key: the active models. */
+export function activeVersions(db: DbOrTx): Promise<ActiveVersionRow[]> {
+  return execRows<ActiveVersionRow>(
+    db,
+    sql`select distinct on (key) key, version, created_at, created_by, created_at::text as stamp
+        from ${models} order by key, version desc`,
+  );
 }
 
 export async function modelDefinition(
@@ -35,6 +55,7 @@ export async function countModels(db: DbOrTx): Promise<number> {
 }
 
 export interface InsertModelParams {
+  key: string;
   definition: ScoringModel;
   by: string;
   note: string | null;
@@ -47,6 +68,7 @@ export async function insertModel(db: DbOrTx, p: InsertModelParams): Promise<num
     .insert(models)
     .values({
       version: sql`(select coalesce(max(version), 0) + 1 from ${models})`,
+      key: p.key,
       definition: p.definition,
       createdBy: p.by,
       note: p.note,
@@ -61,6 +83,7 @@ export function modelVersions(db: DbOrTx, p: { limit: number }) {
   return db
     .select({
       version: models.version,
+      key: models.key,
       createdBy: models.createdBy,
       createdAt: models.createdAt,
       note: models.note,

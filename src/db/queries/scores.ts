@@ -22,6 +22,7 @@ export interface LeadFactsRow {
 }
 
 export interface ScoringRow extends LeadFactsRow {
+  s_key: string | null;
   s_version: number | null;
   s_total: number | null;
   s_stage: Stage | null;
@@ -53,7 +54,7 @@ export function scoringRows(tx: DbOrTx, p: ScoringRowsParams): Promise<ScoringRo
     tx,
     sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title,
           l.company, l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner,
-          l.attributes, s.model_version as s_version, s.total as s_total, s.stage as s_stage,
+          l.attributes, s.model_key as s_key, s.model_version as s_version, s.total as s_total, s.stage as s_stage,
           s.grade as s_grade, ${breakdownColumn} as s_breakdown, s.activity as s_activity
         from leads l left join lead_scores s on s.lead_id = l.id
         where l.id = any(${idArray(p.ids)})
@@ -75,12 +76,12 @@ export function storedBreakdowns(
 export interface WriteScoresParams {
   /**
    * One positional row per changed lead: [lead_id, total, fit, engagement, grade, level, stage,
-   * breakdown, activity (null when unchanged), last_event_at, write history, has a score row].
+   * breakdown, activity (null when unchanged), last_event_at, write history, has a score row,
+   * model key, model version].
    */
   scoreRows: unknown[][];
-  /** Stage crossings: { lead_id, from_stage, to_stage, total, alert, owner }. */
+  /** Stage crossings: { lead_id, from_stage, to_stage, total, alert, owner, version }. */
   transitionRows: unknown[];
-  version: number;
   cause: string;
   /** ISO time of the scoring. */
   at: string;
@@ -99,10 +100,10 @@ export async function writeScores(tx: DbOrTx, p: WriteScoresParams): Promise<num
       ? sql``
       : sql`, crossing as (
         select * from json_to_recordset(${JSON.stringify(p.transitionRows)}::json) as c(lead_id bigint,
-          from_stage text, to_stage text, total float8, alert boolean, owner text)
+          from_stage text, to_stage text, total float8, alert boolean, owner text, version int)
       ), t as (
         insert into stage_transitions (lead_id, from_stage, to_stage, total, model_version, cause, at)
-        select lead_id, from_stage, to_stage, total, ${p.version}, ${p.cause}, ${at}::timestamptz
+        select lead_id, from_stage, to_stage, total, version, ${p.cause}, ${at}::timestamptz
         from crossing
         returning id, lead_id, to_stage
       ), o as (
@@ -121,30 +122,31 @@ export async function writeScores(tx: DbOrTx, p: WriteScoresParams): Promise<num
           (e->>3)::float8 as engagement, e->>4 as grade, (e->>5)::smallint as level,
           e->>6 as stage, e->7 as breakdown, nullif(e->8, 'null'::jsonb) as activity,
           (e->>9)::timestamptz as last_event_at, (e->>10)::boolean as history,
-          (e->>11)::boolean as existing
+          (e->>11)::boolean as existing, e->>12 as model_key, (e->>13)::int as model_version
         from jsonb_array_elements(${JSON.stringify(p.scoreRows)}::jsonb) e
       ), updated as (
-        update lead_scores s set model_version = ${p.version}, total = x.total, fit = x.fit,
+        update lead_scores s set model_key = x.model_key, model_version = x.model_version, total = x.total, fit = x.fit,
           engagement = x.engagement, grade = x.grade, level = x.level, stage = x.stage,
           breakdown = x.breakdown, activity = coalesce(x.activity, s.activity),
           last_event_at = x.last_event_at, scored_at = ${at}::timestamptz
         from x
         where s.lead_id = x.lead_id and x.existing
       ), inserted as (
-        insert into lead_scores (lead_id, model_version, total, fit, engagement, grade, level,
-          stage, breakdown, activity, last_event_at, scored_at)
-        select lead_id, ${p.version}, total, fit, engagement, grade, level, stage, breakdown,
+        insert into lead_scores (lead_id, model_key, model_version, total, fit, engagement, grade,
+          level, stage, breakdown, activity, last_event_at, scored_at)
+        select lead_id, model_key, model_version, total, fit, engagement, grade, level, stage, breakdown,
           activity, last_event_at, ${at}::timestamptz
         from x
         where not x.existing
-        on conflict (lead_id) do update set model_version = excluded.model_version,
+        on conflict (lead_id) do update set model_key = excluded.model_key,
+          model_version = excluded.model_version,
           total = excluded.total, fit = excluded.fit, engagement = excluded.engagement,
           grade = excluded.grade, level = excluded.level, stage = excluded.stage,
           breakdown = excluded.breakdown, activity = excluded.activity,
           last_event_at = excluded.last_event_at, scored_at = excluded.scored_at
       ), history as (
         insert into score_history (lead_id, at, total, fit, engagement, stage, model_version, cause)
-        select lead_id, ${at}::timestamptz, total, fit, engagement, stage, ${p.version}, ${p.cause}
+        select lead_id, ${at}::timestamptz, total, fit, engagement, stage, model_version, ${p.cause}
         from x
         where x.history
       )${crossings}
@@ -204,6 +206,7 @@ export function planPredicate(p: PlanPredicateParams): SQL {
 }
 
 export interface ImpactRow extends LeadFactsRow {
+  model_key: string;
   stage: Stage;
   act: Activity;
   outcome: "won" | "lost" | "not_a_fit" | null;
@@ -215,7 +218,7 @@ export function impactPage(db: DbOrTx, p: { after: number; limit: number }): Pro
     db,
     sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title, l.company,
           l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner, l.attributes,
-          s.stage, s.activity as act,
+          s.model_key, s.stage, s.activity as act,
           (select o.outcome from outcomes o where o.lead_id = l.id
             order by o.created_at desc, o.id desc limit 1) as outcome
         from leads l join lead_scores s on s.lead_id = l.id

@@ -1,5 +1,5 @@
 import type { types } from "@slack/bolt";
-import type { BreakdownEntry, Grade } from "../../core/model.js";
+import { type BreakdownEntry, DEFAULT_MODEL_KEY, type Grade } from "../../core/model.js";
 import {
   ALERT_ACTIONS_BLOCK,
   ALERT_CLAIM,
@@ -44,6 +44,8 @@ export interface AlertView {
   reasons: BreakdownEntry[];
   /** Slack user id of the lead's owner. */
   owner?: string | null | undefined;
+  /** The model (by key) that scored the lead; named when it is not the default model. */
+  model?: string | undefined;
 }
 
 export type AlertOutcome = "won" | "lost" | "not_a_fit";
@@ -134,6 +136,7 @@ function summaryBlock(a: AlertView): KnownBlock {
     `*Engagement*\n${num(a.engagement)}`,
   ];
   if (a.owner) fields.push(`*Owner*\n${mention(a.owner)}`);
+  if (a.model && a.model !== DEFAULT_MODEL_KEY) fields.push(`*Model*\n${escapeMrkdwn(a.model)}`);
   return {
     type: "section",
     block_id: ALERT_FIELDS_BLOCK,

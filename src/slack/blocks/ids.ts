@@ -25,6 +25,8 @@ const listPageSchema = z.object({
   stage: z.enum(["mql", "sql", "all"]).optional(),
   owner: z.string().optional(),
   text: z.string().optional(),
+  /** Only leads scored by this model (by key). */
+  model: z.string().max(32).optional(),
 });
 
 /** What a "Next page" button carries: the query and where the next page starts. */

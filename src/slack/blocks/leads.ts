@@ -1,5 +1,5 @@
 import { ENGAGEMENT_CAP_RULE, FIT_CAP_RULE } from "../../core/engine.js";
-import type { BreakdownEntry } from "../../core/model.js";
+import { type BreakdownEntry, DEFAULT_MODEL_KEY } from "../../core/model.js";
 import type { Explanation } from "../../services/explain.js";
 import type { LeadDetail, LeadSummary } from "../../services/leads.js";
 import {
@@ -53,10 +53,11 @@ function whoLine(title: string | null, company: string | null): string {
   return parts.length > 0 ? ` · ${parts.join(" at ")}` : "";
 }
 
-function leadRow(l: LeadSummary, rank: number): KnownBlock {
+function leadRow(l: LeadSummary, rank: number, showModel: boolean): KnownBlock {
+  const model = showModel && l.model ? ` · model ${escapeMrkdwn(l.model)}` : "";
   const text = [
     `*${rank}. ${escapeMrkdwn(leadName(l))}*${whoLine(l.title, l.company)}`,
-    `*${num(l.score)}* · ${l.grade}${l.level} · ${STAGE_LABEL[l.stage]}${l.email ? ` · ${escapeMrkdwn(l.email)}` : ""}${l.owner ? ` · ${mention(l.owner)}` : ""}`,
+    `*${num(l.score)}* · ${l.grade}${l.level} · ${STAGE_LABEL[l.stage]}${model}${l.email ? ` · ${escapeMrkdwn(l.email)}` : ""}${l.owner ? ` · ${mention(l.owner)}` : ""}`,
   ].join("\n");
   return {
     type: "section",
@@ -89,9 +90,11 @@ export function buildLeadList(p: LeadListInput): EphemeralMessage {
   if (p.leads.length === 0) return ephemeral(p.empty);
   const first = p.offset + 1;
   const last = p.offset + p.leads.length;
+  // An install with the default model alone reads as before; with several, each row names its own.
+  const showModel = p.leads.some((l) => l.model !== undefined && l.model !== DEFAULT_MODEL_KEY);
   const blocks: KnownBlock[] = [
     section(`*${escapeMrkdwn(p.title)}* (${first}–${last})`, LEAD_LIST_HEADER_BLOCK),
-    ...p.leads.slice(0, LIST_PAGE_SIZE).map((l, i) => leadRow(l, first + i)),
+    ...p.leads.slice(0, LIST_PAGE_SIZE).map((l, i) => leadRow(l, first + i, showModel)),
   ];
   if (p.next) {
     blocks.push({
@@ -209,7 +212,7 @@ export function buildWhy(e: Explanation): EphemeralMessage {
     ),
     ...lineSections(lines, MAX_BLOCKS - 3, `See them all with GET /api/v1/leads/${e.leadId}.`),
     context(
-      `Scored ${slackDate(new Date(e.at))} with model v${e.modelVersion}; engagement points decay with time.`,
+      `Scored ${slackDate(new Date(e.at))} with ${e.modelKey && e.modelKey !== DEFAULT_MODEL_KEY ? `model ${escapeMrkdwn(e.modelKey)} ` : "model "}v${e.modelVersion}; engagement points decay with time.`,
     ),
   ];
   return ephemeral(`Why ${name} scores ${num(r.total)}`, blocks);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MODEL_KEY } from "../../core/model.js";
 import { MAX_TOP } from "../../services/leads.js";
 import { LOST_REASONS, type LostReason, ROLES, type Role } from "../../services/team.js";
 
@@ -38,6 +39,8 @@ export type LeadCommand =
       limit: number;
       stage: "mql" | "sql" | "all";
       owner?: OwnerFilter | undefined;
+      /** Only leads scored by this model (`model:emea`). */
+      model?: string | undefined;
     }
   | { kind: "show"; lead: string }
   | { kind: "why"; lead: string }
@@ -71,7 +74,7 @@ export type ParseResult = LeadCommand | ParseError;
 /** One line per subcommand: the form and an example. Shared by help and usage errors. */
 export const USAGE: Record<Subcommand, { form: string; example: string; summary: string }> = {
   top: {
-    form: "top [N] [mql|sql|all] [mine|@user]",
+    form: "top [N] [mql|sql|all] [mine|@user] [model:<key>]",
     example: "/lead top 20 sql mine",
     summary: "the highest-scoring leads",
   },
@@ -199,9 +202,15 @@ function parseTop(args: string[]): ParseResult {
   let limit: number | undefined;
   let stage: "mql" | "sql" | "all" | undefined;
   let owner: OwnerFilter | undefined;
+  let model: string | undefined;
   for (const arg of args) {
     const a = arg.toLowerCase();
-    if (/^-?\d+(\.\d+)?$/.test(a)) {
+    if (a.startsWith("model:")) {
+      const key = a.slice("model:".length);
+      if (!MODEL_KEY.test(key))
+        return error(`"${arg}" names no model: use model:<key>, e.g. model:emea.`, "top");
+      model = key;
+    } else if (/^-?\d+(\.\d+)?$/.test(a)) {
       if (limit !== undefined) return error(`Give N once (got "${arg}" too).`, "top");
       const n = topLimit.safeParse(a);
       if (!n.success) return error(n.error.issues[0]?.message ?? "N is invalid", "top");
@@ -214,10 +223,19 @@ function parseTop(args: string[]): ParseResult {
     } else if (parseUser(arg)) {
       owner = { kind: "user", userId: parseUser(arg) as string };
     } else {
-      return error(`"${arg}" is not a number, a stage (mql, sql, all), "mine" or a @user.`, "top");
+      return error(
+        `"${arg}" is not a number, a stage (mql, sql, all), "mine", a @user or model:<key>.`,
+        "top",
+      );
     }
   }
-  return { kind: "top", limit: limit ?? DEFAULT_TOP, stage: stage ?? "all", owner };
+  return {
+    kind: "top",
+    limit: limit ?? DEFAULT_TOP,
+    stage: stage ?? "all",
+    owner,
+    ...(model ? { model } : {}),
+  };
 }
 
 function needLead(sub: Subcommand, args: string[]): string | ParseError {

@@ -35,6 +35,7 @@ export function proposalView(row: ProposalRow): ProposalView {
     impact: (row.impact as Impact | null) ?? null,
     note: row.note,
     createdAt: row.createdAt,
+    modelKey: row.modelKey,
   };
 }
 

@@ -231,7 +231,8 @@ export function readWeights(
 
 /** True when a parsed change changes nothing. */
 export function isEmptyChange(change: ProposedChange): boolean {
-  if (change.kind === "thresholds") return Object.keys(change.thresholds).length === 0;
-  if (change.kind === "weights") return Object.keys(change.weights).length === 0;
-  return false;
+  if (change.kind === "model") return false;
+  return change.kind === "thresholds"
+    ? Object.keys(change.thresholds).length === 0
+    : Object.keys(change.weights).length === 0;
 }

@@ -1,5 +1,6 @@
 import type { types } from "@slack/bolt";
 import type { Impact } from "../../../core/impact.js";
+import { DEFAULT_MODEL_KEY } from "../../../core/model.js";
 import {
   PROPOSAL_ACTIONS_BLOCK,
   PROPOSAL_DIFF_BLOCK,
@@ -38,6 +39,8 @@ export interface ProposalView {
   impact: Impact | null;
   note: string | null;
   createdAt: Date;
+  /** The model the proposal changes (or creates); absent or `default` for the default model. */
+  modelKey?: string | undefined;
 }
 
 export interface ProposalDecision {
@@ -61,8 +64,15 @@ export const KIND_LABEL: Record<ProposalView["kind"], string> = {
 };
 
 function proposalBody(p: ProposalView): KnownBlock[] {
+  const key = p.modelKey && p.modelKey !== DEFAULT_MODEL_KEY ? escapeMrkdwn(p.modelKey) : undefined;
+  const base =
+    key === undefined
+      ? `based on model v${p.baseVersion}`
+      : p.baseVersion === 0
+        ? `a new model *${key}*`
+        : `model *${key}*, based on v${p.baseVersion}`;
   const lines = [
-    `${mention(p.proposedBy)} proposes a change to the ${KIND_LABEL[p.kind]} (based on model v${p.baseVersion}).`,
+    `${mention(p.proposedBy)} proposes a change to the ${KIND_LABEL[p.kind]} (${base}).`,
   ];
   if (p.note) lines.push(`> ${escapeMrkdwn(truncate(p.note, MAX_REASON)).replace(/\n/g, "\n> ")}`);
   const blocks: KnownBlock[] = [

@@ -36,12 +36,14 @@ export async function answerPage(deps: SlackDeps, page: ListPage): Promise<Ephem
     stage: page.stage ?? "all",
     owner: page.owner,
     offset: page.offset,
+    model: page.model,
   });
   const nextOffset = page.offset + leads.length;
   const stage = page.stage && page.stage !== "all" ? ` ${page.stage.toUpperCase()}` : "";
   const whose = page.owner ? ` owned by ${mention(page.owner)}` : "";
+  const scoredBy = page.model ? ` scored by model ${page.model}` : "";
   return buildLeadList({
-    title: `Top ${page.limit}${stage} leads${whose}`,
+    title: `Top ${page.limit}${stage} leads${whose}${scoredBy}`,
     leads,
     offset: page.offset,
     next:
@@ -51,7 +53,7 @@ export async function answerPage(deps: SlackDeps, page: ListPage): Promise<Ephem
     empty:
       page.offset > 0
         ? "No more leads."
-        : `No${stage} leads${whose} yet. Leads arrive through the ingest API or \`leadbot import\`.`,
+        : `No${stage} leads${whose}${scoredBy} yet. Leads arrive through the ingest API or \`leadbot import\`.`,
   });
 }
 

@@ -88,6 +88,7 @@ function run(
         offset: 0,
         stage: c.stage,
         owner: c.owner?.kind === "mine" ? user : c.owner?.userId,
+        ...(c.model ? { model: c.model } : {}),
       });
     case "find":
       return answerPage(deps, { q: "find", limit: LIST_PAGE_SIZE, offset: 0, text: c.text });
