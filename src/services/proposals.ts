@@ -1,6 +1,6 @@
 import { describeChange, diffModels, withThresholds, withWeights } from "../core/diff.js";
 import { type Impact, ImpactAccumulator } from "../core/impact.js";
-import { DEFAULT_MODEL_KEY, modelSchema, type ScoringModel } from "../core/model.js";
+import { DEFAULT_MODEL_KEY, type ScoringModel } from "../core/model.js";
 import { ModelFileError, parseModelText, parseModelValue } from "../core/model-file.js";
 import { describeSegment, type KeyedModel, ModelSet, modelKeyOf } from "../core/segments.js";
 import type { Db, DbOrTx } from "../db/client.js";
