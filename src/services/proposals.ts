@@ -176,6 +176,8 @@ export async function decideProposal(
     admins: readonly string[];
     now: number;
     note?: string;
+    /** LEADBOT_ALERT_BURST for the rescore after an approval. */
+    alertBurst?: number | undefined;
   },
 ): Promise<DecisionResult> {
   let base: ScoringModel | undefined;
@@ -226,7 +228,11 @@ export async function decideProposal(
   }
   const result: DecisionResult = { proposalId: p.id, ...decided };
   if (decided.version !== undefined && base) {
-    result.rescore = await rescoreForModelChange(db, base, { now: p.now, cause: "model" });
+    result.rescore = await rescoreForModelChange(db, base, {
+      now: p.now,
+      cause: "model",
+      alertBurst: p.alertBurst,
+    });
     await insertAudit(db, {
       actor: p.by,
       action: "model.rescored",

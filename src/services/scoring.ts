@@ -37,6 +37,11 @@ export interface ScoringContext {
   version: number;
   now: number;
   cause: ScoreCause;
+  /**
+   * The change these crossings belong to (see withAlertBurst): their alerts wait for it to end.
+   * Unset for new events, whose crossings alert lead by lead at once.
+   */
+  burstId?: number | undefined;
 }
 
 export interface ScoreSummary {
@@ -210,6 +215,7 @@ export async function scoreLeads(
       version: ctx.version,
       cause: ctx.cause,
       at,
+      burstId: ctx.burstId,
     });
     summary.transitions = transitionRows.length;
   }

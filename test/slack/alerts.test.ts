@@ -77,6 +77,7 @@ describe.each(testDatabases())("alert dispatcher on $name", (config) => {
       instanceId: "test-instance",
       logger: silentLogger,
       random: () => 0.5,
+      paceMs: 5,
       ...over,
     });
   }
@@ -388,6 +389,7 @@ if (TEST_DATABASE_URL)
           channel: CHANNEL,
           instanceId,
           logger: silentLogger,
+          paceMs: 2,
         });
       const a = make(tdb.database, "instance-a");
       const b = make(second, "instance-b");

@@ -82,6 +82,8 @@ export interface WriteScoresParams {
   transitionRows: unknown[];
   version: number;
   cause: string;
+  /** Alerts of a burst are inserted held, to be released or summarised when it ends. */
+  burstId?: number | undefined;
   /** ISO time of the scoring. */
   at: string;
 }
@@ -106,8 +108,9 @@ export async function writeScores(tx: DbOrTx, p: WriteScoresParams): Promise<num
         from crossing
         returning id, lead_id, to_stage
       ), o as (
-        insert into alert_outbox (transition_id, lead_id, stage, dm_user)
-        select t.id, t.lead_id, t.to_stage, crossing.owner
+        insert into alert_outbox (transition_id, lead_id, stage, dm_user, burst_id, status)
+        select t.id, t.lead_id, t.to_stage, crossing.owner, ${p.burstId ?? null}::bigint,
+          ${p.burstId === undefined ? "pending" : "held"}
         from t join crossing on crossing.lead_id = t.lead_id
         where crossing.alert
         returning 1
