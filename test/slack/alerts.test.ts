@@ -140,6 +140,20 @@ describe.each(testDatabases())("alert dispatcher on $name", (config) => {
     expect(row.sentAt).toBeInstanceOf(Date);
   });
 
+  it("when 20 alerts are due for one channel, then Slack receives them at least the pace interval apart", async () => {
+    const paceMs = 40;
+    for (let i = 0; i < 20; i++) await insertAlert(db, { lead: { owner: null } });
+    const d = dispatcher({ paceMs });
+
+    let sent = 0;
+    for (let round = 0; round < 5 && sent < 20; round++) sent += (await d.runOnce()).sent;
+    expect(sent).toBe(20);
+    const at = standin.callsTo("chat.postMessage").map((c) => c.at);
+    expect(at).toHaveLength(20);
+    const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(paceMs);
+  });
+
   it("when Slack answers 429, then Retry-After is honoured without counting a failure", async () => {
     const a = await insertAlert(db);
     standin.failNext("chat.postMessage", { status: 429, retryAfter: 30 });

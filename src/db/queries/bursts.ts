@@ -50,9 +50,11 @@ export async function closeBurst(db: DbOrTx, id: number): Promise<ClosedBurst | 
       update alert_outbox set status = 'summarised', sent_at = now(), last_error = 'in summary'
       where burst_id = ${id} and status = 'held'`);
     await db.execute(sql`
+      insert into summary_outbox (burst_id, audience) values (${id}, 'channel')
+      on conflict (burst_id, audience) do nothing`);
+    // The channel's row first: rows go out in id order, and the channel hears before owners.
+    await db.execute(sql`
       insert into summary_outbox (burst_id, audience)
-      select ${id}::bigint, 'channel'
-      union
       select distinct ${id}::bigint, dm_user from alert_outbox
       where burst_id = ${id} and status = 'summarised' and dm_user is not null and dm_user <> ''
       on conflict (burst_id, audience) do nothing`);

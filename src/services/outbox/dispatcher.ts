@@ -142,8 +142,11 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
   async function pace(target: string): Promise<void> {
     const last = lastPost.get(target);
     if (last === undefined) return;
-    const wait = last + paceMs - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+    // A timer may fire a little early: wait again until the whole interval has passed.
+    for (let wait = last + paceMs - performance.now(); wait > 0; ) {
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+      wait = last + paceMs - performance.now();
+    }
   }
 
   function posted(target: string): void {
