@@ -28,9 +28,12 @@ export type { Impact, ProposalMessage, ProposalRow };
 
 export type ProposedChange =
   | { kind: "thresholds"; thresholds: Partial<ScoringModel["thresholds"]> }
-  | { kind: "weights"; weights: Record<string, number> };
+  | { kind: "weights"; weights: Record<string, number> }
+  /** A whole candidate model (a rule added, edited or removed; caps, inactivity, bands). */
+  | { kind: "model"; model: ScoringModel };
 
 export function applyChange(model: ScoringModel, change: ProposedChange): ScoringModel {
+  if (change.kind === "model") return change.model;
   return change.kind === "thresholds"
     ? withThresholds(model, change.thresholds)
     : withWeights(model, change.weights);
