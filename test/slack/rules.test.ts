@@ -160,6 +160,37 @@ describe.each(testDatabases())("rules modal from Slack on $name", (config) => {
     ]);
   });
 
+  it("when Enter is pressed in a field, then the preview shows the rule's diff and what moves", async () => {
+    const m = await open();
+    const previewText = () =>
+      blocksOf(m.viewId).find((b) => b.block_id === TUNING_PREVIEW_BLOCK)?.text?.text ?? "";
+    await eventually(() => (previewText().includes("Nothing changed yet") ? true : undefined));
+    const p: RulePick = { kind: "new", group: "fit" };
+    await h.driver.blockAction(TEST_REP, {
+      actionId: RULE_INPUT_ACTION,
+      blockId: ruleBlockId(RULE_FIELD_BLOCKS.points, p),
+      elementType: "plain_text_input",
+      view: {
+        id: m.viewId,
+        callback_id: m.callbackId,
+        private_metadata: m.metadata,
+        state: {
+          values: values(p, {
+            [RULE_FIELD_BLOCKS.id]: "acme_accounts",
+            [RULE_FIELD_BLOCKS.label]: "Acme accounts",
+            [RULE_FIELD_BLOCKS.points]: "200",
+            [RULE_FIELD_BLOCKS.when]: "company equals Acme",
+          }),
+        },
+      },
+    });
+    const text = await eventually(() =>
+      previewText().includes("acme_accounts") ? previewText() : undefined,
+    );
+    expect(text).toContain("New fit rule Acme accounts (acme_accounts): +200 points");
+    expect(text).toMatch(/\*1 lead\* of 2 would change stage: 1 up, 0 down/);
+  });
+
   it("when an existing rule is removed, then the proposal removes only that rule", async () => {
     const opened = await open();
     const p: RulePick = { kind: "existing", group: "fit", id: "title_vp" };
