@@ -67,6 +67,14 @@ describe.each(testDatabases())("rules modal from Slack on $name", (config) => {
         .find((c) => c.params.trigger_id === res.triggerId && c.response),
     );
     const viewId = String((opened.response?.view as { id?: string } | undefined)?.id);
+    // The modal measures the current model first; edits come after, as a person's would.
+    await eventually(() =>
+      ((h.standin.views.get(viewId)?.view.blocks ?? []) as Block[]).some(
+        (b) => b.block_id === TUNING_PREVIEW_BLOCK && !/Measuring/.test(b.text?.text ?? ""),
+      ) || text.includes("settings")
+        ? true
+        : undefined,
+    );
     const view = h.standin.views.get(viewId)?.view as {
       callback_id: string;
       private_metadata: string;

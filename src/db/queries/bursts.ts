@@ -44,6 +44,11 @@ export async function closeBurst(db: DbOrTx, id: number): Promise<ClosedBurst | 
            where a.burst_id = b.id and a.status = 'held') as n`,
   );
   if (!burst) return undefined;
+  if (burst.n === 0) {
+    // Most changes (an hourly decay rescore) cross nobody: keep no row for them.
+    await db.execute(sql`delete from alert_bursts where id = ${id}`);
+    return { status: "released", alerts: 0 };
+  }
   const summarise = burst.n > burst.burst_limit;
   if (summarise) {
     await db.execute(sql`

@@ -131,7 +131,8 @@ export async function openRulesModal(args: {
     view: rulesView(active, FIRST_PICK, { kind: "measuring" }),
   });
   const viewId = opened.view?.id;
-  if (!viewId) return;
+  // An edit that came in before this point measures on its own; the baseline would undo it.
+  if (!viewId || !updates.isLatest(viewId, 0)) return;
   const seq = updates.begin(viewId);
   const preview = await measure(deps, active, undefined);
   await updates.update(client, {
