@@ -41,6 +41,8 @@ export interface StartOptions {
   postDemoAlerts?: boolean;
   /** How often the alert dispatcher looks for due alerts besides being woken (tests shorten it). */
   alertPollMs?: number;
+  /** Least time between two posts to one channel (default: Slack's rate; tests shorten it). */
+  alertPaceMs?: number;
 }
 
 /** Loads the demo data set into an empty store: always in local mode, else when asked. */
@@ -83,6 +85,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       logger,
       clock: opts.clock,
       admins: env.LEADBOT_ADMINS,
+      alertBurst: env.LEADBOT_ALERT_BURST,
     });
     const active = await services.models.ensure(env.LEADBOT_MODEL_FILE);
     logger.info({ version: active.version, database: database.kind }, "scoring model active");
@@ -167,6 +170,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
         instanceId,
         logger,
         ...(opts.alertPollMs ? { pollMs: opts.alertPollMs } : {}),
+        ...(opts.alertPaceMs !== undefined ? { paceMs: opts.alertPaceMs } : {}),
       });
       services.onAlerts(() => dispatcher.wake());
       dispatcher.start();

@@ -68,6 +68,19 @@ export const envSchema = z
       .refine((v) => v === "off" || cron.validate(v), {
         message: 'expects a cron expression such as "17 * * * *", or off',
       }),
+    /** Above this many MQL/SQL crossings from one model change or backfill, one summary. */
+    LEADBOT_ALERT_BURST: optionalString.transform((v, ctx) => {
+      if (v === undefined) return 10;
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expects a whole number of leads (0 or more) such as 10, got "${v}"`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
     /** Load the demo data set into an empty database at start (default: in local mode only). */
     LEADBOT_DEMO: optionalString.pipe(z.enum(["on", "off"]).optional()),
     LOG_LEVEL: z

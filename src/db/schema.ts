@@ -173,10 +173,15 @@ export const alertOutbox = pgTable(
     lastError: text("last_error"),
     createdAt: ts("created_at").notNull().defaultNow(),
     sentAt: ts("sent_at"),
+    /** The change that crossed this lead when it was not new events (held until it closes). */
+    burstId: bigint("burst_id", { mode: "number" }).references(() => alertBursts.id, {
+      onDelete: "set null",
+    }),
   },
   (t) => [
     uniqueIndex("alert_outbox_transition_key").on(t.transitionId),
     index("alert_outbox_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index("alert_outbox_burst_idx").on(t.burstId).where(sql`burst_id is not null`),
   ],
 );
 
@@ -299,4 +304,52 @@ export const proposalMessages = pgTable(
     postedAt: ts("posted_at").notNull().defaultNow(),
   },
   (t) => [uniqueIndex("proposal_messages_message_idx").on(t.proposalId, t.channel, t.ts)],
+);
+
+/**
+ * One change that can move many leads at once (a model activation, a rescore, an import). Its
+ * alerts are held until it closes; then they go out one by one, or as one summary when more than
+ * `burst_limit` leads crossed.
+ */
+export const alertBursts = pgTable("alert_bursts", {
+  id: id(),
+  cause: text("cause").notNull(),
+  modelVersion: integer("model_version").notNull(),
+  /** LEADBOT_ALERT_BURST when the change began: a burst recovered after a crash uses it. */
+  burstLimit: integer("burst_limit").notNull(),
+  /** open → released (per-lead alerts) or summarised. */
+  status: text("status").$type<"open" | "released" | "summarised">().notNull().default("open"),
+  /** Moved on by each chunk of work: an open burst left untouched for long was abandoned. */
+  touchedAt: ts("touched_at").notNull().defaultNow(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  closedAt: ts("closed_at"),
+});
+
+/**
+ * Summaries of a burst waiting for delivery: one for the alert channel (audience `channel`) and
+ * one direct message per owner (audience = the owner's user id), each keyed to exist once.
+ */
+export const summaryOutbox = pgTable(
+  "summary_outbox",
+  {
+    id: id(),
+    burstId: bigint("burst_id", { mode: "number" })
+      .notNull()
+      .references(() => alertBursts.id, { onDelete: "cascade" }),
+    audience: text("audience").notNull(),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    claimedBy: text("claimed_by"),
+    claimedUntil: ts("claimed_until"),
+    channel: text("channel"),
+    messageTs: text("message_ts"),
+    lastError: text("last_error"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    sentAt: ts("sent_at"),
+  },
+  (t) => [
+    uniqueIndex("summary_outbox_key").on(t.burstId, t.audience),
+    index("summary_outbox_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  ],
 );

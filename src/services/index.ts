@@ -12,10 +12,12 @@ import {
   type PostedAlert,
   pendingAlertCount,
 } from "../db/queries/alerts.js";
+import { markPendingSummariesDelivered } from "../db/queries/bursts.js";
 import { claimTick, finishTick } from "../db/queries/jobs.js";
 import { countLeads } from "../db/queries/leads.js";
 import { ping } from "../db/queries/stats.js";
 import type { Logger } from "../lib/logger.js";
+import { type BurstLeadPage, burstLeadPage, DEFAULT_ALERT_BURST } from "./bursts.js";
 import { type Explanation, explainLead } from "./explain.js";
 import {
   type EventBatchResult,
@@ -186,6 +188,13 @@ export interface Services {
     pendingCount(): Promise<number>;
     /** Marks every queued alert delivered without posting it (demo data loaded at start). */
     markPendingDelivered(note: string): Promise<void>;
+    /** A page of the leads one summarised change moved (one owner's when given). */
+    burstLeads(p: {
+      burstId: number;
+      owner?: string | undefined;
+      offset: number;
+      limit: number;
+    }): Promise<BurstLeadPage>;
   };
   tokens: {
     create(
@@ -231,6 +240,8 @@ export interface ServicesOptions {
   clock?: (() => number) | undefined;
   /** LEADBOT_ADMINS: admins from the first start, whatever the roles table says. */
   admins?: readonly string[] | undefined;
+  /** LEADBOT_ALERT_BURST: above this many crossings from one change, one summary. */
+  alertBurst?: number | undefined;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -239,9 +250,11 @@ export function createServices(opts: ServicesOptions): Services {
   const clock = opts.clock ?? Date.now;
   const db = opts.database.db;
   const admins = opts.admins ?? [];
+  const alertBurst = opts.alertBurst ?? DEFAULT_ALERT_BURST;
   const ctx = () => ({
     db,
     now: clock(),
+    alertBurst,
     onAlerts: (n: number) => {
       for (const l of listeners) l(n);
     },
@@ -290,7 +303,7 @@ export function createServices(opts: ServicesOptions): Services {
       result.errors.sort((a, b) => a.index - b.index);
       return result;
     },
-    rescoreAll: (cause) => rescoreAll(db, { now: clock(), cause }),
+    rescoreAll: (cause) => rescoreAll(db, { now: clock(), cause, alertBurst }),
     onAlerts(listener) {
       listeners.push(listener);
     },
@@ -342,6 +355,7 @@ export function createServices(opts: ServicesOptions): Services {
           decision: p.decision,
           admins,
           now: clock(),
+          alertBurst,
           ...(p.note ? { note: p.note } : {}),
         }),
       recordMessages: (id, messages) => recordProposalMessages(db, id, messages),
@@ -366,7 +380,11 @@ export function createServices(opts: ServicesOptions): Services {
       lead: (leadId) => loadAlertLead(db, leadId),
       awaitingFeedback: (userId, limit) => awaitingFeedback(db, userId, limit),
       pendingCount: () => pendingAlertCount(db),
-      markPendingDelivered: (note) => markPendingDelivered(db, { note }),
+      async markPendingDelivered(note) {
+        await markPendingDelivered(db, { note });
+        await markPendingSummariesDelivered(db, { note });
+      },
+      burstLeads: (p) => burstLeadPage(db, p),
     },
     tokens: {
       create: (name, actor) => createToken(db, name, actor),
@@ -387,6 +405,7 @@ export type {
   AlertLead,
   AuditRow,
   AwaitingFeedback,
+  BurstLeadPage,
   Explanation,
   LeadDetail,
   LeadSummary,

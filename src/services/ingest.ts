@@ -9,6 +9,7 @@ import {
   leadsByKeys,
   updateLeads,
 } from "../db/queries/leads.js";
+import { type BurstScope, beginAlertBurst, burstsFor, DEFAULT_ALERT_BURST } from "./bursts.js";
 import {
   type EventInput,
   type ItemError,
@@ -17,7 +18,7 @@ import {
   leadInputSchema,
   parseEventInput,
 } from "./inputs.js";
-import { activeModels } from "./models.js";
+import { activeModel, activeModels } from "./models.js";
 import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
 
 /** Largest batch one request may carry: bounds a transaction's locks and memory. */
@@ -28,6 +29,8 @@ export interface IngestContext {
   now: number;
   /** Told after a commit that queued alerts, so they go out within seconds. */
   onAlerts?: (count: number) => void;
+  /** LEADBOT_ALERT_BURST: more crossings than this from one batch become one summary. */
+  alertBurst?: number | undefined;
 }
 
 export interface LeadBatchResult {
@@ -66,10 +69,34 @@ async function rescore(
   ids: number[],
   now: number,
   cause: ScoreCause,
+  burst: BurstScope | undefined,
   events?: Map<number, ActivityEvent[]>,
 ): Promise<ScoreSummary> {
   const models = await activeModels(tx);
-  return scoreLeads(tx, ids, { models, now, cause }, events);
+  return scoreLeads(tx, ids, { models, now, cause, burstId: burst?.burstId }, events);
+}
+
+/**
+ * A batch that is not new events (an import, a lead update) is one burst, so a backfill that
+ * crosses many leads is announced as one summary; new events alert lead by lead.
+ */
+async function burstOf(ctx: IngestContext, cause: ScoreCause): Promise<BurstScope | undefined> {
+  if (!burstsFor(cause)) return undefined;
+  const { version } = await activeModel(ctx.db);
+  return beginAlertBurst(ctx.db, {
+    cause,
+    modelVersion: version,
+    limit: ctx.alertBurst ?? DEFAULT_ALERT_BURST,
+  });
+}
+
+/** Waits for the batch's transaction, then ends its burst whether it committed or not. */
+async function settle(work: Promise<void>, burst: BurstScope | undefined): Promise<void> {
+  try {
+    await work;
+  } finally {
+    await burst?.close();
+  }
 }
 
 function tooMany(n: number): ItemError[] {
@@ -98,7 +125,8 @@ export async function upsertLeads(
   });
   if (valid.length === 0) return result;
 
-  await ctx.db.transaction(async (tx) => {
+  const burst = await burstOf(ctx, cause);
+  const work = ctx.db.transaction(async (tx) => {
     const existing = await findByKeys(
       tx,
       valid.flatMap((v) => (v.lead.email ? [v.lead.email] : [])),
@@ -174,9 +202,10 @@ export async function upsertLeads(
     if (updates.length > 0) {
       await updateLeads(tx, { docs: updates });
     }
-    const summary = await rescore(tx, ids, ctx.now, cause);
+    const summary = await rescore(tx, ids, ctx.now, cause, burst);
     result.alerts = summary.alerts;
   });
+  await settle(work, burst);
   result.leads.sort((a, b) => a.index - b.index);
   result.errors.sort((a, b) => a.index - b.index);
   if (result.alerts > 0) ctx.onAlerts?.(result.alerts);
@@ -217,7 +246,8 @@ export async function recordEvents(
   });
   if (valid.length === 0) return result;
 
-  await ctx.db.transaction(async (tx) => {
+  const burst = await burstOf(ctx, cause);
+  const work = ctx.db.transaction(async (tx) => {
     const emails = new Set<string>();
     const exts = new Set<string>();
     const leadIds = new Set<number>();
@@ -281,7 +311,7 @@ export async function recordEvents(
       });
     }
     if (rows.length === 0) {
-      await rescore(tx, createdIds, ctx.now, cause);
+      await rescore(tx, createdIds, ctx.now, cause, burst);
       return;
     }
     const inserted = await insertEvents(tx, {
@@ -301,9 +331,17 @@ export async function recordEvents(
       });
       byLead.set(r.lead_id, list);
     }
-    const summary = await rescore(tx, [...byLead.keys(), ...createdIds], ctx.now, cause, byLead);
+    const summary = await rescore(
+      tx,
+      [...byLead.keys(), ...createdIds],
+      ctx.now,
+      cause,
+      burst,
+      byLead,
+    );
     result.alerts = summary.alerts;
   });
+  await settle(work, burst);
   result.errors.sort((a, b) => a.index - b.index);
   if (result.alerts > 0) ctx.onAlerts?.(result.alerts);
   return result;

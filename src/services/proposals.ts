@@ -264,6 +264,8 @@ export async function decideProposal(
     admins: readonly string[];
     now: number;
     note?: string;
+    /** LEADBOT_ALERT_BURST for the rescore after an approval. */
+    alertBurst?: number | undefined;
   },
 ): Promise<DecisionResult> {
   let base: ScoringModel | undefined;
@@ -332,6 +334,7 @@ export async function decideProposal(
       now: p.now,
       cause: "model",
       key: decided.modelKey,
+      alertBurst: p.alertBurst,
     });
     await insertAudit(db, {
       actor: p.by,

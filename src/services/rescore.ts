@@ -4,6 +4,7 @@ import { planRescore, type RescorePlan } from "../core/plan.js";
 import { modelKeyOf } from "../core/segments.js";
 import type { Db } from "../db/client.js";
 import { leadIdPage, planPredicate } from "../db/queries/scores.js";
+import { burstsFor, DEFAULT_ALERT_BURST, withAlertBurst } from "./bursts.js";
 import { activeModels } from "./models.js";
 import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
 
@@ -18,12 +19,16 @@ export interface RescoreOptions {
   cause: ScoreCause;
   chunk?: number;
   onProgress?: (done: number) => void;
+  /** LEADBOT_ALERT_BURST: more crossings than this become one summary. */
+  alertBurst?: number | undefined;
 }
 
 export interface RescoreResult extends ScoreSummary {
   /** The version of the model the rescore was for (the default model's for a full rescore). */
   version: number;
   plan: RescorePlan["kind"];
+  /** The crossings were announced as one summary instead of per-lead alerts. */
+  summarised?: boolean;
 }
 
 /**
@@ -39,27 +44,44 @@ async function rescoreWhere(
 ): Promise<RescoreResult> {
   const models = await activeModels(db);
   const version = models.get(key)?.version ?? 0;
-  const total: RescoreResult = { version, plan, scored: 0, changed: 0, transitions: 0, alerts: 0 };
-  const size = opts.chunk ?? RESCORE_CHUNK;
-  let after = 0;
-  for (;;) {
-    const ids = await leadIdPage(db, { after, limit: size, where });
-    if (ids.length === 0) break;
-    after = ids[ids.length - 1]?.id ?? after;
-    const summary = await db.transaction((tx) =>
-      scoreLeads(
-        tx,
-        ids.map((r) => r.id),
-        { models, now: opts.now, cause: opts.cause },
-      ),
-    );
-    total.scored += summary.scored;
-    total.changed += summary.changed;
-    total.transitions += summary.transitions;
-    total.alerts += summary.alerts;
-    opts.onProgress?.(total.scored);
-  }
-  return total;
+  const walk = async (burstId: number | undefined, touch: () => Promise<void>) => {
+    const total: RescoreResult = {
+      version,
+      plan,
+      scored: 0,
+      changed: 0,
+      transitions: 0,
+      alerts: 0,
+    };
+    const size = opts.chunk ?? RESCORE_CHUNK;
+    let after = 0;
+    for (;;) {
+      const ids = await leadIdPage(db, { after, limit: size, where });
+      if (ids.length === 0) break;
+      after = ids[ids.length - 1]?.id ?? after;
+      const summary = await db.transaction((tx) =>
+        scoreLeads(
+          tx,
+          ids.map((r) => r.id),
+          { models, now: opts.now, cause: opts.cause, burstId },
+        ),
+      );
+      total.scored += summary.scored;
+      total.changed += summary.changed;
+      total.transitions += summary.transitions;
+      total.alerts += summary.alerts;
+      await touch();
+      opts.onProgress?.(total.scored);
+    }
+    return total;
+  };
+  if (!burstsFor(opts.cause)) return walk(undefined, async () => undefined);
+  const { value, closed } = await withAlertBurst(
+    db,
+    { cause: opts.cause, modelVersion: version, limit: opts.alertBurst ?? DEFAULT_ALERT_BURST },
+    (scope) => walk(scope.burstId, scope.touch),
+  );
+  return { ...value, summarised: closed?.status === "summarised" };
 }
 
 /**

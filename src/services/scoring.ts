@@ -38,6 +38,11 @@ export interface ScoringContext {
   models: ModelSet<KeyedModel>;
   now: number;
   cause: ScoreCause;
+  /**
+   * The change these crossings belong to (see withAlertBurst): their alerts wait for it to end.
+   * Unset for new events, whose crossings alert lead by lead at once.
+   */
+  burstId?: number | undefined;
 }
 
 export interface ScoreSummary {
@@ -226,6 +231,7 @@ export async function scoreLeads(
       transitionRows,
       cause: ctx.cause,
       at,
+      burstId: ctx.burstId,
     });
     summary.transitions = transitionRows.length;
   }

@@ -9,6 +9,7 @@ import {
 import type { Logger } from "../lib/logger.js";
 import type { SlackDeps } from "./deps.js";
 import { registerListeners } from "./listeners/index.js";
+import { registerRules } from "./rules/index.js";
 import { registerTuning } from "./tuning/index.js";
 
 /** Where Slack sends commands, interactions and events (the manifest says the same). */
@@ -119,6 +120,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   });
   registerListeners(app, opts.deps);
   registerTuning(app, opts.deps);
+  registerRules(app, opts.deps);
   const mode = opts.appToken ? "socket" : "http";
   return {
     app,

@@ -77,6 +77,7 @@ describe.each(testDatabases())("alert dispatcher on $name", (config) => {
       instanceId: "test-instance",
       logger: silentLogger,
       random: () => 0.5,
+      paceMs: 5,
       ...over,
     });
   }
@@ -137,6 +138,20 @@ describe.each(testDatabases())("alert dispatcher on $name", (config) => {
       lastError: null,
     });
     expect(row.sentAt).toBeInstanceOf(Date);
+  });
+
+  it("when 20 alerts are due for one channel, then Slack receives them at least the pace interval apart", async () => {
+    const paceMs = 40;
+    for (let i = 0; i < 20; i++) await insertAlert(db, { lead: { owner: null } });
+    const d = dispatcher({ paceMs });
+
+    let sent = 0;
+    for (let round = 0; round < 5 && sent < 20; round++) sent += (await d.runOnce()).sent;
+    expect(sent).toBe(20);
+    const at = standin.callsTo("chat.postMessage").map((c) => c.at);
+    expect(at).toHaveLength(20);
+    const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(paceMs);
   });
 
   it("when Slack answers 429, then Retry-After is honoured without counting a failure", async () => {
@@ -388,6 +403,7 @@ if (TEST_DATABASE_URL)
           channel: CHANNEL,
           instanceId,
           logger: silentLogger,
+          paceMs: 2,
         });
       const a = make(tdb.database, "instance-a");
       const b = make(second, "instance-b");

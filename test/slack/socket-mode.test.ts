@@ -60,6 +60,7 @@ describe.each(testDatabases())("Socket Mode on $name", (config) => {
       logger: silentLogger,
       database: tdb.database,
       alertPollMs: 100,
+      alertPaceMs: 10,
     });
   });
 

@@ -46,6 +46,8 @@ export interface HarnessOptions {
   clock?: () => number;
   /** The alert dispatcher's poll interval (default 100 ms, so retries show up quickly). */
   alertPollMs?: number;
+  /** Least time between posts to one channel (default 10 ms: tests need not wait Slack's second). */
+  alertPaceMs?: number;
 }
 
 /** Starts the stand-in (unless given), then the app against it, then a driver for the app. */
@@ -76,6 +78,7 @@ export async function startSlackHarness(opts: HarnessOptions): Promise<SlackHarn
       database: opts.database,
       clock: opts.clock,
       alertPollMs: opts.alertPollMs ?? 100,
+      alertPaceMs: opts.alertPaceMs ?? 10,
     });
   } catch (err) {
     if (ownStandin) await standin.close();

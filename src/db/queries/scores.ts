@@ -83,6 +83,8 @@ export interface WriteScoresParams {
   /** Stage crossings: { lead_id, from_stage, to_stage, total, alert, owner, version }. */
   transitionRows: unknown[];
   cause: string;
+  /** Alerts of a burst are inserted held, to be released or summarised when it ends. */
+  burstId?: number | undefined;
   /** ISO time of the scoring. */
   at: string;
 }
@@ -107,8 +109,9 @@ export async function writeScores(tx: DbOrTx, p: WriteScoresParams): Promise<num
         from crossing
         returning id, lead_id, to_stage
       ), o as (
-        insert into alert_outbox (transition_id, lead_id, stage, dm_user)
-        select t.id, t.lead_id, t.to_stage, crossing.owner
+        insert into alert_outbox (transition_id, lead_id, stage, dm_user, burst_id, status)
+        select t.id, t.lead_id, t.to_stage, crossing.owner, ${p.burstId ?? null}::bigint,
+          ${p.burstId === undefined ? "pending" : "held"}
         from t join crossing on crossing.lead_id = t.lead_id
         where crossing.alert
         returning 1

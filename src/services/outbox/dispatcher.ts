@@ -12,7 +12,22 @@ import {
   releaseClaims,
   reschedule,
 } from "../../db/queries/alerts.js";
+import {
+  burstInfo,
+  burstLeadCount,
+  burstLeads,
+  type ClaimedSummary,
+  claimDueSummaries,
+  markSummaryFailed,
+  markSummarySent,
+  recordSummaryAttempt,
+  recordSummaryPost,
+  releaseAllSummaryClaims,
+  releaseSummaryClaims,
+  rescheduleSummary,
+} from "../../db/queries/bursts.js";
 import type { Logger } from "../../lib/logger.js";
+import { closeAbandonedBursts } from "../bursts.js";
 import {
   keyOf,
   type MessageKey,
@@ -44,6 +59,12 @@ const MAX_PERMANENT_ATTEMPTS = 3;
 /** Reconciliation looks this far before the row's creation, for clock skew with the sink. */
 const RECONCILE_SKEW_SECONDS = 120;
 const DEFAULT_POLL_MS = 5_000;
+/** Slack takes about one message a second per channel; faster bursts earn 429s. */
+export const CHANNEL_POST_INTERVAL_MS = 1_000;
+/** Leads a channel summary names; "List all" pages through the rest. */
+export const SUMMARY_TOP_LEADS = 10;
+/** Leads an owner's digest lists: one section line each, well inside a message's limits. */
+export const DIGEST_MAX_LEADS = 40;
 
 export interface OutboxDispatcherOptions {
   db: Db;
@@ -55,6 +76,8 @@ export interface OutboxDispatcherOptions {
   pollMs?: number;
   /** Jitter source in [0, 1); tests may fix it. */
   random?: () => number;
+  /** Least time from the end of one post to a channel to the start of the next (tests shorten it). */
+  paceMs?: number;
 }
 
 export interface RunResult {
@@ -92,6 +115,9 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
   const log = logger.child({ component: "outbox" });
   const random = opts.random ?? Math.random;
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
+  const paceMs = opts.paceMs ?? CHANNEL_POST_INTERVAL_MS;
+  /** When the last post to each channel ended (monotonic ms): the next waits out the interval. */
+  const lastPost = new Map<string, number>();
   let warnedNoChannel = false;
   let running: Promise<RunResult> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -108,14 +134,34 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
     }
   }
 
-  function since(row: ClaimedAlert): Date {
+  function since(row: { createdAt: number }): Date {
     return new Date((Math.floor(row.createdAt) - RECONCILE_SKEW_SECONDS) * 1000);
+  }
+
+  /** Waits until `target` may take another post: paced per channel, not per instance run. */
+  async function pace(target: string): Promise<void> {
+    const last = lastPost.get(target);
+    if (last === undefined) return;
+    // A timer may fire a little early: wait again until the whole interval has passed.
+    for (let wait = last + paceMs - performance.now(); wait > 0; ) {
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+      wait = last + paceMs - performance.now();
+    }
+  }
+
+  function posted(target: string): void {
+    const now = performance.now();
+    if (lastPost.size > 1_000) {
+      // Direct-message channels come and go; forget those whose interval is long over.
+      for (const [c, t] of lastPost) if (now - t > paceMs) lastPost.delete(c);
+    }
+    lastPost.set(target, now);
   }
 
   /** The earlier post when a previous attempt may have landed, else a new one. */
   async function deliverTo(
     target: string,
-    row: ClaimedAlert,
+    row: { createdAt: number },
     msg: OutgoingMessage,
     key: MessageKey,
     previouslyTried: boolean,
@@ -124,7 +170,12 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
       ? await call(() => sink.findPosted(target, key, since(row)))
       : undefined;
     if (found) return { ref: found, found: true };
-    return { ref: await call(() => sink.post(target, msg)), found: false };
+    await pace(target);
+    try {
+      return { ref: await call(() => sink.post(target, msg)), found: false };
+    } finally {
+      posted(target);
+    }
   }
 
   async function deliverOne(row: ClaimedAlert, target: string): Promise<void> {
@@ -168,30 +219,116 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
     await markSent(db, row.id, note);
   }
 
-  async function handleFailure(row: ClaimedAlert, f: SinkError): Promise<"retried" | "failed"> {
+  interface Queue<R extends { id: number; attempts: number }> {
+    name: "alert" | "summary";
+    claim(p: { instanceId: string; limit: number; leaseSeconds: number }): Promise<R[]>;
+    deliver(row: R, target: string): Promise<void>;
+    reschedule(
+      id: number,
+      p: { delaySeconds: number; error: string; countAttempt: boolean },
+    ): Promise<void>;
+    markFailed(id: number, error: string): Promise<void>;
+    release(ids: readonly number[], delaySeconds: number): Promise<void>;
+  }
+
+  const alertQueue: Queue<ClaimedAlert> = {
+    name: "alert",
+    claim: (p) => claimDueAlerts(db, p),
+    deliver: (row, target) => deliverOne(row, target),
+    reschedule: (id, p) => reschedule(db, id, p),
+    markFailed: (id, error) => markFailed(db, id, error),
+    release: (ids, delay) => releaseClaims(db, ids, delay),
+  };
+
+  const summaryQueue: Queue<ClaimedSummary> = {
+    name: "summary",
+    claim: (p) => claimDueSummaries(db, p),
+    deliver: (row, target) => deliverSummary(row, target),
+    reschedule: (id, p) => rescheduleSummary(db, id, p),
+    markFailed: (id, error) => markSummaryFailed(db, id, error),
+    release: (ids, delay) => releaseSummaryClaims(db, ids, delay),
+  };
+
+  /** A burst's channel summary, or one owner's digest of it. */
+  async function deliverSummary(row: ClaimedSummary, target: string): Promise<void> {
+    const burst = await burstInfo(db, row.burstId);
+    if (!burst) {
+      await markSummarySent(db, row.id, "burst_gone");
+      return;
+    }
+    let msg: OutgoingMessage;
+    let dest: string;
+    if (row.audience === "channel") {
+      const top = await burstLeads(db, {
+        burstId: row.burstId,
+        offset: 0,
+        limit: SUMMARY_TOP_LEADS,
+      });
+      msg = { kind: "burst_summary", summaryId: row.id, burst, top };
+      dest = target;
+    } else {
+      const owner = row.audience;
+      if (!USER_ID.test(owner)) {
+        await markSummarySent(db, row.id, "owner is not a workspace user");
+        return;
+      }
+      const [leads, count] = await Promise.all([
+        burstLeads(db, { burstId: row.burstId, owner, offset: 0, limit: DIGEST_MAX_LEADS }),
+        burstLeadCount(db, { burstId: row.burstId, owner }),
+      ]);
+      msg = {
+        kind: "burst_digest",
+        summaryId: row.id,
+        owner,
+        burst,
+        leads,
+        more: Math.max(0, count - leads.length),
+      };
+      dest = row.channel ?? (await call(() => sink.openDm(owner)));
+    }
+    const previouslyTried = row.attempts > 0;
+    await recordSummaryAttempt(db, row.id, instanceId);
+    if (!row.messageTs) {
+      const { ref, found } = await deliverTo(dest, row, msg, keyOf(msg), previouslyTried);
+      if (found) log.info({ summaryId: row.id, ref }, "summary already posted; recorded it");
+      await recordSummaryPost(db, row.id, ref.channel, ref.id);
+    }
+    await markSummarySent(db, row.id, null);
+  }
+
+  async function handleFailure<R extends { id: number; attempts: number }>(
+    queue: Queue<R>,
+    row: R,
+    f: SinkError,
+  ): Promise<"retried" | "failed"> {
     const attempts = row.attempts + 1;
+    const ids = queue.name === "alert" ? { alertId: row.id } : { summaryId: row.id };
     if (f.kind === "rate_limited") {
       const wait = retryAfterSeconds(f);
-      await reschedule(db, row.id, { delaySeconds: wait, error: f.detail, countAttempt: false });
-      log.info({ alertId: row.id, retryAfter: wait }, "sink rate limit; waiting");
+      await queue.reschedule(row.id, { delaySeconds: wait, error: f.detail, countAttempt: false });
+      log.info({ ...ids, retryAfter: wait }, "sink rate limit; waiting");
       return "retried";
     }
     if (f.kind === "permanent" && attempts >= MAX_PERMANENT_ATTEMPTS) {
-      await markFailed(db, row.id, f.detail);
+      await queue.markFailed(row.id, f.detail);
       log.error(
-        { alertId: row.id, error: f.detail, attempts },
-        "alert delivery failed for good; check the channel, the bot's membership and the token",
+        { ...ids, error: f.detail, attempts },
+        `${queue.name} delivery failed for good; check the channel, the bot's membership and the token`,
       );
       return "failed";
     }
     const delay = backoffSeconds(attempts, random);
-    await reschedule(db, row.id, { delaySeconds: delay, error: f.detail, countAttempt: true });
-    log.warn({ alertId: row.id, error: f.detail, attempts, retryIn: delay }, "alert retry");
+    await queue.reschedule(row.id, { delaySeconds: delay, error: f.detail, countAttempt: true });
+    log.warn({ ...ids, error: f.detail, attempts, retryIn: delay }, `${queue.name} retry`);
     return "retried";
   }
 
-  async function runBatch(target: string, result: RunResult): Promise<"more" | "done"> {
-    const rows = await claimDueAlerts(db, {
+  async function runBatch<R extends { id: number; attempts: number }>(
+    queue: Queue<R>,
+    target: string,
+    result: RunResult,
+  ): Promise<"more" | "done"> {
+    const rows = await queue.claim({
       instanceId,
       limit: BATCH_SIZE,
       leaseSeconds: LEASE_SECONDS,
@@ -199,34 +336,31 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
     if (rows.length === 0) return "done";
     const deadline = Date.now() + LEASE_SECONDS * 1000 - LEASE_MARGIN_MS;
     for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as ClaimedAlert;
+      const row = rows[i] as R;
       if (Date.now() > deadline) {
-        await releaseClaims(
-          db,
+        await queue.release(
           rows.slice(i).map((r) => r.id),
           0,
         );
         return "done";
       }
       try {
-        await deliverOne(row, target);
+        await queue.deliver(row, target);
         result.sent += 1;
       } catch (err) {
         if (!(err instanceof SinkError)) {
-          await releaseClaims(
-            db,
+          await queue.release(
             rows.slice(i).map((r) => r.id),
             BACKOFF_BASE_SECONDS,
           );
           throw err;
         }
-        const outcome = await handleFailure(row, err);
+        const outcome = await handleFailure(queue, row, err);
         if (outcome === "retried") result.retried += 1;
         if (err.kind !== "permanent") {
           // The sink is limiting or unwell: leave the rest for the next run instead of piling on.
           const wait = err.kind === "rate_limited" ? retryAfterSeconds(err) : BACKOFF_BASE_SECONDS;
-          await releaseClaims(
-            db,
+          await queue.release(
             rows.slice(i + 1).map((r) => r.id),
             wait,
           );
@@ -244,7 +378,7 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
     if (!leasesChecked && opts.kind === "pglite") {
       // A killed process leaves its leases behind; on the embedded database nobody else can hold
       // one, so the rows go back to work now rather than when the lease runs out.
-      const released = await releaseAllClaims(db);
+      const released = (await releaseAllClaims(db)) + (await releaseAllSummaryClaims(db));
       if (released > 0) log.info({ released }, "released alert leases left by an earlier run");
     }
     leasesChecked = true;
@@ -255,8 +389,14 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
       }
       return result;
     }
+    const settled = await closeAbandonedBursts(db);
+    if (settled > 0) log.info({ alerts: settled }, "closed model changes that stopped half way");
+    // Summaries first: one message stands for many leads, and it is what the channel waits for.
     for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
-      if ((await runBatch(channel, result)) === "done") break;
+      if ((await runBatch(summaryQueue, channel, result)) === "done") break;
+    }
+    for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
+      if ((await runBatch(alertQueue, channel, result)) === "done") break;
     }
     if (result.sent > 0 || result.retried > 0) log.debug(result, "alert run");
     return result;

@@ -1,7 +1,8 @@
 import type { Stage } from "../../core/model.js";
 import type { AlertLead } from "../../db/queries/alerts.js";
+import type { BurstInfo, BurstLead } from "../../db/queries/bursts.js";
 
-export type { AlertLead };
+export type { AlertLead, BurstInfo, BurstLead };
 
 /**
  * The port between the outbox and whatever delivers its messages (Slack today; a webhook sink
@@ -31,11 +32,35 @@ export type StageAlertStatus =
   | { kind: "claimed"; by: string };
 
 /**
+ * One change (model activation, rescore, import) moved more leads than LEADBOT_ALERT_BURST into
+ * MQL or SQL: the channel gets this one message instead of an alert per lead.
+ */
+export interface BurstSummaryMessage {
+  kind: "burst_summary";
+  /** The row of `summary_outbox` it came from. */
+  summaryId: number;
+  burst: BurstInfo;
+  /** The highest-scoring leads it moved. */
+  top: BurstLead[];
+}
+
+/** The same change, told to one owner: the leads of theirs it moved. */
+export interface BurstDigestMessage {
+  kind: "burst_digest";
+  summaryId: number;
+  owner: string;
+  burst: BurstInfo;
+  leads: BurstLead[];
+  /** Leads of theirs it moved beyond those listed. */
+  more: number;
+}
+
+/**
  * Every kind of message the outbox carries. A new kind (summary, digest, erasure rewrite, webhook
  * event) is one more member here and one more `case` in each sink's switch on `kind`; `tsc`
  * points at every sink that does not handle it yet.
  */
-export type OutgoingMessage = StageAlertMessage;
+export type OutgoingMessage = StageAlertMessage | BurstSummaryMessage | BurstDigestMessage;
 
 export type MessageKind = OutgoingMessage["kind"];
 
@@ -49,6 +74,9 @@ export function keyOf(msg: OutgoingMessage): MessageKey {
   switch (msg.kind) {
     case "stage_alert":
       return { kind: msg.kind, id: msg.alertId };
+    case "burst_summary":
+    case "burst_digest":
+      return { kind: msg.kind, id: msg.summaryId };
   }
 }
 

@@ -18,6 +18,7 @@ export const SUBCOMMANDS = [
   "assign",
   "thresholds",
   "weights",
+  "rules",
   "stats",
   "role",
   "history",
@@ -55,6 +56,7 @@ export type LeadCommand =
   | { kind: "assign"; lead: string; userId: string }
   | { kind: "thresholds" }
   | { kind: "weights" }
+  | { kind: "rules"; settings: boolean }
   | { kind: "stats" }
   | { kind: "role"; userId: string; role: Role }
   | { kind: "history" };
@@ -109,6 +111,11 @@ export const USAGE: Record<Subcommand, { form: string; example: string; summary:
     form: "weights",
     example: "/lead weights",
     summary: "see the rule points and propose a change",
+  },
+  rules: {
+    form: "rules [settings]",
+    example: "/lead rules",
+    summary: "add, edit or remove a rule, or change caps and bands, and propose it",
   },
   stats: { form: "stats", example: "/lead stats", summary: "leads by stage and outcomes" },
   role: {
@@ -310,6 +317,10 @@ export function parseCommand(raw: string): ParseResult {
       }
       return { kind: "role", userId, role: role as Role };
     }
+    case "rules":
+      if (args.length > 1 || (args[0] !== undefined && args[0].toLowerCase() !== "settings"))
+        return error("rules takes nothing, or settings.", "rules");
+      return { kind: "rules", settings: args[0] !== undefined };
     case "thresholds":
     case "weights":
     case "stats":

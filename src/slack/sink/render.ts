@@ -6,6 +6,7 @@ import {
   buildAlertResolved,
   type SlackMessage,
 } from "../blocks/alert.js";
+import { BURST_METADATA_EVENT, buildBurstDigest, buildBurstSummary } from "../blocks/burst.js";
 import { ALERT_METADATA_EVENT } from "../ids.js";
 
 /** Message metadata Slack keeps with a post; reconciliation finds a post by it. */
@@ -17,6 +18,8 @@ export interface SlackMetadata {
 /** The metadata event type of each kind, and the payload field that holds its key's id. */
 export const METADATA_OF: Record<MessageKind, { eventType: string; idField: string }> = {
   stage_alert: { eventType: ALERT_METADATA_EVENT, idField: "alert_id" },
+  burst_summary: { eventType: BURST_METADATA_EVENT, idField: "summary_id" },
+  burst_digest: { eventType: BURST_METADATA_EVENT, idField: "summary_id" },
 };
 
 function leadName(l: AlertLead): string {
@@ -74,5 +77,21 @@ export function renderMessage(msg: OutgoingMessage): SlackMessage & { metadata: 
         },
       };
     }
+    case "burst_summary":
+      return {
+        ...buildBurstSummary(msg.burst, msg.top),
+        metadata: {
+          event_type: METADATA_OF.burst_summary.eventType,
+          event_payload: { summary_id: msg.summaryId, burst_id: msg.burst.burstId },
+        },
+      };
+    case "burst_digest":
+      return {
+        ...buildBurstDigest(msg.burst, msg.owner, msg.leads, msg.more),
+        metadata: {
+          event_type: METADATA_OF.burst_digest.eventType,
+          event_payload: { summary_id: msg.summaryId, burst_id: msg.burst.burstId },
+        },
+      };
   }
 }

@@ -231,6 +231,7 @@ export function readWeights(
 
 /** True when a parsed change changes nothing. */
 export function isEmptyChange(change: ProposedChange): boolean {
+  // A whole model is compared with the active one when its proposal is previewed.
   if (change.kind === "model") return false;
   return change.kind === "thresholds"
     ? Object.keys(change.thresholds).length === 0

@@ -91,6 +91,7 @@ describe.each(testDatabases())("outbox dispatcher over a sink on $name", (config
       instanceId: "outbox-test",
       logger: silentLogger,
       random: () => 0.5,
+      paceMs: 5,
     });
 
   async function row(id: number) {

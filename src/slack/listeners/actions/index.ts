@@ -1,10 +1,12 @@
 import type { App, BlockAction, ButtonAction, OverflowAction } from "@slack/bolt";
+import { BURST_LIST } from "../../blocks/burst.js";
 import { LEAD_MENU, LIST_PAGE } from "../../blocks/ids.js";
 import type { SlackDeps } from "../../deps.js";
 import { ALERT_CLAIM, ALERT_LOST, ALERT_NOT_A_FIT, ALERT_WON, HOME_REFRESH } from "../../ids.js";
 import { alertClaim } from "./alert-claim.js";
 import { alertLost } from "./alert-lost.js";
 import { alertOutcome } from "./alert-outcome.js";
+import { burstList } from "./burst-list.js";
 import { homeRefresh } from "./home-refresh.js";
 import { leadMenu } from "./lead-menu.js";
 import { listPage } from "./list-page.js";
@@ -17,4 +19,5 @@ export function registerActions(app: App, deps: SlackDeps): void {
   app.action<BlockAction<OverflowAction>>(LEAD_MENU, leadMenu(deps));
   app.action<BlockAction<ButtonAction>>(LIST_PAGE, listPage(deps));
   app.action<BlockAction<ButtonAction>>(HOME_REFRESH, homeRefresh(deps));
+  app.action<BlockAction<ButtonAction>>(BURST_LIST, burstList(deps));
 }

@@ -5,6 +5,7 @@ import { LIST_PAGE_SIZE } from "../../blocks/leads.js";
 import { buildLostModal } from "../../blocks/lost.js";
 import { type LeadCommand, parseCommand } from "../../commands/parse.js";
 import type { SlackDeps } from "../../deps.js";
+import { openRulesModal } from "../../rules/index.js";
 import { openTuningModal } from "../../tuning/index.js";
 import { reportError } from "../respond.js";
 import {
@@ -48,6 +49,15 @@ export function leadCommand(deps: SlackDeps) {
         });
         return;
       }
+      if (parsed.kind === "rules") {
+        await openRulesModal({
+          client,
+          triggerId: command.trigger_id,
+          deps,
+          settings: parsed.settings,
+        });
+        return;
+      }
       if (parsed.kind === "lost" && !parsed.reason) {
         const leadId = await deps.services.leads.resolveId(parsed.lead);
         const alert = await deps.services.alerts.latestPosted(leadId);
@@ -76,7 +86,7 @@ export function leadCommand(deps: SlackDeps) {
 
 function run(
   deps: SlackDeps,
-  c: Exclude<LeadCommand, { kind: "help" | "thresholds" | "weights" }>,
+  c: Exclude<LeadCommand, { kind: "help" | "thresholds" | "weights" | "rules" }>,
   user: string,
   client: Args["client"],
 ): Promise<EphemeralMessage> {
