@@ -20,7 +20,9 @@ export type ErrorCode =
   /** Slack's trigger for opening a form expired before the form opened. */
   | "expired_trigger"
   /** A button or form made by an older message or release: it names nothing we can act on. */
-  | "stale_action";
+  | "stale_action"
+  /** Filters, a view name or routing rules that do not validate; the sentence says which. */
+  | "invalid_input";
 
 /** User ids a message names; adapters show them their own way (Slack mentions them). */
 export type ErrorFields = Readonly<Record<string, string>>;
@@ -94,5 +96,11 @@ export class StaleActionError extends DomainError {
       "stale_action",
       "This button or form is out of date. Close it and start again from the latest message or command.",
     );
+  }
+}
+
+export class InvalidInputError extends DomainError {
+  constructor(message: string) {
+    super("invalid_input", message);
   }
 }

@@ -62,7 +62,24 @@ import {
 } from "./proposals.js";
 import { type EventReceipts, eventReceipts } from "./receipts.js";
 import { type RescoreResult, rescoreAll } from "./rescore.js";
+import {
+  type ApplyResult,
+  applyRoutingText,
+  type RoutingOverview,
+  routingOverview,
+  setAway,
+} from "./routing.js";
 import type { ScoreCause, ScoreSummary } from "./scoring.js";
+import {
+  type LeadFilters,
+  lastFilters,
+  listViews,
+  rememberFilters,
+  type SearchPage,
+  saveView,
+  searchLeads,
+  viewOf,
+} from "./search.js";
 import { identifyToLead, segmentMessageSchema, segmentToEvent } from "./segment.js";
 import {
   type AssignResult,
@@ -103,6 +120,8 @@ export interface Services {
     get(key: string): Promise<LeadDetail>;
     top(opts: TopOptions): Promise<LeadSummary[]>;
     find(text: string, limit?: number): Promise<LeadSummary[]>;
+    /** Leads matching filters, best first: the modal, `GET /api/v1/leads` and `leadbot top`. */
+    search(filters: LeadFilters, page: SearchPage): Promise<LeadSummary[]>;
     count(): Promise<number>;
     stageCounts(): Promise<Record<Stage, number>>;
     /** Every point of the score with the rule that gave it, as of now. */
@@ -151,6 +170,20 @@ export interface Services {
     /** Where a proposal was posted, kept so the messages can be rewritten once it is decided. */
     recordMessages(id: number, messages: readonly ProposalMessage[]): Promise<void>;
     messages(id: number): Promise<ProposalMessage[]>;
+  };
+  /** Named lead filters per person, and the filters each used last. */
+  views: {
+    save(userId: string, name: string, filters: LeadFilters): Promise<void>;
+    get(userId: string, name: string): Promise<LeadFilters>;
+    names(userId: string): Promise<string[]>;
+    last(userId: string): Promise<LeadFilters | undefined>;
+    remember(userId: string, filters: LeadFilters): Promise<void>;
+  };
+  /** Rules that give qualified leads an owner, and who is away. */
+  routing: {
+    apply(p: { text: string; by: string }): Promise<ApplyResult>;
+    overview(): Promise<RoutingOverview>;
+    setAway(p: { userId: string; until: Date | null; by: string }): Promise<void>;
   };
   team: {
     roleOf(userId: string): Promise<Role>;
@@ -291,6 +324,7 @@ export function createServices(opts: ServicesOptions): Services {
       get: (key) => getLead(db, key),
       top: (o) => topLeads(db, o),
       find: (text, limit) => findLeads(db, text, limit),
+      search: (filters, page) => searchLeads(db, filters, page, clock()),
       count: () => countLeads(db),
       stageCounts: () => stageCounts(db),
       explain: (key) => explainLead(db, key, clock()),
@@ -323,6 +357,18 @@ export function createServices(opts: ServicesOptions): Services {
         }),
       recordMessages: (id, messages) => recordProposalMessages(db, id, messages),
       messages: (id) => proposalMessages(db, id),
+    },
+    views: {
+      save: (userId, name, filters) => saveView(db, { userId, name, filters }),
+      get: (userId, name) => viewOf(db, userId, name),
+      names: (userId) => listViews(db, userId),
+      last: (userId) => lastFilters(db, userId),
+      remember: (userId, filters) => rememberFilters(db, userId, filters),
+    },
+    routing: {
+      apply: (p) => applyRoutingText(db, { ...p, admins }),
+      overview: () => routingOverview(db, clock()),
+      setAway: (p) => setAway(db, { ...p, now: clock() }),
     },
     team: {
       roleOf: (userId) => roleOf(db, userId, admins),
@@ -357,15 +403,18 @@ export function createServices(opts: ServicesOptions): Services {
 
 export type {
   AlertLead,
+  ApplyResult,
   AuditRow,
   AwaitingFeedback,
   Explanation,
   LeadDetail,
+  LeadFilters,
   LeadSummary,
   PostedAlert,
   ProposalMessage,
   ProposalRow,
   Role,
+  RoutingOverview,
   ScoreSummary,
   Stats,
 };

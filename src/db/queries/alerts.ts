@@ -171,6 +171,8 @@ export interface AlertLead {
   grade: Grade;
   level: number;
   breakdown: BreakdownEntry[];
+  /** The routing rule that gave the lead its current owner, when one did. */
+  routedBy?: string | null | undefined;
 }
 
 export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLead | undefined> {
@@ -187,11 +189,15 @@ export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLe
     grade: Grade | null;
     level: number | null;
     breakdown: BreakdownEntry[] | string | null;
+    routed_by: string | null;
   }>(
     db,
     sql`
     select l.email, l.first_name, l.last_name, l.title, l.company, l.owner,
-      s.total, s.fit, s.engagement, s.grade, s.level, s.breakdown
+      s.total, s.fit, s.engagement, s.grade, s.level, s.breakdown,
+      (select case when a.source = 'rule' and a.owner = l.owner then a.rule end
+        from lead_assignments a where a.lead_id = l.id
+        order by a.at desc, a.id desc limit 1) as routed_by
     from leads l left join lead_scores s on s.lead_id = l.id
     where l.id = ${leadId}`,
   );
@@ -214,6 +220,7 @@ export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLe
     grade: row.grade ?? "D",
     level: Number(row.level ?? 4),
     breakdown,
+    routedBy: row.routed_by,
   };
 }
 

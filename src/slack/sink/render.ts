@@ -42,6 +42,7 @@ export function alertViewOf(row: { id: number; stage: string }, l: AlertLead): A
     matrix: `${l.grade}${level}`,
     reasons: [...l.breakdown].sort((a, b) => b.points - a.points).slice(0, 5),
     owner: l.owner,
+    routedBy: l.routedBy,
   };
 }
 
