@@ -181,7 +181,8 @@ export interface Services {
   };
   /** Rules that give qualified leads an owner, and who is away. */
   routing: {
-    apply(p: { text: string; by: string }): Promise<ApplyResult>;
+    /** `operator`: the CLI, run by whoever runs the app; Slack callers must be admins. */
+    apply(p: { text: string; by: string; operator?: boolean }): Promise<ApplyResult>;
     overview(): Promise<RoutingOverview>;
     setAway(p: { userId: string; until: Date | null; by: string }): Promise<void>;
   };

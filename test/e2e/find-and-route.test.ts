@@ -133,6 +133,18 @@ describe.each(testDatabases())("Find leads and routing end to end on $name", (co
     const answer = await answerTo(h.standin, top.responseId);
     expect(leadIdsOf((answer.payload as { blocks?: unknown }).blocks)).toEqual(found);
 
+    // The same filters as query parameters of the API give the same leads.
+    const res = await fetch(`${h.baseUrl}/api/v1/leads?top=20&stage=sql&grade=A&owner=nobody`, {
+      headers: { authorization: `Bearer ${h.apiToken}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { leads: { id: number }[] };
+    expect(body.leads.map((l) => l.id)).toEqual(found);
+    const badRes = await fetch(`${h.baseUrl}/api/v1/leads?grade=Z`, {
+      headers: { authorization: `Bearer ${h.apiToken}` },
+    });
+    expect(badRes.status).toBe(400);
+
     // The form remembers the filters used last.
     const again = Date.now();
     await h.driver.command(TEST_REP, "find");
