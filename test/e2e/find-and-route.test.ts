@@ -3,9 +3,11 @@ import { ensureModel } from "../../src/services/models.js";
 import {
   FIND_GRADE_BLOCK,
   FIND_MODAL,
+  FIND_OPEN,
   FIND_OWNER_BLOCK,
   FIND_SAVE_BLOCK,
   FIND_STAGE_BLOCK,
+  FIND_TEXT_BLOCK,
   inputAction,
   ROUTING_EDIT,
   ROUTING_MODAL,
@@ -158,6 +160,28 @@ describe.each(testDatabases())("Find leads and routing end to end on $name", (co
     const other = await h.driver.command(TEST_REP2, "top 20 view:hot-a");
     const refused = await answerTo(h.standin, other.responseId);
     expect(textOf(refused.payload)).toContain('You have no view named "hot-a"');
+  });
+
+  it("when the form is opened from the Home tab, then the leads found head the Home tab", async () => {
+    const { leadId } = await hotLeadAlert(h.app.services, h.standin, {
+      email: "home@hooli.com",
+      company: "Hooli",
+    });
+    const before = Date.now();
+    await h.driver.blockAction(TEST_REP, { actionId: FIND_OPEN, view: { id: "VHOME0001" } });
+    const view = await openedView(before);
+    expect(JSON.parse(view.private_metadata)).toEqual({ from: "home" });
+    const submit = await h.driver.viewSubmission(TEST_REP, view, {
+      [FIND_TEXT_BLOCK]: {
+        [inputAction(FIND_TEXT_BLOCK)]: { type: "plain_text_input", value: "hooli" },
+      },
+    });
+    expect(submit.status).toBe(200);
+    const published = await waitForCall(h.standin, (c) => c.method === "views.publish");
+    expect(published.params.user_id).toBe(TEST_REP);
+    const home = textOf(published.params.view);
+    expect(home).toContain('matching "hooli"');
+    expect(home).toContain(`/lead why ${leadId}`);
   });
 
   it("when an admin adds a round robin for two reps in the modal and leads cross MQL, then they alternate, each owner gets a DM and the alert names the rule", async () => {
