@@ -133,16 +133,20 @@ for (const config of testDatabases()) {
     });
 
     it("when top is given filters, then only the leads that pass them are listed", async () => {
-      const all = await run("top", "50");
-      const none = await run("top", "50", "--min-score", "100000");
-      expect(none.code).toBe(0);
-      expect(none.stdout.trim()).toBe("");
-      const unowned = await run("top", "50", "--owner", "nobody", "--q", "acme");
-      expect(unowned.code).toBe(0);
-      expect(unowned.stdout).toContain("a@acme.example");
-      expect(unowned.stdout.trim().split("\n").length).toBeLessThanOrEqual(
-        all.stdout.trim().split("\n").length,
+      const unowned = await run(
+        "top",
+        "50",
+        "--owner",
+        "nobody",
+        "--q",
+        "acme",
+        "--min-score",
+        "1",
       );
+      expect(unowned.code).toBe(0);
+      const lines = unowned.stdout.trim().split("\n");
+      expect(lines[0]).toContain("a@acme.example");
+      expect(lines.every((l) => l.includes("acme"))).toBe(true);
       const bad = await run("top", "5", "--grade", "Z");
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain("grade");
@@ -164,7 +168,7 @@ for (const config of testDatabases()) {
       const shown = await run("routing", "show");
       expect(shown.stdout).toContain("name: US");
       expect(shown.stdout).toContain("U0REP0002");
-    });
+    }, 180_000); // three runs, each opening the embedded database: over a minute on a busy machine
 
     it("when tokens are created, listed and revoked, then each step shows in the list", async () => {
       const created = await run("token", "create", "crm-sync");
