@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: ingest, weight-change, full-rescore and top-N figures, each beside a baseline
+ * `npm run bench`: ingest, weight-change, full-rescore, top-N and filtered find figures, each beside a baseline
  * measured in the same run on the same data (raw COPY, a set-based SQL rescan, the bare indexed
  * query). Runs against a fresh database on the local Postgres server (dropped afterwards), or the
  * embedded database with --pglite. Never run from tests or CI: it takes minutes.
@@ -16,6 +16,7 @@ import { type Database, execRows, openDatabase } from "../src/db/client.js";
 import { topLeads } from "../src/services/leads.js";
 import { activeModel, insertModelVersion, loadModelFile } from "../src/services/models.js";
 import { rescoreAll, rescoreForModelChange } from "../src/services/rescore.js";
+import { type LeadFilters, searchLeads } from "../src/services/search.js";
 import { createToken } from "../src/services/tokens.js";
 import {
   DAY_MS,
@@ -31,7 +32,7 @@ import { type Figure, fmt, markdownTable, percentile, textTable, writeResults } 
 import { serveApi } from "./server.js";
 import { rescanStatement } from "./sql-rescan.js";
 
-const FIGURES = ["ingest", "weights", "rescore", "top"] as const;
+const FIGURES = ["ingest", "weights", "rescore", "top", "find"] as const;
 type FigureName = (typeof FIGURES)[number];
 
 const { values: args } = parseArgs({
@@ -572,6 +573,73 @@ async function topFigure(t: Target, server: Server, token: string): Promise<void
   );
 }
 
+/** The Find-leads filters of the figure: what a rep asks most, qualified and unclaimed. */
+const FIND_FILTERS: LeadFilters = { stage: "sql", grade: ["A"], owner: "nobody" };
+
+async function findFigure(t: Target, server: Server, token: string): Promise<void> {
+  const db = t.database.db;
+  const bareSql = "select lead_id, total from lead_scores order by total desc, lead_id limit 10";
+  const bare = t.raw
+    ? () => t.raw?.unsafe(bareSql, [], { prepare: true })
+    : () => db.execute(sql.raw(bareSql));
+  const client = httpClient(server.port, token, 1);
+  const path = "/api/v1/leads?top=20&stage=sql&grade=A&owner=nobody";
+  const variants: { name: string; run: () => Promise<unknown>; samples: number[] }[] = [
+    { name: "bare", run: async () => bare(), samples: [] },
+    {
+      name: "search",
+      run: () => searchLeads(db, FIND_FILTERS, { limit: 20 }, NOW),
+      samples: [],
+    },
+    {
+      name: "http",
+      run: async () => {
+        const res = await client.get(path);
+        if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
+        return JSON.parse(res.body);
+      },
+      samples: [],
+    },
+  ];
+  for (let i = 0; i < 200; i++) for (const v of variants) await v.run();
+  // Interleaved, so every variant sees the same background noise.
+  for (let i = 0; i < TOP_ITERATIONS; i++) {
+    for (const v of variants) {
+      const t0 = performance.now();
+      await v.run();
+      v.samples.push(performance.now() - t0);
+    }
+  }
+  client.close();
+  const stats = Object.fromEntries(
+    variants.map((v) => {
+      const s = [...v.samples].sort((a, b) => a - b);
+      return [v.name, { p50: percentile(s, 50), p99: percentile(s, 99) }];
+    }),
+  ) as Record<string, { p50: number; p99: number }>;
+  const base = stats.bare as { p50: number; p99: number };
+  const leadCount = await count(t, "lead_scores");
+  for (const [name, label] of [
+    ["search", "searchLeads(sql, grade A, owner nobody, limit 20)"],
+    ["http", `GET ${path}`],
+  ] as const) {
+    const s = stats[name] as { p50: number; p99: number };
+    figures.push({
+      name: "find",
+      figure: `${label} at ${fmt.int(leadCount)} leads, p99 (p50)`,
+      value: `${fmt.ms(s.p99)} (${fmt.ms(s.p50)})`,
+      baseline: `bare top-10 query ${fmt.ms(base.p99)} (${fmt.ms(base.p50)})`,
+      ratio: s.p99 / base.p99,
+      goal: "<= 3.00",
+      pass: s.p99 / base.p99 <= 3,
+    });
+  }
+  notes.push(
+    `Find: a filtered top-20 (SQL, grade A, owned by nobody) against the bare top-10 query, ${fmt.int(TOP_ITERATIONS)} interleaved runs each; ` +
+      "it walks lead_scores_stage_grade_total_idx in score order and tests the owner on the joined lead.",
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -585,7 +653,7 @@ async function main(): Promise<void> {
   try {
     const model = loadModelFile();
     await setup(t);
-    const needsHttp = runs("ingest") || runs("top");
+    const needsHttp = runs("ingest") || runs("top") || runs("find");
     const token = (await createToken(t.database.db, "bench")).token;
     if (runs("ingest")) {
       await insertModelVersion(t.database.db, model, { by: "bench", note: "benchmark model" });
@@ -615,6 +683,12 @@ async function main(): Promise<void> {
       if (servers.length === 0 && needsHttp) servers = [await startServer(t)];
       const server = servers[0];
       if (server) await topFigure(t, server, token);
+    }
+    if (runs("find")) {
+      await settle(t, ["lead_scores", "leads"]);
+      if (servers.length === 0) servers = [await startServer(t)];
+      const server = servers[0];
+      if (server) await findFigure(t, server, token);
     }
   } finally {
     for (const s of servers) await s.stop();

@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadEnv } from "../config/env.js";
 import { ModelFileError, modelToYaml } from "../core/model-file.js";
@@ -9,11 +9,42 @@ import { DomainError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { loadModelFile } from "../services/models.js";
 import { openServices } from "../services/open.js";
+import { type LeadFilters, parseFilters } from "../services/search.js";
 import { withProgress } from "./import-progress.js";
 import { exportActiveModel, proposeModelFile, versionLines } from "./model.js";
 import { registerModelCommands } from "./models.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+interface TopCliOptions {
+  stage: string;
+  q?: string;
+  grade?: string;
+  level?: string;
+  owner?: string;
+  minScore?: string;
+  maxScore?: string;
+  activeWithinDays?: string;
+  outcome?: string;
+}
+
+/** `leadbot top` options as the filters the service checks. */
+function topFilters(o: TopCliOptions): LeadFilters {
+  const list = (v: string | undefined) => v?.split(",").map((x) => x.trim());
+  const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const raw = {
+    q: o.q,
+    stage: o.stage === "all" ? undefined : o.stage,
+    grade: list(o.grade)?.map((g) => g.toUpperCase()),
+    level: list(o.level)?.map(Number),
+    owner: o.owner,
+    minScore: number(o.minScore),
+    maxScore: number(o.maxScore),
+    activeWithinDays: number(o.activeWithinDays),
+    outcome: o.outcome,
+  };
+  return parseFilters(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -205,11 +236,19 @@ export function buildCli(): Command {
 
   program
     .command("top [n]")
-    .description("show the top leads")
+    .description("show the top leads, optionally filtered (the filters of GET /api/v1/leads)")
     .option("--stage <stage>", "lead, mql, sql or all", "all")
-    .action((n: string | undefined, o: { stage: "lead" | "mql" | "sql" | "all" }) =>
+    .option("--q <text>", "name, email or company contains")
+    .option("--grade <grades>", "comma-separated grades, e.g. A,B")
+    .option("--level <levels>", "comma-separated levels, e.g. 1,2")
+    .option("--owner <owner>", "a Slack user id, or nobody")
+    .option("--min-score <n>", "score at least")
+    .option("--max-score <n>", "score at most")
+    .option("--active-within-days <n>", "last event within this many days")
+    .option("--outcome <outcome>", "none, won, lost or not_a_fit")
+    .action((n: string | undefined, o: TopCliOptions) =>
       withServices(async (s) => {
-        const rows = await s.leads.top({ limit: n ? positiveInt(n) : 10, stage: o.stage });
+        const rows = await s.leads.search(topFilters(o), { limit: n ? positiveInt(n) : 10 });
         for (const r of rows) {
           // One lead per line, even when an imported title or company holds a line break.
           const text = `${r.title ?? ""} ${r.company ? `@ ${r.company}` : ""}`.replace(/\s+/g, " ");
@@ -217,6 +256,31 @@ export function buildCli(): Command {
             `${r.score.toFixed(1).padStart(6)}  ${r.grade}${r.level}  ${r.stage.padEnd(4)}  ${r.email ?? r.externalId}  ${text.trim()}`,
           );
         }
+      }),
+    );
+
+  const routing = program.command("routing").description("lead routing rules");
+  routing
+    .command("apply <file>")
+    .description("replace the routing rules with those in a YAML file (audited)")
+    .option("--by <name>", "who the audit names", "cli")
+    .action((file: string, o: { by: string }) =>
+      withServices(async (s) => {
+        const text = readFileSync(file, "utf8");
+        const r = await s.routing.apply({ text, by: o.by, operator: true });
+        out(`${r.rules.length} routing rule(s) applied (before: ${r.previous.length}).`);
+        for (const [i, rule] of r.rules.entries()) out(`${i + 1}. ${rule.name}`);
+      }),
+    );
+  routing
+    .command("show")
+    .description("print the routing rules as YAML, and this week's assignments")
+    .action(() =>
+      withServices(async (s) => {
+        const o = await s.routing.overview();
+        out(o.yaml.trimEnd());
+        for (const sh of o.shares)
+          out(`# ${sh.owner}: ${sh.rule} routed, ${sh.claim} claimed, ${sh.person} assigned`);
       }),
     );
 

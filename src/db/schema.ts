@@ -108,6 +108,13 @@ export const leadScores = pgTable(
     index("lead_scores_total_idx").on(t.total.desc().nullsFirst(), t.leadId),
     index("lead_scores_stage_total_idx").on(t.stage, t.total.desc().nullsFirst(), t.leadId),
     index("lead_scores_model_total_idx").on(t.modelKey, t.total.desc().nullsFirst(), t.leadId),
+    // Find-leads filters on stage and grade together walk this one in score order.
+    index("lead_scores_stage_grade_total_idx").on(
+      t.stage,
+      t.grade,
+      t.total.desc().nullsFirst(),
+      t.leadId,
+    ),
   ],
 );
 
@@ -351,5 +358,65 @@ export const summaryOutbox = pgTable(
   (t) => [
     uniqueIndex("summary_outbox_key").on(t.burstId, t.audience),
     index("summary_outbox_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  ],
+);
+
+/** Lead filters a person saved under a name; the name ":last" holds the filters they used last. */
+export const leadViews = pgTable(
+  "lead_views",
+  {
+    userId: text("user_id").notNull(),
+    name: text("name").notNull(),
+    filters: jsonb("filters").$type<Record<string, unknown>>().notNull(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.name] })],
+);
+
+/** Ordered routing rules: the first whose conditions hold gives an unowned MQL/SQL its owner. */
+export const routingRules = pgTable("routing_rules", {
+  position: integer("position").primaryKey(),
+  name: text("name").notNull().unique(),
+  conditions: jsonb("conditions").$type<unknown[]>().notNull(),
+  target: jsonb("target").$type<Record<string, unknown>>().notNull(),
+  updatedBy: text("updated_by").notNull(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+/**
+ * Round-robin turns taken per rule name, kept apart from the rules so re-applying a file does
+ * not restart the rotation; one UPDATE … RETURNING takes turns across instances.
+ */
+export const routingTurns = pgTable("routing_turns", {
+  rule: text("rule").primaryKey(),
+  turns: bigint("turns", { mode: "number" }).notNull().default(0),
+});
+
+/** People who are away: routing skips them until the date. */
+export const userAway = pgTable("user_away", {
+  userId: text("user_id").primaryKey(),
+  until: ts("until").notNull(),
+  setBy: text("set_by").notNull(),
+  setAt: ts("set_at").notNull().defaultNow(),
+});
+
+/** Every owner a lead was given, and how: a routing rule, a claim, or a person assigning it. */
+export const leadAssignments = pgTable(
+  "lead_assignments",
+  {
+    id: id(),
+    leadId: bigint("lead_id", { mode: "number" })
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    owner: text("owner").notNull(),
+    previous: text("previous"),
+    source: text("source").$type<"rule" | "claim" | "person">().notNull(),
+    rule: text("rule"),
+    byUser: text("by_user").notNull(),
+    at: ts("at").notNull().defaultNow(),
+  },
+  (t) => [
+    index("lead_assignments_lead_idx").on(t.leadId, t.at),
+    index("lead_assignments_at_idx").on(t.at),
   ],
 );

@@ -6,6 +6,7 @@ import type { Services } from "../services/index.js";
 import { MAX_BATCH_ITEMS } from "../services/ingest.js";
 import type { ItemError } from "../services/inputs.js";
 import { MAX_TOP } from "../services/leads.js";
+import { parseFilters } from "../services/search.js";
 import type { Metrics } from "./metrics.js";
 import { proposeFromApi } from "./proposals.js";
 import {
@@ -27,11 +28,27 @@ export interface ApiOptions {
 
 const leadsBody = z.object({ leads: z.array(z.unknown()) });
 const eventsBody = z.object({ events: z.array(z.unknown()) });
+const list = (s: string) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
 const topQuery = z.object({
   top: z.coerce.number().int().min(1).max(MAX_TOP).default(10),
+  offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   stage: z.enum([...STAGES, "all"]).default("all"),
   owner: z.string().optional(),
   model: z.string().regex(MODEL_KEY, "a model key: lowercase letters, digits, - and _").optional(),
+  q: z.string().optional(),
+  grade: z.string().transform(list).optional(),
+  level: z
+    .string()
+    .transform((s) => list(s).map(Number))
+    .optional(),
+  minScore: z.coerce.number().optional(),
+  maxScore: z.coerce.number().optional(),
+  activeWithinDays: z.coerce.number().optional(),
+  outcome: z.string().optional(),
 });
 
 /** A batch over the item limit is refused whole, with the limit, before anything is read. */
@@ -177,12 +194,21 @@ export function apiRoutes(opts: ApiOptions): Route[] {
         const issue = q.error.issues[0];
         throw new HttpError(400, "invalid_query", `${issue?.path.join(".")}: ${issue?.message}`);
       }
-      const leads = await services.leads.top({
-        limit: q.data.top,
-        stage: q.data.stage,
-        owner: q.data.owner,
-        model: q.data.model,
-      });
+      const { top, offset, stage, model, ...rest } = q.data;
+      if (model) {
+        const leads = await services.leads.top({ limit: top, stage, owner: rest.owner, model });
+        sendJson(res, 200, { leads });
+        return;
+      }
+      // The service checks the filters themselves: one schema for every adapter.
+      const filters = parseFilters(
+        Object.fromEntries(
+          Object.entries({ ...rest, stage: stage === "all" ? undefined : stage }).filter(
+            ([, v]) => v !== undefined,
+          ),
+        ),
+      );
+      const leads = await services.leads.search(filters, { limit: top, offset });
       sendJson(res, 200, { leads });
     }),
     r("GET", "/api/v1/leads/:key", "leads.get", async (req, res) => {

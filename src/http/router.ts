@@ -30,6 +30,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   expired_trigger: 400,
   stale_action: 409,
   model_invalid: 422,
+  invalid_input: 400,
 };
 
 export class HttpError extends Error {

@@ -22,7 +22,9 @@ export type ErrorCode =
   /** A button or form made by an older message or release: it names nothing we can act on. */
   | "stale_action"
   /** A proposed model that the model schema refuses (`field`, and `line` for a file). */
-  | "model_invalid";
+  | "model_invalid"
+  /** Filters, a view name or routing rules that do not validate; the sentence says which. */
+  | "invalid_input";
 
 /** User ids a message names; adapters show them their own way (Slack mentions them). */
 export type ErrorFields = Readonly<Record<string, string>>;
@@ -117,5 +119,12 @@ export class InvalidModelError extends DomainError {
         : "The model is not valid.",
     );
     this.name = "InvalidModelError";
+  }
+}
+
+/** Filters, a view name or routing rules that do not validate; the sentence says which. */
+export class InvalidInputError extends DomainError {
+  constructor(message: string) {
+    super("invalid_input", message);
   }
 }

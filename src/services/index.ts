@@ -69,7 +69,24 @@ import {
 } from "./proposals.js";
 import { type EventReceipts, eventReceipts } from "./receipts.js";
 import { type RescoreResult, rescoreAll } from "./rescore.js";
+import {
+  type ApplyResult,
+  applyRoutingText,
+  type RoutingOverview,
+  routingOverview,
+  setAway,
+} from "./routing.js";
 import type { ScoreCause, ScoreSummary } from "./scoring.js";
+import {
+  type LeadFilters,
+  lastFilters,
+  listViews,
+  rememberFilters,
+  type SearchPage,
+  saveView,
+  searchLeads,
+  viewOf,
+} from "./search.js";
 import { identifyToLead, segmentMessageSchema, segmentToEvent } from "./segment.js";
 import {
   type AssignResult,
@@ -110,6 +127,8 @@ export interface Services {
     get(key: string): Promise<LeadDetail>;
     top(opts: TopOptions): Promise<LeadSummary[]>;
     find(text: string, limit?: number): Promise<LeadSummary[]>;
+    /** Leads matching filters, best first: the modal, `GET /api/v1/leads` and `leadbot top`. */
+    search(filters: LeadFilters, page: SearchPage): Promise<LeadSummary[]>;
     count(): Promise<number>;
     stageCounts(): Promise<Record<Stage, number>>;
     /** Every point of the score with the rule that gave it, as of now. */
@@ -169,6 +188,21 @@ export interface Services {
     claimUnannounced(): Promise<ProposalRow[]>;
     /** Claims one proposal for posting; false when another caller has it. */
     claimAnnouncement(id: number): Promise<boolean>;
+  };
+  /** Named lead filters per person, and the filters each used last. */
+  views: {
+    save(userId: string, name: string, filters: LeadFilters): Promise<void>;
+    get(userId: string, name: string): Promise<LeadFilters>;
+    names(userId: string): Promise<string[]>;
+    last(userId: string): Promise<LeadFilters | undefined>;
+    remember(userId: string, filters: LeadFilters): Promise<void>;
+  };
+  /** Rules that give qualified leads an owner, and who is away. */
+  routing: {
+    /** `operator`: the CLI, run by whoever runs the app; Slack callers must be admins. */
+    apply(p: { text: string; by: string; operator?: boolean }): Promise<ApplyResult>;
+    overview(): Promise<RoutingOverview>;
+    setAway(p: { userId: string; until: Date | null; by: string }): Promise<void>;
   };
   team: {
     roleOf(userId: string): Promise<Role>;
@@ -321,6 +355,7 @@ export function createServices(opts: ServicesOptions): Services {
       get: (key) => getLead(db, key),
       top: (o) => topLeads(db, o),
       find: (text, limit) => findLeads(db, text, limit),
+      search: (filters, page) => searchLeads(db, filters, page, clock()),
       count: () => countLeads(db),
       stageCounts: () => stageCounts(db),
       explain: (key) => explainLead(db, key, clock()),
@@ -366,6 +401,18 @@ export function createServices(opts: ServicesOptions): Services {
       claimUnannounced: () => claimUnannounced(db, clock()),
       claimAnnouncement: (id) => claimAnnouncement(db, id, clock()),
     },
+    views: {
+      save: (userId, name, filters) => saveView(db, { userId, name, filters }),
+      get: (userId, name) => viewOf(db, userId, name),
+      names: (userId) => listViews(db, userId),
+      last: (userId) => lastFilters(db, userId),
+      remember: (userId, filters) => rememberFilters(db, userId, filters),
+    },
+    routing: {
+      apply: (p) => applyRoutingText(db, { ...p, admins }),
+      overview: () => routingOverview(db, clock()),
+      setAway: (p) => setAway(db, { ...p, now: clock() }),
+    },
     team: {
       roleOf: (userId) => roleOf(db, userId, admins),
       managers: () => managers(db, admins),
@@ -403,16 +450,19 @@ export function createServices(opts: ServicesOptions): Services {
 
 export type {
   AlertLead,
+  ApplyResult,
   AuditRow,
   AwaitingFeedback,
   BurstLeadPage,
   Explanation,
   LeadDetail,
+  LeadFilters,
   LeadSummary,
   PostedAlert,
   ProposalMessage,
   ProposalRow,
   Role,
+  RoutingOverview,
   ScoreSummary,
   Stats,
   VersionHistory,

@@ -12,6 +12,7 @@ import {
   transitionsOf,
 } from "../db/queries/leads.js";
 import { outcomesOf } from "../db/queries/outcomes.js";
+import { latestAssignment } from "../db/queries/routing.js";
 import { stageCounts as stageCountRows } from "../db/queries/scores.js";
 import { NotFoundError } from "./errors.js";
 import { emailSchema } from "./inputs.js";
@@ -38,10 +39,11 @@ export async function getLead(db: DbOrTx, key: string) {
   const id = await resolveLeadId(db, key);
   const row = await leadWithScore(db, { id });
   if (!row) throw new NotFoundError(`Lead ${id} no longer exists.`);
-  const [history, transitions, outcomeRows] = await Promise.all([
+  const [history, transitions, outcomeRows, assignment] = await Promise.all([
     scoreHistoryOf(db, { id }),
     transitionsOf(db, { id }),
     outcomesOf(db, { leadId: id }),
+    latestAssignment(db, { leadId: id }),
   ]);
   const { lead, score } = row;
   const breakdown: BreakdownEntry[] = score?.breakdown ?? [];
@@ -59,6 +61,8 @@ export async function getLead(db: DbOrTx, key: string) {
     country: lead.country,
     source: lead.source,
     owner: lead.owner,
+    /** How the current owner got the lead: a routing rule, a claim or a person. */
+    assignment: assignment && assignment.owner === lead.owner ? assignment : null,
     attributes: lead.attributes,
     createdAt: lead.createdAt,
     updatedAt: lead.updatedAt,

@@ -27,6 +27,7 @@ import {
   writeScores,
 } from "../db/queries/scores.js";
 import { modelByVersion } from "./models.js";
+import { type Crossing, routeCrossings } from "./routing.js";
 
 /** Decay alone moves scores a little every hour; history keeps only moves of at least a point. */
 const MIN_HISTORY_DELTA_FOR_DECAY = 1;
@@ -155,7 +156,16 @@ export async function scoreLeads(
   // breakdown, activity (null when unchanged), last_event_at, write history, has a score row,
   // model key, model version].
   const scoreRows: unknown[][] = [];
-  const transitionRows: unknown[] = [];
+  const transitionRows: {
+    lead_id: number;
+    from_stage: Stage;
+    to_stage: Stage;
+    total: number;
+    alert: boolean;
+    owner: string | null;
+    version: number;
+  }[] = [];
+  const unowned: Crossing[] = [];
   const at = new Date(ctx.now).toISOString();
   const scored = rows.map((r, i) => {
     const m = picked[i] as KeyedModel;
@@ -222,7 +232,15 @@ export async function scoreLeads(
         owner: r.owner,
         version: m.version,
       });
+      if (STAGE_RANK[stage] > STAGE_RANK[previous] && !r.owner)
+        unowned.push({ leadId: r.id, facts: leadFacts(r) });
     }
+  }
+  // Routing gives the owner before the outbox row is written, so the DM goes to them.
+  const routed = await routeCrossings(tx, unowned, at);
+  for (const t of transitionRows) {
+    const to = routed.get(t.lead_id);
+    if (to) t.owner = to.owner;
   }
 
   if (scoreRows.length > 0) {

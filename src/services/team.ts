@@ -8,6 +8,7 @@ import {
   storedRole,
   upsertRole,
 } from "../db/queries/roles.js";
+import { insertAssignment } from "../db/queries/routing.js";
 import { teamCounts } from "../db/queries/stats.js";
 import { ConflictError, ForbiddenError, NotFoundError } from "./errors.js";
 import { resolveLeadId } from "./leads.js";
@@ -161,6 +162,13 @@ export async function assignLead(
       });
     }
     await setOwner(tx, { id: leadId, owner: p.owner });
+    await insertAssignment(tx, {
+      leadId,
+      owner: p.owner,
+      previous: row.owner,
+      source: p.claim ? "claim" : "person",
+      by: p.by,
+    });
     await insertAudit(tx, {
       actor: p.by,
       action: p.claim ? "lead.claimed" : "lead.assigned",

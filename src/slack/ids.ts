@@ -22,6 +22,8 @@ export const ALERT_FIELDS_BLOCK = "alert_fields";
 export const ALERT_REASONS_BLOCK = "alert_reasons";
 export const ALERT_ACTIONS_BLOCK = "alert_actions";
 export const ALERT_STATUS_BLOCK = "alert_status";
+/** Who a routing rule gave the lead to, and which rule. */
+export const ALERT_ROUTED_BLOCK = "alert_routed";
 
 /** The "why was it lost" modal opened by the Lost button. */
 export const LOST_REASON_MODAL = "lost_reason_modal";

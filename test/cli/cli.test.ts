@@ -132,6 +132,44 @@ for (const config of testDatabases()) {
       expect(scores[0]).toBeGreaterThanOrEqual(scores[1] ?? 0);
     });
 
+    it("when top is given filters, then only the leads that pass them are listed", async () => {
+      const unowned = await run(
+        "top",
+        "50",
+        "--owner",
+        "nobody",
+        "--q",
+        "acme",
+        "--min-score",
+        "1",
+      );
+      expect(unowned.code).toBe(0);
+      const lines = unowned.stdout.trim().split("\n");
+      expect(lines[0]).toContain("a@acme.example");
+      expect(lines.every((l) => l.includes("acme"))).toBe(true);
+      const bad = await run("top", "5", "--grade", "Z");
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("grade");
+    });
+
+    it("when routing rules are applied from a file, then show prints them and a bad file changes nothing", async () => {
+      const file = join(dir, "rules.yaml");
+      writeFileSync(
+        file,
+        "rules:\n  - name: US\n    when: [{ field: country, op: equals, value: US }]\n    target: { kind: round_robin, users: [U0REP0001, U0REP0002] }\n",
+      );
+      const applied = await run("routing", "apply", file);
+      expect(applied.code).toBe(0);
+      expect(applied.stdout).toContain("1 routing rule(s) applied");
+      writeFileSync(file, "rules:\n  - name: broken\n    target: { kind: user }\n");
+      const refused = await run("routing", "apply", file);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("rules.0.target");
+      const shown = await run("routing", "show");
+      expect(shown.stdout).toContain("name: US");
+      expect(shown.stdout).toContain("U0REP0002");
+    }, 180_000); // three runs, each opening the embedded database: over a minute on a busy machine
+
     it("when tokens are created, listed and revoked, then each step shows in the list", async () => {
       const created = await run("token", "create", "crm-sync");
       expect(created.code).toBe(0);

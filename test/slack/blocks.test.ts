@@ -187,7 +187,7 @@ describe("Block Kit builders", () => {
 
   it("when help or a usage error is built, then it names the commands and the fix", () => {
     expect(texts(buildHelp().blocks).join("\n")).toContain(
-      "`/lead top [N] [mql|sql|all] [mine|@user] [model:<key>]`",
+      "`/lead top [N] [mql|sql|all] [mine|@user] [model:<key>] [view:<name>]`",
     );
     expect(texts(buildHelp("why").blocks).join("\n")).toContain(
       "Example: `/lead why jane@acme.com`",

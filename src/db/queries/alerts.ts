@@ -173,6 +173,8 @@ export interface AlertLead {
   breakdown: BreakdownEntry[];
   /** The model (by key) that scored the lead. */
   modelKey?: string | undefined;
+  /** The routing rule that gave the lead its current owner, when one did. */
+  routedBy?: string | null | undefined;
 }
 
 export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLead | undefined> {
@@ -190,11 +192,15 @@ export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLe
     level: number | null;
     breakdown: BreakdownEntry[] | string | null;
     model_key: string | null;
+    routed_by: string | null;
   }>(
     db,
     sql`
     select l.email, l.first_name, l.last_name, l.title, l.company, l.owner,
-      s.total, s.fit, s.engagement, s.grade, s.level, s.breakdown, s.model_key
+      s.total, s.fit, s.engagement, s.grade, s.level, s.breakdown, s.model_key,
+      (select case when a.source = 'rule' and a.owner = l.owner then a.rule end
+        from lead_assignments a where a.lead_id = l.id
+        order by a.at desc, a.id desc limit 1) as routed_by
     from leads l left join lead_scores s on s.lead_id = l.id
     where l.id = ${leadId}`,
   );
@@ -218,6 +224,7 @@ export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLe
     level: Number(row.level ?? 4),
     breakdown,
     ...(row.model_key ? { modelKey: row.model_key } : {}),
+    routedBy: row.routed_by,
   };
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Stage } from "../../core/model.js";
 import { type DbOrTx, execRows } from "../client.js";
 import { leadScores, leads, scoreHistory, stageTransitions } from "../schema.js";
@@ -141,6 +141,60 @@ export function findLeads(db: DbOrTx, p: FindLeadsParams): Promise<LeadSummary[]
     )
     .orderBy(desc(leadScores.total))
     .limit(p.limit) as Promise<LeadSummary[]>;
+}
+
+export interface SearchLeadsParams {
+  /** A LIKE pattern on name, email or company, already escaped. */
+  pattern?: string | undefined;
+  stage?: Stage | undefined;
+  grades?: readonly string[] | undefined;
+  levels?: readonly number[] | undefined;
+  /** A user id; null asks for leads nobody owns. */
+  owner?: string | null | undefined;
+  minScore?: number | undefined;
+  maxScore?: number | undefined;
+  /** Last event at or after this time. */
+  activeSince?: Date | undefined;
+  /** The lead's latest outcome; "none" when it has none. */
+  outcome?: "none" | "won" | "lost" | "not_a_fit" | undefined;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Leads matching every filter given, best score first. Walks the (stage, grade, total) or
+ * (total) index in score order and stops at the page: filters only test the rows it passes.
+ */
+export function searchLeads(db: DbOrTx, p: SearchLeadsParams): Promise<LeadSummary[]> {
+  const latestOutcome = sql`(select o.outcome from outcomes o where o.lead_id = ${leadScores.leadId}
+    order by o.created_at desc, o.id desc limit 1)`;
+  const filters = [
+    p.pattern
+      ? sql`(${leads.email} ilike ${p.pattern} or ${leads.company} ilike ${p.pattern}
+          or concat_ws(' ', ${leads.firstName}, ${leads.lastName}) ilike ${p.pattern})`
+      : undefined,
+    p.stage ? eq(leadScores.stage, p.stage) : undefined,
+    p.grades && p.grades.length === 1 ? eq(leadScores.grade, p.grades[0] as string) : undefined,
+    p.grades && p.grades.length > 1 ? inArray(leadScores.grade, [...p.grades]) : undefined,
+    p.levels && p.levels.length > 0 ? inArray(leadScores.level, [...p.levels]) : undefined,
+    p.owner === null ? isNull(leads.owner) : p.owner ? eq(leads.owner, p.owner) : undefined,
+    p.minScore !== undefined ? gte(leadScores.total, p.minScore) : undefined,
+    p.maxScore !== undefined ? lte(leadScores.total, p.maxScore) : undefined,
+    p.activeSince ? gte(leadScores.lastEventAt, p.activeSince) : undefined,
+    p.outcome === "none"
+      ? sql`not exists (select 1 from outcomes o where o.lead_id = ${leadScores.leadId})`
+      : p.outcome
+        ? sql`${latestOutcome} = ${p.outcome}`
+        : undefined,
+  ].filter((f) => f !== undefined);
+  return db
+    .select(summaryColumns)
+    .from(leadScores)
+    .innerJoin(leads, eq(leads.id, leadScores.leadId))
+    .where(filters.length > 0 ? and(...filters) : undefined)
+    .orderBy(desc(leadScores.total), leadScores.leadId)
+    .limit(p.limit)
+    .offset(p.offset) as Promise<LeadSummary[]>;
 }
 
 export async function deleteLead(db: DbOrTx, p: { id: number }): Promise<void> {

@@ -8,6 +8,7 @@ import {
   ALERT_LOST,
   ALERT_NOT_A_FIT,
   ALERT_REASONS_BLOCK,
+  ALERT_ROUTED_BLOCK,
   ALERT_STATUS_BLOCK,
   ALERT_WON,
   encodeAlertAction,
@@ -46,6 +47,8 @@ export interface AlertView {
   owner?: string | null | undefined;
   /** The model (by key) that scored the lead; named when it is not the default model. */
   model?: string | undefined;
+  /** The routing rule that gave the owner, when one did. */
+  routedBy?: string | null | undefined;
 }
 
 export type AlertOutcome = "won" | "lost" | "not_a_fit";
@@ -176,6 +179,14 @@ function body(a: AlertView): KnownBlock[] {
   const blocks: KnownBlock[] = [headerBlock(a), summaryBlock(a)];
   const reasons = reasonsBlock(a);
   if (reasons) blocks.push(reasons);
+  if (a.routedBy && a.owner) {
+    blocks.push(
+      mrkdwnSection(
+        ALERT_ROUTED_BLOCK,
+        `:arrow_right: Routed to ${mention(a.owner)} by rule *${escapeMrkdwn(a.routedBy)}*`,
+      ),
+    );
+  }
   return blocks;
 }
 

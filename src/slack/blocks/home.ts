@@ -19,11 +19,13 @@ import {
   slackDate,
   truncate,
 } from "./common.js";
-import { HOME_ACTIONS_BLOCK } from "./ids.js";
+import { FIND_OPEN, HOME_ACTIONS_BLOCK, HOME_FOUND_BLOCK } from "./ids.js";
 import { leadName } from "./leads.js";
 
 /** Rows per list on the home tab: a glance, with the full lists one command away. */
 export const HOME_LIST = 10;
+/** Leads a search from the Home tab shows there; `/lead top N view:<name>` pages further. */
+export const HOME_FOUND = 20;
 
 export interface HomeProposal {
   id: number;
@@ -35,6 +37,10 @@ export interface HomeProposal {
 
 export interface HomeInput {
   userId: string;
+  /** The results of a search made from the Home tab. */
+  found?:
+    | { title: string; leads: readonly LeadSummary[]; savedAs?: string | undefined }
+    | undefined;
   role: Role;
   myTop: readonly LeadSummary[];
   /** Up to HOME_LIST are shown; pass one more to say that more are waiting. */
@@ -47,6 +53,25 @@ export interface HomeInput {
 }
 
 const STAGE_LABEL = { lead: "Lead", mql: "MQL", sql: "SQL" } as const;
+
+function foundBlocks(found: HomeInput["found"]): KnownBlock[] {
+  if (!found) return [];
+  const lines = found.leads
+    .slice(0, HOME_FOUND)
+    .map(
+      (l, i) =>
+        `${i + 1}. *${escapeMrkdwn(leadName(l))}*${l.company ? ` · ${escapeMrkdwn(l.company)}` : ""} — ${num(l.score)} ${l.grade}${l.level} ${STAGE_LABEL[l.stage]}${l.owner ? ` · ${mention(l.owner)}` : ""} · \`/lead why ${l.id}\``,
+    );
+  const saved = found.savedAs
+    ? ` Saved as view *${escapeMrkdwn(found.savedAs)}*: \`/lead top 20 view:${escapeMrkdwn(found.savedAs)}\`.`
+    : "";
+  return [
+    divider,
+    section(`*Leads found*: ${escapeMrkdwn(found.title)}`, HOME_FOUND_BLOCK),
+    ...(lines.length > 0 ? lineSections(lines, 4, "") : [context("No leads match these filters.")]),
+    ...(saved ? [context(saved.trim())] : []),
+  ];
+}
 
 /**
  * The home tab of one person. Each section has a fixed block budget, so the view stays under
@@ -63,8 +88,10 @@ export function buildHome(h: HomeInput): types.HomeView {
       block_id: HOME_ACTIONS_BLOCK,
       elements: [
         { type: "button", action_id: HOME_REFRESH, text: { type: "plain_text", text: "Refresh" } },
+        { type: "button", action_id: FIND_OPEN, text: { type: "plain_text", text: "Find leads" } },
       ],
     },
+    ...foundBlocks(h.found),
     divider,
     section("*My top leads*"),
   ];

@@ -16,9 +16,10 @@ export const LIST_PAGE = "list_page";
 export const LEAD_LIST_HEADER_BLOCK = "lead_list_header";
 export const LEAD_LIST_MORE_BLOCK = "lead_list_more";
 export const HOME_ACTIONS_BLOCK = "home_actions";
+export const HOME_FOUND_BLOCK = "home_found";
 
 const listPageSchema = z.object({
-  q: z.enum(["top", "find"]),
+  q: z.enum(["top", "find", "search"]),
   /** How many leads the person asked for in all (top N). */
   limit: z.number().int().max(Number.MAX_SAFE_INTEGER),
   offset: z.number().int().max(Number.MAX_SAFE_INTEGER),
@@ -27,6 +28,10 @@ const listPageSchema = z.object({
   text: z.string().optional(),
   /** Only leads scored by this model (by key). */
   model: z.string().max(32).optional(),
+  /** The filters of a search (checked again by the service when the page is read). */
+  filters: z.record(z.string(), z.unknown()).optional(),
+  /** What the list is called (a view's name, or "Leads found"). */
+  title: z.string().max(100).optional(),
 });
 
 /** What a "Next page" button carries: the query and where the next page starts. */
@@ -39,3 +44,25 @@ export function encodeListPage(p: ListPage): string {
 export function decodeListPage(value: string | undefined): ListPage | undefined {
   return parseJsonWith(listPageSchema, value);
 }
+
+/** The Find-leads modal (`/lead find` alone, or the Home button) and its inputs. */
+export const FIND_MODAL = "find_modal";
+export const FIND_OPEN = "find_open";
+export const FIND_TEXT_BLOCK = "find_text";
+export const FIND_STAGE_BLOCK = "find_stage";
+export const FIND_GRADE_BLOCK = "find_grade";
+export const FIND_LEVEL_BLOCK = "find_level";
+export const FIND_OWNER_BLOCK = "find_owner";
+export const FIND_OWNER_USER_BLOCK = "find_owner_user";
+export const FIND_MIN_SCORE_BLOCK = "find_min_score";
+export const FIND_MAX_SCORE_BLOCK = "find_max_score";
+export const FIND_ACTIVE_BLOCK = "find_active";
+export const FIND_OUTCOME_BLOCK = "find_outcome";
+export const FIND_SAVE_BLOCK = "find_save";
+/** Each input's one element has the action id `<block id>_input`. */
+export const inputAction = (block: string): string => `${block}_input`;
+
+/** The routing overview's "Edit rules" button and the modal it opens. */
+export const ROUTING_EDIT = "routing_edit";
+export const ROUTING_MODAL = "routing_modal";
+export const ROUTING_RULES_BLOCK = "routing_rules";

@@ -124,6 +124,14 @@ function reasonLine(r: BreakdownEntry): string {
   return `\`${signed(r.points).padStart(6)}\` ${escapeMrkdwn(r.label)}${times}${decay}  _${r.ruleId}_`;
 }
 
+/** How the owner got the lead: a routing rule, a claim, or a person assigning it. */
+function howAssigned(a: LeadDetail["assignment"]): string {
+  if (!a) return "";
+  if (a.source === "rule") return `\nrouted by rule *${escapeMrkdwn(a.rule ?? "?")}*`;
+  if (a.source === "claim") return `\nclaimed ${slackDate(a.at)}`;
+  return `\nassigned by ${mention(a.by)} ${slackDate(a.at)}`;
+}
+
 /** One lead: who, where it stands, the strongest reasons and what happened to it. */
 export function buildLeadDetail(d: LeadDetail): EphemeralMessage {
   const name = leadName(d);
@@ -132,7 +140,7 @@ export function buildLeadDetail(d: LeadDetail): EphemeralMessage {
     `*Stage*\n${STAGE_LABEL[d.stage]}`,
     `*Fit*\n${num(d.fit)}`,
     `*Engagement*\n${num(d.engagement)}`,
-    `*Owner*\n${mention(d.owner)}`,
+    `*Owner*\n${mention(d.owner)}${howAssigned(d.assignment)}`,
     `*Email*\n${escapeMrkdwn(d.email ?? "—")}`,
   ];
   const facts = [

@@ -22,6 +22,8 @@ export const SUBCOMMANDS = [
   "stats",
   "role",
   "history",
+  "routing",
+  "away",
   "help",
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -42,10 +44,17 @@ export type LeadCommand =
       owner?: OwnerFilter | undefined;
       /** Only leads scored by this model (`model:emea`). */
       model?: string | undefined;
+      /** A saved view's name: its filters, with N and the stage given here on top. */
+      view?: string | undefined;
     }
   | { kind: "show"; lead: string }
   | { kind: "why"; lead: string }
   | { kind: "find"; text: string }
+  /** `/lead find` without text: the Find-leads form. */
+  | { kind: "findForm" }
+  | { kind: "routing" }
+  /** `until` is a date (YYYY-MM-DD, the day one is back); null ends the absence. */
+  | { kind: "away"; until: string | null }
   | { kind: "won"; lead: string }
   | {
       kind: "lost";
@@ -76,9 +85,9 @@ export type ParseResult = LeadCommand | ParseError;
 /** One line per subcommand: the form and an example. Shared by help and usage errors. */
 export const USAGE: Record<Subcommand, { form: string; example: string; summary: string }> = {
   top: {
-    form: "top [N] [mql|sql|all] [mine|@user] [model:<key>]",
+    form: "top [N] [mql|sql|all] [mine|@user] [model:<key>] [view:<name>]",
     example: "/lead top 20 sql mine",
-    summary: "the highest-scoring leads",
+    summary: "the highest-scoring leads, or those of a view saved from /lead find",
   },
   show: { form: "show <email|id>", example: "/lead show jane@acme.com", summary: "one lead" },
   why: {
@@ -87,9 +96,9 @@ export const USAGE: Record<Subcommand, { form: string; example: string; summary:
     summary: "every point of a lead's score and the rule behind it",
   },
   find: {
-    form: "find <text>",
+    form: "find [text]",
     example: "/lead find acme",
-    summary: "leads by name, email or company",
+    summary: "leads by name, email or company; alone, a form with every filter",
   },
   won: { form: "won <email|id>", example: "/lead won jane@acme.com", summary: "mark a lead won" },
   lost: {
@@ -127,6 +136,16 @@ export const USAGE: Record<Subcommand, { form: string; example: string; summary:
     form: "history",
     example: "/lead history",
     summary: "recent outcomes, assignments and model changes",
+  },
+  routing: {
+    form: "routing",
+    example: "/lead routing",
+    summary: "routing rules and each person's share this week (admins edit them)",
+  },
+  away: {
+    form: "away until <YYYY-MM-DD> | away off",
+    example: "/lead away until 2026-12-24",
+    summary: "skip me when routing leads until that day",
   },
   help: { form: "help [command]", example: "/lead help top", summary: "this list" },
 };
@@ -210,6 +229,7 @@ function parseTop(args: string[]): ParseResult {
   let stage: "mql" | "sql" | "all" | undefined;
   let owner: OwnerFilter | undefined;
   let model: string | undefined;
+  let view: string | undefined;
   for (const arg of args) {
     const a = arg.toLowerCase();
     if (a.startsWith("model:")) {
@@ -229,6 +249,9 @@ function parseTop(args: string[]): ParseResult {
       owner = { kind: "mine" };
     } else if (parseUser(arg)) {
       owner = { kind: "user", userId: parseUser(arg) as string };
+    } else if (a.startsWith("view:") && a.length > "view:".length) {
+      if (view !== undefined) return error(`Give one view (got "${arg}" too).`, "top");
+      view = a.slice("view:".length);
     } else {
       return error(
         `"${arg}" is not a number, a stage (mql, sql, all), "mine", a @user or model:<key>.`,
@@ -241,8 +264,16 @@ function parseTop(args: string[]): ParseResult {
     limit: limit ?? DEFAULT_TOP,
     stage: stage ?? "all",
     owner,
+    view,
     ...(model ? { model } : {}),
   };
+}
+
+/** A real calendar day written YYYY-MM-DD. */
+function validDay(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
 }
 
 function needLead(sub: Subcommand, args: string[]): string | ParseError {
@@ -283,6 +314,7 @@ export function parseCommand(raw: string): ParseResult {
     }
     case "find": {
       const q = args.join(" ").trim();
+      if (q.length === 0) return { kind: "findForm" };
       if (q.length < 2) return error("Give at least two characters to search for.", "find");
       return { kind: "find", text: q };
     }
@@ -321,10 +353,19 @@ export function parseCommand(raw: string): ParseResult {
       if (args.length > 1 || (args[0] !== undefined && args[0].toLowerCase() !== "settings"))
         return error("rules takes nothing, or settings.", "rules");
       return { kind: "rules", settings: args[0] !== undefined };
+    case "away": {
+      const [first, second] = args.map((x) => x.toLowerCase());
+      if (first === "off" && args.length === 1) return { kind: "away", until: null };
+      if (first === "until" && second && args.length === 2 && validDay(second)) {
+        return { kind: "away", until: second };
+      }
+      return error("Say `away until YYYY-MM-DD` (the day you are back) or `away off`.", "away");
+    }
     case "thresholds":
     case "weights":
     case "stats":
     case "history":
+    case "routing":
       if (args.length > 0) return error(`${sub} takes no arguments.`, sub);
       return { kind: sub };
   }

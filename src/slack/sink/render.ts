@@ -46,6 +46,7 @@ export function alertViewOf(row: { id: number; stage: string }, l: AlertLead): A
     reasons: [...l.breakdown].sort((a, b) => b.points - a.points).slice(0, 5),
     owner: l.owner,
     ...(l.modelKey ? { model: l.modelKey } : {}),
+    routedBy: l.routedBy,
   };
 }
 

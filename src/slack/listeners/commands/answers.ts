@@ -1,5 +1,7 @@
+import { parseFilters } from "../../../services/search.js";
 import type { LostReason } from "../../../services/team.js";
 import { buildNotice, type EphemeralMessage, MAX_BLOCKS, mention } from "../../blocks/common.js";
+import { describeFilters } from "../../blocks/find.js";
 import type { ListPage } from "../../blocks/ids.js";
 import { buildLeadDetail, buildLeadList, buildWhy, LIST_PAGE_SIZE } from "../../blocks/leads.js";
 import { LOST_REASON_LABEL } from "../../blocks/lost.js";
@@ -29,6 +31,22 @@ export async function answerPage(deps: SlackDeps, page: ListPage): Promise<Ephem
       leads,
       offset: 0,
       empty: `No lead matches "${page.text ?? ""}". Search by name, email or company.`,
+    });
+  }
+  if (page.q === "search") {
+    const filters = parseFilters(page.filters ?? {});
+    const leads = await leadService.search(filters, { limit: size, offset: page.offset });
+    const nextOffset = page.offset + leads.length;
+    const title = page.title ?? `Leads: ${describeFilters(filters)}`;
+    return buildLeadList({
+      title,
+      leads,
+      offset: page.offset,
+      next:
+        leads.length === size && nextOffset < page.limit
+          ? { ...page, offset: nextOffset }
+          : undefined,
+      empty: page.offset > 0 ? "No more leads." : `No leads match: ${describeFilters(filters)}.`,
     });
   }
   const leads = await leadService.top({

@@ -5,6 +5,7 @@ import { LIST_PAGE_SIZE } from "../../blocks/leads.js";
 import { buildLostModal } from "../../blocks/lost.js";
 import { type LeadCommand, parseCommand } from "../../commands/parse.js";
 import type { SlackDeps } from "../../deps.js";
+import { openFindModal } from "../../find/open.js";
 import { openRulesModal } from "../../rules/index.js";
 import { openTuningModal } from "../../tuning/index.js";
 import { reportError } from "../respond.js";
@@ -18,6 +19,7 @@ import {
   answerStats,
   answerWhy,
 } from "./answers.js";
+import { answerAway, answerRouting, answerView } from "./routing-answers.js";
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -76,6 +78,16 @@ export function leadCommand(deps: SlackDeps) {
         });
         return;
       }
+      if (parsed.kind === "findForm") {
+        await openFindModal({
+          deps,
+          client,
+          triggerId: command.trigger_id,
+          userId: user,
+          meta: { from: "channel", channel: command.channel_id },
+        });
+        return;
+      }
       const answer = await run(deps, parsed, user, client);
       await respond(answer);
     } catch (err) {
@@ -86,12 +98,13 @@ export function leadCommand(deps: SlackDeps) {
 
 function run(
   deps: SlackDeps,
-  c: Exclude<LeadCommand, { kind: "help" | "thresholds" | "weights" | "rules" }>,
+  c: Exclude<LeadCommand, { kind: "help" | "thresholds" | "weights" | "rules" | "findForm" }>,
   user: string,
   client: Args["client"],
 ): Promise<EphemeralMessage> {
   switch (c.kind) {
     case "top":
+      if (c.view) return answerView(deps, user, c);
       return answerPage(deps, {
         q: "top",
         limit: c.limit,
@@ -124,5 +137,9 @@ function run(
       return answerStats(deps);
     case "history":
       return answerHistory(deps);
+    case "routing":
+      return answerRouting(deps, user);
+    case "away":
+      return answerAway(deps, user, c.until);
   }
 }

@@ -1,6 +1,8 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from "@slack/bolt";
+import type { LeadFilters } from "../../../services/search.js";
 import { canApprove } from "../../../services/team.js";
-import { buildHome, HOME_LIST } from "../../blocks/home.js";
+import { describeFilters } from "../../blocks/find.js";
+import { buildHome, HOME_FOUND, HOME_LIST } from "../../blocks/home.js";
 import type { WebClient } from "../../client.js";
 import type { SlackDeps } from "../../deps.js";
 
@@ -9,10 +11,13 @@ export async function publishHome(
   deps: SlackDeps,
   client: WebClient,
   userId: string,
+  /** A search made from the Home tab's Find leads form: its results head the tab. */
+  search?: { filters: LeadFilters; savedAs?: string | undefined },
 ): Promise<void> {
   const s = deps.services;
   const role = await s.team.roleOf(userId);
-  const [myTop, awaiting, proposals, counts, model] = await Promise.all([
+  const [found, myTop, awaiting, proposals, counts, model] = await Promise.all([
+    search ? s.leads.search(search.filters, { limit: HOME_FOUND }) : Promise.resolve(undefined),
     s.leads.top({ limit: HOME_LIST, owner: userId }),
     s.alerts.awaitingFeedback(userId, HOME_LIST + 1),
     canApprove(role) ? s.proposals.pending() : Promise.resolve([]),
@@ -21,6 +26,10 @@ export async function publishHome(
   ]);
   const view = buildHome({
     userId,
+    found:
+      search && found
+        ? { title: describeFilters(search.filters), leads: found, savedAs: search.savedAs }
+        : undefined,
     role,
     myTop,
     awaiting,
