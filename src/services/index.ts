@@ -60,6 +60,13 @@ import {
   proposalMessages,
   recordProposalMessages,
 } from "./proposals.js";
+import {
+  type OutcomeBatchResult,
+  type OutcomeSource,
+  type ReopenResult,
+  recordOutcomes,
+  reopenLead,
+} from "./outcomes.js";
 import { type EventReceipts, eventReceipts } from "./receipts.js";
 import { type RescoreResult, rescoreAll } from "./rescore.js";
 import type { ScoreCause, ScoreSummary } from "./scoring.js";
@@ -80,6 +87,7 @@ import {
   type Stats,
   teamStats,
 } from "./team.js";
+import { gatherStats, type Period, type StatsReport } from "./stats.js";
 import { createToken, listTokens, revokeToken, verifyToken } from "./tokens.js";
 
 /**
@@ -115,7 +123,16 @@ export interface Services {
       claim?: boolean;
     }): Promise<AssignResult>;
     recordOutcome(p: OutcomeInput): Promise<OutcomeResult>;
+    /** Outcomes from a CRM (API, CSV): each item on its own, idempotent per lead, outcome, time. */
+    recordOutcomes(
+      items: readonly unknown[],
+      p: { by: string; source: OutcomeSource },
+    ): Promise<OutcomeBatchResult>;
+    /** Puts a won or not-a-fit lead back among those alerted on. */
+    reopen(p: { lead: string | number; by: string; source: OutcomeSource }): Promise<ReopenResult>;
   };
+  /** Outcome metrics for a period: conversion by band and grade, funnel, AUC. */
+  stats(period: Period): Promise<StatsReport>;
   models: {
     active(): Promise<ActiveModel>;
     byVersion(version: number): Promise<ScoringModel>;
@@ -296,7 +313,9 @@ export function createServices(opts: ServicesOptions): Services {
       explain: (key) => explainLead(db, key, clock()),
       erase: (key, actor) => eraseLead(db, key, actor),
       assign: (p) => assignLead(db, p),
-      recordOutcome: (p) => recordOutcome(db, p),
+      recordOutcome: (p) => recordOutcome(db, p, clock()),
+      recordOutcomes: (items, p) => recordOutcomes(db, items, { ...p, now: clock() }),
+      reopen: (p) => reopenLead(db, p, clock()),
     },
     models: {
       active: () => activeModel(db),
@@ -340,6 +359,7 @@ export function createServices(opts: ServicesOptions): Services {
       pendingCount: () => pendingAlertCount(db),
       markPendingDelivered: (note) => markPendingDelivered(db, { note }),
     },
+    stats: (period) => gatherStats(db, { period, now: clock() }),
     tokens: {
       create: (name, actor) => createToken(db, name, actor),
       revoke: (id, actor) => revokeToken(db, id, actor),
@@ -368,4 +388,5 @@ export type {
   Role,
   ScoreSummary,
   Stats,
+  StatsReport,
 };

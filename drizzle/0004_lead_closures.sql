@@ -1,0 +1,10 @@
+CREATE TABLE "lead_closures" (
+	"lead_id" bigint PRIMARY KEY NOT NULL,
+	"state" text NOT NULL,
+	"reason" text,
+	"by_user" text NOT NULL,
+	"source" text NOT NULL,
+	"at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "lead_closures" ADD CONSTRAINT "lead_closures_lead_id_leads_id_fk" FOREIGN KEY ("lead_id") REFERENCES "public"."leads"("id") ON DELETE cascade ON UPDATE no action;
