@@ -29,7 +29,9 @@ const leadsBody = z.object({ leads: z.array(z.unknown()) });
 const eventsBody = z.object({ events: z.array(z.unknown()) });
 const outcomesBody = z.object({ outcomes: z.array(z.unknown()) });
 const statsQuery = z.object({
-  period: z.enum(PERIODS, { message: `period is one of ${PERIODS.join(", ")}` }).default(DEFAULT_PERIOD),
+  period: z
+    .enum(PERIODS, { message: `period is one of ${PERIODS.join(", ")}` })
+    .default(DEFAULT_PERIOD),
 });
 const topQuery = z.object({
   top: z.coerce.number().int().min(1).max(MAX_TOP).default(10),

@@ -44,6 +44,13 @@ import {
   versionApprovedBy,
 } from "./models.js";
 import {
+  type OutcomeBatchResult,
+  type OutcomeSource,
+  type ReopenResult,
+  recordOutcomes,
+  reopenLead,
+} from "./outcomes.js";
+import {
   checkDecider,
   createProposal,
   type Decision,
@@ -60,17 +67,11 @@ import {
   proposalMessages,
   recordProposalMessages,
 } from "./proposals.js";
-import {
-  type OutcomeBatchResult,
-  type OutcomeSource,
-  type ReopenResult,
-  recordOutcomes,
-  reopenLead,
-} from "./outcomes.js";
 import { type EventReceipts, eventReceipts } from "./receipts.js";
 import { type RescoreResult, rescoreAll } from "./rescore.js";
 import type { ScoreCause, ScoreSummary } from "./scoring.js";
 import { identifyToLead, segmentMessageSchema, segmentToEvent } from "./segment.js";
+import { gatherStats, type Period, type StatsReport } from "./stats.js";
 import {
   type AssignResult,
   type AuditRow,
@@ -87,7 +88,6 @@ import {
   type Stats,
   teamStats,
 } from "./team.js";
-import { gatherStats, type Period, type StatsReport } from "./stats.js";
 import { createToken, listTokens, revokeToken, verifyToken } from "./tokens.js";
 
 /**

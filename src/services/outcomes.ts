@@ -157,7 +157,14 @@ export async function reopenLead(
     const at = p.at ?? new Date(now);
     // A reopen older than the closure it would end changes nothing: the closure is newer news.
     if (!was || at < was.at) return { leadId, reopened: false, was };
-    await setClosure(tx, { leadId, state: "reopened", reason: null, byUser: p.by, source: p.source, at });
+    await setClosure(tx, {
+      leadId,
+      state: "reopened",
+      reason: null,
+      byUser: p.by,
+      source: p.source,
+      at,
+    });
     await insertAudit(tx, {
       actor: p.by,
       action: "lead.reopened",
@@ -277,7 +284,11 @@ export async function recordOutcomes(
     try {
       if (item.outcome === "reopen") {
         const r = await reopenLead(db, { lead: item.lead, by: p.by, source: p.source, at }, p.now);
-        result.items.push({ index, leadId: r.leadId, status: r.reopened ? "reopened" : "unchanged" });
+        result.items.push({
+          index,
+          leadId: r.leadId,
+          status: r.reopened ? "reopened" : "unchanged",
+        });
         if (r.reopened) result.reopened++;
         else result.unchanged++;
         continue;

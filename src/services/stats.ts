@@ -49,11 +49,10 @@ export async function gatherStats(
   p: { period: Period; now: number },
 ): Promise<StatsReport> {
   const range = periodRange(p.period, p.now);
-  const [rows, open] = await Promise.all([
-    outcomeExamples(db, range),
-    openLeadCounts(db, range),
-  ]);
-  const versions = [...new Set(rows.flatMap((r) => (r.model_version == null ? [] : [r.model_version])))];
+  const [rows, open] = await Promise.all([outcomeExamples(db, range), openLeadCounts(db, range)]);
+  const versions = [
+    ...new Set(rows.flatMap((r) => (r.model_version == null ? [] : [r.model_version]))),
+  ];
   const bands = new Map<number, Bands>(
     (await modelBands(db, { versions })).map((m) => [
       Number(m.version),

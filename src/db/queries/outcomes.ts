@@ -61,7 +61,10 @@ export async function hasOutcomeAt(
 
 export type ClosureRow = typeof leadClosures.$inferSelect;
 
-export async function closureOf(tx: DbOrTx, p: { leadId: number }): Promise<ClosureRow | undefined> {
+export async function closureOf(
+  tx: DbOrTx,
+  p: { leadId: number },
+): Promise<ClosureRow | undefined> {
   const [row] = await tx.select().from(leadClosures).where(eq(leadClosures.leadId, p.leadId));
   return row;
 }

@@ -142,7 +142,7 @@ export function openLeadCounts(
       count(*)::int as n
     from leads l
     left join reached r on r.lead_id = l.id
-    where ${created} and l.created_at <= ${p.until.toISOString()}::timestamptz
+    where ${created}
       and not exists (select 1 from outcomes o where o.lead_id = l.id and ${outcomeSince}
         and o.created_at <= ${p.until.toISOString()}::timestamptz)
     group by 1, 2`,
