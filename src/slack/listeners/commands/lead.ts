@@ -12,11 +12,11 @@ import {
   answerHistory,
   answerOutcome,
   answerPage,
+  answerReopen,
   answerRole,
-  answerShow,
-  answerStats,
   answerWhy,
 } from "./answers.js";
+import { answerShowWithSparkline, answerStatsWithCharts } from "./pictures.js";
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -66,6 +66,14 @@ export function leadCommand(deps: SlackDeps) {
         });
         return;
       }
+      if (parsed.kind === "stats") {
+        await answerStatsWithCharts(deps, client, {
+          period: parsed.period,
+          channelId: command.channel_id,
+          respond,
+        });
+        return;
+      }
       const answer = await run(deps, parsed, user, client);
       await respond(answer);
     } catch (err) {
@@ -76,7 +84,7 @@ export function leadCommand(deps: SlackDeps) {
 
 function run(
   deps: SlackDeps,
-  c: Exclude<LeadCommand, { kind: "help" | "thresholds" | "weights" }>,
+  c: Exclude<LeadCommand, { kind: "help" | "thresholds" | "weights" | "stats" }>,
   user: string,
   client: Args["client"],
 ): Promise<EphemeralMessage> {
@@ -92,7 +100,9 @@ function run(
     case "find":
       return answerPage(deps, { q: "find", limit: LIST_PAGE_SIZE, offset: 0, text: c.text });
     case "show":
-      return answerShow(deps, c.lead);
+      return answerShowWithSparkline(deps, client, c.lead);
+    case "reopen":
+      return answerReopen(deps, user, c.lead);
     case "why":
       return answerWhy(deps, c.lead);
     case "won":
@@ -109,8 +119,6 @@ function run(
       return answerAssign(deps, user, c.lead, c.userId);
     case "role":
       return answerRole(deps, user, c.userId, c.role);
-    case "stats":
-      return answerStats(deps);
     case "history":
       return answerHistory(deps);
   }
