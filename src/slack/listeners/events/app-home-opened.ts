@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from "@slack/bolt";
+import { DEFAULT_PERIOD } from "../../../services/stats.js";
 import { canApprove } from "../../../services/team.js";
 import { buildHome, HOME_LIST } from "../../blocks/home.js";
 import type { WebClient } from "../../client.js";
@@ -12,12 +13,13 @@ export async function publishHome(
 ): Promise<void> {
   const s = deps.services;
   const role = await s.team.roleOf(userId);
-  const [myTop, awaiting, proposals, counts, model] = await Promise.all([
+  const [myTop, awaiting, proposals, counts, model, headline] = await Promise.all([
     s.leads.top({ limit: HOME_LIST, owner: userId }),
     s.alerts.awaitingFeedback(userId, HOME_LIST + 1),
     canApprove(role) ? s.proposals.pending() : Promise.resolve([]),
     s.leads.stageCounts(),
     s.models.active(),
+    s.stats(DEFAULT_PERIOD),
   ]);
   const view = buildHome({
     userId,
@@ -34,6 +36,7 @@ export async function publishHome(
     counts,
     modelVersion: model.version,
     now: new Date(deps.clock()),
+    headline,
   });
   await client.views.publish({ user_id: userId, view });
 }
