@@ -3,16 +3,18 @@ import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadEnv } from "../config/env.js";
 import { ModelFileError, modelToYaml } from "../core/model-file.js";
 import { loadDemoData } from "../demo/index.js";
-import { importCsv, writeErrorReport } from "../ingest/csv/index.js";
+import { type CsvKind, importCsv, writeErrorReport } from "../ingest/csv/index.js";
 import { createLogger } from "../lib/logger.js";
 import { DomainError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { loadModelFile } from "../services/models.js";
 import { openServices } from "../services/open.js";
 import { type LeadFilters, parseFilters } from "../services/search.js";
+import { DEFAULT_PERIOD, isPeriod, PERIODS, type Period } from "../services/stats.js";
 import { withProgress } from "./import-progress.js";
 import { exportActiveModel, proposeModelFile, versionLines } from "./model.js";
 import { registerModelCommands } from "./models.js";
+import { statsLines } from "./stats-text.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -120,15 +122,17 @@ export function buildCli(): Command {
 
   program
     .command("import <file>")
-    .description("import leads or events from a CSV file, streaming, with a per-row error report")
-    .requiredOption("-k, --kind <kind>", "leads or events", (v) => {
-      if (v !== "leads" && v !== "events")
-        throw new InvalidArgumentError("expects leads or events");
+    .description(
+      "import leads, events or outcomes from a CSV file, streaming, with a per-row error report",
+    )
+    .requiredOption("-k, --kind <kind>", "leads, events or outcomes", (v) => {
+      if (v !== "leads" && v !== "events" && v !== "outcomes")
+        throw new InvalidArgumentError("expects leads, events or outcomes");
       return v;
     })
     .option("-b, --batch <n>", "rows per batch", positiveInt, 1000)
     .option("-e, --errors <file>", "write rejected rows here (CSV)", "import-errors.csv")
-    .action((file: string, o: { kind: "leads" | "events"; batch: number; errors: string }) =>
+    .action((file: string, o: { kind: CsvKind; batch: number; errors: string }) =>
       withServices(async (s) => {
         const progress = withProgress(statSync(file).size);
         const result = await importCsv({
@@ -140,7 +144,9 @@ export function buildCli(): Command {
             const r =
               o.kind === "leads"
                 ? await s.upsertLeads(items, "import")
-                : await s.recordEvents(items, "import");
+                : o.kind === "outcomes"
+                  ? await s.leads.recordOutcomes(items, { by: "cli", source: "cli" })
+                  : await s.recordEvents(items, "import");
             return { errors: r.errors };
           },
         }).finally(() => progress.stop());
@@ -281,6 +287,29 @@ export function buildCli(): Command {
         out(o.yaml.trimEnd());
         for (const sh of o.shares)
           out(`# ${sh.owner}: ${sh.rule} routed, ${sh.claim} claimed, ${sh.person} assigned`);
+      }),
+    );
+
+  program
+    .command("stats")
+    .description("outcome metrics: ROC AUC, conversion by score band and grade, funnel")
+    .option(
+      "-p, --period <period>",
+      PERIODS.join(", "),
+      (v) => {
+        if (!isPeriod(v)) throw new InvalidArgumentError(`expects ${PERIODS.join(", ")}`);
+        return v;
+      },
+      DEFAULT_PERIOD,
+    )
+    .option("--json", "print the metrics as JSON")
+    .action((o: { period: Period; json?: boolean }) =>
+      withServices(async (s) => {
+        const report = await s.stats(o.period);
+        if (o.json) {
+          const { scores: _scores, ...metrics } = report;
+          out(JSON.stringify(metrics, null, 2));
+        } else for (const line of statsLines(report)) out(line);
       }),
     );
 

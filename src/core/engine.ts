@@ -212,14 +212,14 @@ export function activityReusable(
 // ---------------------------------------------------------------------------------------------
 // Scoring
 
-function gradeOf(fit: number, bands: ScoringModel["grades"]): Grade {
+export function gradeOf(fit: number, bands: ScoringModel["grades"]): Grade {
   if (fit >= bands.A) return "A";
   if (fit >= bands.B) return "B";
   if (fit >= bands.C) return "C";
   return "D";
 }
 
-function levelOf(engagement: number, bands: ScoringModel["levels"]): Level {
+export function levelOf(engagement: number, bands: ScoringModel["levels"]): Level {
   if (engagement >= bands["1"]) return 1;
   if (engagement >= bands["2"]) return 2;
   if (engagement >= bands["3"]) return 3;

@@ -420,3 +420,19 @@ export const leadAssignments = pgTable(
     index("lead_assignments_at_idx").on(t.at),
   ],
 );
+
+/**
+ * Whether a lead is closed: the latest of its won / lost / not-a-fit outcomes and reopens, by the
+ * outcome's time. Won and not a fit close a lead (its later crossings raise no alert); lost and a
+ * reopen leave it open.
+ */
+export const leadClosures = pgTable("lead_closures", {
+  leadId: bigint("lead_id", { mode: "number" })
+    .primaryKey()
+    .references(() => leads.id, { onDelete: "cascade" }),
+  state: text("state").$type<"won" | "lost" | "not_a_fit" | "reopened">().notNull(),
+  reason: text("reason"),
+  byUser: text("by_user").notNull(),
+  source: text("source").notNull(),
+  at: ts("at").notNull(),
+});

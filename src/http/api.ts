@@ -7,6 +7,7 @@ import { MAX_BATCH_ITEMS } from "../services/ingest.js";
 import type { ItemError } from "../services/inputs.js";
 import { MAX_TOP } from "../services/leads.js";
 import { parseFilters } from "../services/search.js";
+import { DEFAULT_PERIOD, PERIODS } from "../services/stats.js";
 import type { Metrics } from "./metrics.js";
 import { proposeFromApi } from "./proposals.js";
 import {
@@ -33,6 +34,12 @@ const list = (s: string) =>
     .split(",")
     .map((x) => x.trim())
     .filter(Boolean);
+const outcomesBody = z.object({ outcomes: z.array(z.unknown()) });
+const statsQuery = z.object({
+  period: z
+    .enum(PERIODS, { message: `period is one of ${PERIODS.join(", ")}` })
+    .default(DEFAULT_PERIOD),
+});
 const topQuery = z.object({
   top: z.coerce.number().int().min(1).max(MAX_TOP).default(10),
   offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
@@ -187,6 +194,45 @@ export function apiRoutes(opts: ApiOptions): Route[] {
       },
       true,
     ),
+    r("POST", "/api/v1/outcomes", "outcomes.record", async (req, res) => {
+      const body = outcomesBody.safeParse(await readJson(req));
+      if (!body.success) throw shapeError('{ "outcomes": [ ... ] }');
+      checkBatchSize(body.data.outcomes.length);
+      const result = await services.leads.recordOutcomes(body.data.outcomes, {
+        by: "api",
+        source: "api",
+      });
+      sendBatch(res, body.data.outcomes.length, result.errors, {
+        recorded: result.recorded,
+        reopened: result.reopened,
+        duplicates: result.duplicates,
+        unchanged: result.unchanged,
+        items: result.items,
+      });
+    }),
+    r("GET", "/api/v1/stats", "stats", async (req, res) => {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const q = statsQuery.safeParse(Object.fromEntries(url.searchParams));
+      if (!q.success) throw new HttpError(400, "invalid_query", q.error.issues[0]?.message ?? "");
+      const s = await services.stats(q.data.period);
+      sendJson(res, 200, {
+        period: {
+          name: s.period.name,
+          since: s.period.since?.toISOString() ?? null,
+          until: s.period.until.toISOString(),
+        },
+        leads: s.leads,
+        outcomes: s.outcomes,
+        auc: s.auc,
+        topDecileLift: s.topDecileLift,
+        bands: s.bands,
+        grades: s.grades,
+        funnel: s.funnel,
+        medianDaysMqlToWon: s.medianDaysMqlToWon,
+        lostReasons: s.lostReasons,
+        awaitingOutcome: s.awaitingOutcome,
+      });
+    }),
     r("GET", "/api/v1/leads", "leads.top", async (req, res) => {
       const url = new URL(req.url ?? "/", "http://localhost");
       const q = topQuery.safeParse(Object.fromEntries(url.searchParams));

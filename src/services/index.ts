@@ -49,6 +49,13 @@ import {
   versionApprovedBy,
 } from "./models.js";
 import {
+  type OutcomeBatchResult,
+  type OutcomeSource,
+  type ReopenResult,
+  recordOutcomes,
+  reopenLead,
+} from "./outcomes.js";
+import {
   checkDecider,
   claimAnnouncement,
   claimUnannounced,
@@ -88,6 +95,7 @@ import {
   viewOf,
 } from "./search.js";
 import { identifyToLead, segmentMessageSchema, segmentToEvent } from "./segment.js";
+import { gatherStats, type Period, type StatsReport } from "./stats.js";
 import {
   type AssignResult,
   type AuditRow,
@@ -141,7 +149,16 @@ export interface Services {
       claim?: boolean;
     }): Promise<AssignResult>;
     recordOutcome(p: OutcomeInput): Promise<OutcomeResult>;
+    /** Outcomes from a CRM (API, CSV): each item on its own, idempotent per lead, outcome, time. */
+    recordOutcomes(
+      items: readonly unknown[],
+      p: { by: string; source: OutcomeSource },
+    ): Promise<OutcomeBatchResult>;
+    /** Puts a won or not-a-fit lead back among those alerted on. */
+    reopen(p: { lead: string | number; by: string; source: OutcomeSource }): Promise<ReopenResult>;
   };
+  /** Outcome metrics for a period: conversion by band and grade, funnel, AUC. */
+  stats(period: Period): Promise<StatsReport>;
   models: {
     /** A model's active version: the default model's unless a key is given. */
     active(key?: string): Promise<ActiveModel>;
@@ -361,7 +378,9 @@ export function createServices(opts: ServicesOptions): Services {
       explain: (key) => explainLead(db, key, clock()),
       erase: (key, actor) => eraseLead(db, key, actor),
       assign: (p) => assignLead(db, p),
-      recordOutcome: (p) => recordOutcome(db, p),
+      recordOutcome: (p) => recordOutcome(db, p, clock()),
+      recordOutcomes: (items, p) => recordOutcomes(db, items, { ...p, now: clock() }),
+      reopen: (p) => reopenLead(db, p, clock()),
     },
     models: {
       active: (key) => activeModel(db, key),
@@ -433,6 +452,7 @@ export function createServices(opts: ServicesOptions): Services {
       },
       burstLeads: (p) => burstLeadPage(db, p),
     },
+    stats: (period) => gatherStats(db, { period, now: clock() }),
     tokens: {
       create: (name, actor) => createToken(db, name, actor),
       revoke: (id, actor) => revokeToken(db, id, actor),
@@ -465,5 +485,6 @@ export type {
   RoutingOverview,
   ScoreSummary,
   Stats,
+  StatsReport,
   VersionHistory,
 };

@@ -11,7 +11,7 @@ import {
   topLeads as topLeadRows,
   transitionsOf,
 } from "../db/queries/leads.js";
-import { outcomesOf } from "../db/queries/outcomes.js";
+import { closureOf, outcomesOf } from "../db/queries/outcomes.js";
 import { latestAssignment } from "../db/queries/routing.js";
 import { stageCounts as stageCountRows } from "../db/queries/scores.js";
 import { NotFoundError } from "./errors.js";
@@ -25,6 +25,18 @@ export type { LeadSummary };
 /** Finds a lead by numeric id, email or externalId; the id of a missing one is a plain error. */
 export async function resolveLeadId(db: DbOrTx, key: string): Promise<number> {
   const k = key.trim();
+  // The unambiguous forms: `id:N` is the internal id, `ext:X` the externalId.
+  const prefixed = /^(id|ext):(.+)$/i.exec(k);
+  if (prefixed?.[1] && prefixed[2]) {
+    const isId = prefixed[1].toLowerCase() === "id";
+    const value = prefixed[2].trim();
+    const found =
+      isId && !/^\d+$/.test(value)
+        ? undefined
+        : await leadIdByKey(db, isId ? { id: Number(value) } : { externalId: value });
+    if (found === undefined) throw new NotFoundError(`No lead matches "${k}".`);
+    return found;
+  }
   const email = emailSchema.safeParse(k);
   const id = await leadIdByKey(
     db,
@@ -39,11 +51,12 @@ export async function getLead(db: DbOrTx, key: string) {
   const id = await resolveLeadId(db, key);
   const row = await leadWithScore(db, { id });
   if (!row) throw new NotFoundError(`Lead ${id} no longer exists.`);
-  const [history, transitions, outcomeRows, assignment] = await Promise.all([
+  const [history, transitions, outcomeRows, assignment, closure] = await Promise.all([
     scoreHistoryOf(db, { id }),
     transitionsOf(db, { id }),
     outcomesOf(db, { leadId: id }),
     latestAssignment(db, { leadId: id }),
+    closureOf(db, { leadId: id }),
   ]);
   const { lead, score } = row;
   const breakdown: BreakdownEntry[] = score?.breakdown ?? [];
@@ -82,6 +95,11 @@ export async function getLead(db: DbOrTx, key: string) {
     history,
     transitions,
     outcomes: outcomeRows,
+    /** Set when a won or not-a-fit outcome closed the lead: its crossings raise no alert. */
+    closed:
+      closure && (closure.state === "won" || closure.state === "not_a_fit")
+        ? { outcome: closure.state, reason: closure.reason, by: closure.byUser, at: closure.at }
+        : null,
   };
 }
 

@@ -1,7 +1,6 @@
 import type { Db, DbOrTx } from "../db/client.js";
 import { type AuditRow, auditHistory as auditRows, insertAudit } from "../db/queries/audit.js";
-import { currentScore, lockLead, setOwner } from "../db/queries/leads.js";
-import { insertOutcome, latestOutcome } from "../db/queries/outcomes.js";
+import { lockLead, setOwner } from "../db/queries/leads.js";
 import {
   listRoles as listRoleRows,
   managerIds,
@@ -12,10 +11,17 @@ import { insertAssignment } from "../db/queries/routing.js";
 import { teamCounts } from "../db/queries/stats.js";
 import { ConflictError, ForbiddenError, NotFoundError } from "./errors.js";
 import { resolveLeadId } from "./leads.js";
+import type { OutcomeKind } from "./outcomes.js";
+
+export {
+  type OutcomeInput,
+  type OutcomeKind,
+  type OutcomeResult,
+  recordOutcome,
+} from "./outcomes.js";
 
 export type Role = "admin" | "manager" | "rep";
 export const ROLES: readonly Role[] = ["admin", "manager", "rep"];
-export type OutcomeKind = "won" | "lost" | "not_a_fit";
 
 /** Reasons offered when a lead is lost; "other" asks for a note. */
 export const LOST_REASONS = [
@@ -63,75 +69,6 @@ export async function grantRole(
       subject: `user:${p.userId}`,
       details: { role: p.role },
     });
-  });
-}
-
-export interface OutcomeInput {
-  lead: string | number;
-  outcome: OutcomeKind;
-  by: string;
-  source: "slack-alert" | "slack-command" | "api" | "cli";
-  alertId?: number | undefined;
-  reason?: string | undefined;
-  note?: string | undefined;
-}
-
-export interface OutcomeResult {
-  leadId: number;
-  recorded: boolean;
-  /** The outcome now on record (the existing one when nothing new was recorded). */
-  outcome: OutcomeKind;
-  by: string;
-  at: Date;
-  reason: string | null;
-}
-
-/**
- * Records won / lost / not a fit. The lead row is locked and the latest outcome checked, so a
- * double click or a retried request records one outcome; a different outcome replaces it.
- */
-export async function recordOutcome(db: Db, p: OutcomeInput): Promise<OutcomeResult> {
-  return db.transaction(async (tx) => {
-    const leadId = typeof p.lead === "number" ? p.lead : await resolveLeadId(tx, p.lead);
-    if (!(await lockLead(tx, { id: leadId })))
-      throw new NotFoundError(`Lead ${leadId} no longer exists.`);
-    const latest = await latestOutcome(tx, { leadId });
-    if (latest && latest.outcome === p.outcome && (p.reason ?? null) === (latest.reason ?? null)) {
-      return {
-        leadId,
-        recorded: false,
-        outcome: latest.outcome,
-        by: latest.byUser,
-        at: latest.createdAt,
-        reason: latest.reason,
-      };
-    }
-    const score = await currentScore(tx, { leadId });
-    const row = await insertOutcome(tx, {
-      leadId,
-      outcome: p.outcome,
-      reason: p.reason ?? null,
-      note: p.note ?? null,
-      byUser: p.by,
-      source: p.source,
-      alertId: p.alertId ?? null,
-      scoreAtOutcome: score?.total ?? null,
-      modelVersion: score?.version ?? null,
-    });
-    await insertAudit(tx, {
-      actor: p.by,
-      action: `lead.${p.outcome}`,
-      subject: `lead:${leadId}`,
-      details: { reason: p.reason ?? null, source: p.source, alertId: p.alertId ?? null },
-    });
-    return {
-      leadId,
-      recorded: true,
-      outcome: row.outcome,
-      by: row.byUser,
-      at: row.createdAt,
-      reason: row.reason,
-    };
   });
 }
 

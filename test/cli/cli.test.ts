@@ -116,6 +116,39 @@ for (const config of testDatabases()) {
       );
     });
 
+    it("when outcomes are imported, then good rows are recorded, bad lines are reported and stats count them", async () => {
+      const file = join(dir, "outcomes.csv");
+      writeFileSync(
+        file,
+        [
+          "Email,Outcome,Reason,Note,Close Date",
+          "a@acme.example,won,,signed,2026-11-01T10:00:00Z",
+          "a@acme.example,maybe,,,",
+          "nobody@nowhere.example,lost,no_budget,,",
+          "a@acme.example,won,,signed,2026-11-01T10:00:00Z",
+        ].join("\n"),
+      );
+      const report = join(dir, "outcome-errors.csv");
+      const r = await run("import", file, "--kind", "outcomes", "--errors", report);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain("4 rows: 2 imported, 2 rejected");
+      const rows = parse(readFileSync(report, "utf8"), { columns: true }) as Record<
+        string,
+        string
+      >[];
+      expect(rows.map((x) => [x.line, x.field])).toEqual([
+        ["3", "Outcome"],
+        ["4", "Email"],
+      ]);
+      const stats = await run("stats", "--period", "all", "--json");
+      expect(stats.code).toBe(0);
+      const metrics = JSON.parse(stats.stdout) as { outcomes: { won: number } };
+      // The repeated row is the same outcome at the same time: recorded once.
+      expect(metrics.outcomes.won).toBe(1);
+      const text = await run("stats");
+      expect(text.stdout).toContain("outcomes: 1 won, 0 lost, 0 not a fit");
+    });
+
     it("when a lead does not exist, then it says how to name one and exits 2", async () => {
       const r = await run("lead", "nobody@nowhere.example");
       expect(r.code).toBe(2);

@@ -38,7 +38,10 @@ describe("/lead parser", () => {
     ["assign 7 @U0REP0002", { kind: "assign", lead: "7", userId: "U0REP0002" }],
     ["thresholds", { kind: "thresholds" }],
     ["weights", { kind: "weights" }],
-    ["stats", { kind: "stats" }],
+    ["stats", { kind: "stats", period: "90d" }],
+    ["stats 30D", { kind: "stats", period: "30d" }],
+    ["stats all", { kind: "stats", period: "all" }],
+    ["reopen jane@acme.com", { kind: "reopen", lead: "jane@acme.com" }],
     ["history", { kind: "history" }],
     ["role <@U0MAN0001|morgan> Manager", { kind: "role", userId: "U0MAN0001", role: "manager" }],
   ])("when the text is %j, then it parses as a command", (text, expected) => {
@@ -81,7 +84,9 @@ describe("/lead parser", () => {
     ["assign 7 maria", "assign", "@"],
     ["role @U0MAN0001 boss", "role", "one of admin, manager, rep"],
     ["role manager", "role", "@"],
-    ["stats now", "stats", "no arguments"],
+    ["stats now", "stats", "one of 30d, 90d, all"],
+    ["stats 30d all", "stats", "one period"],
+    ["reopen", "reopen", "which lead"],
   ])(
     "when %j is malformed, then the error names what to fix with %s usage",
     (text, usageOf, part) => {

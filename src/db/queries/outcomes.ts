@@ -1,6 +1,6 @@
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client.js";
-import { outcomes } from "../schema.js";
+import { leadClosures, outcomes } from "../schema.js";
 
 export type OutcomeRow = typeof outcomes.$inferSelect;
 export type NewOutcome = typeof outcomes.$inferInsert;
@@ -38,4 +38,54 @@ export function outcomesOf(db: DbOrTx, p: { leadId: number }) {
     .from(outcomes)
     .where(eq(outcomes.leadId, p.leadId))
     .orderBy(desc(outcomes.createdAt));
+}
+
+/** Whether this lead already has this outcome at exactly this time: a re-sent item. */
+export async function hasOutcomeAt(
+  tx: DbOrTx,
+  p: { leadId: number; outcome: OutcomeRow["outcome"]; at: Date },
+): Promise<OutcomeRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(outcomes)
+    .where(
+      and(
+        eq(outcomes.leadId, p.leadId),
+        eq(outcomes.outcome, p.outcome),
+        eq(outcomes.createdAt, p.at),
+      ),
+    )
+    .limit(1);
+  return row;
+}
+
+export type ClosureRow = typeof leadClosures.$inferSelect;
+
+export async function closureOf(
+  tx: DbOrTx,
+  p: { leadId: number },
+): Promise<ClosureRow | undefined> {
+  const [row] = await tx.select().from(leadClosures).where(eq(leadClosures.leadId, p.leadId));
+  return row;
+}
+
+/**
+ * Sets a lead's closure state unless a later outcome or reopen is already on record: outcomes
+ * from a CRM arrive out of order, and the latest by its own time decides.
+ */
+export async function setClosure(tx: DbOrTx, p: typeof leadClosures.$inferInsert): Promise<void> {
+  await tx
+    .insert(leadClosures)
+    .values(p)
+    .onConflictDoUpdate({
+      target: leadClosures.leadId,
+      set: {
+        state: sql`excluded.state`,
+        reason: sql`excluded.reason`,
+        byUser: sql`excluded.by_user`,
+        source: sql`excluded.source`,
+        at: sql`excluded.at`,
+      },
+      setWhere: sql`${leadClosures.at} <= excluded.at`,
+    });
 }

@@ -114,6 +114,9 @@ export async function writeScores(tx: DbOrTx, p: WriteScoresParams): Promise<num
           ${p.burstId === undefined ? "pending" : "held"}
         from t join crossing on crossing.lead_id = t.lead_id
         where crossing.alert
+          -- A closed lead (won, not a fit) keeps its history but raises no alert.
+          and not exists (select 1 from lead_closures c
+            where c.lead_id = t.lead_id and c.state in ('won', 'not_a_fit'))
         returning 1
       )`;
   const alertCount = p.transitionRows.length === 0 ? sql`0` : sql`(select count(*) from o)`;

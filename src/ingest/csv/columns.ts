@@ -42,6 +42,22 @@ export const EVENT_COLUMNS: Record<string, string> = {
   properties: "properties",
 };
 
+/** Columns of an outcome row, as CRMs export closed deals. */
+export const OUTCOME_COLUMNS: Record<string, string> = {
+  lead: "lead",
+  email: "lead",
+  outcome: "outcome",
+  result: "outcome",
+  reason: "reason",
+  lostreason: "reason",
+  note: "note",
+  notes: "note",
+  at: "at",
+  date: "at",
+  closedate: "at",
+  closedat: "at",
+};
+
 export const squash = (header: string) => header.toLowerCase().replace(/[^a-z0-9]/g, "");
 
 /** Where one column's value goes in the input item. */
@@ -57,6 +73,16 @@ export interface Column {
 }
 
 export function targetFor(kind: CsvKind, header: string): Target {
+  if (kind === "outcomes") {
+    const name = OUTCOME_COLUMNS[squash(header)];
+    // An outcome has no bag to keep extra columns in: say which columns there are.
+    if (!name) {
+      throw new CsvFormatError(
+        `column "${header}" is not an outcome column; use lead (or email), outcome, reason, note, at`,
+      );
+    }
+    return { to: "field", name };
+  }
   const bag = kind === "leads" ? "attributes" : "properties";
   const dotted = /^(attributes|properties)\.(.+)$/i.exec(header);
   if (dotted?.[1] && dotted[2]) {
@@ -101,6 +127,14 @@ export function mapHeader(kind: CsvKind, headers: string[]): Column[] {
     throw new CsvFormatError(
       `the header row needs an email or external_id column to identify leads (found: ${headers.join(", ")})`,
     );
+  }
+  if (kind === "outcomes") {
+    const missing = ["lead", "outcome"].filter((n) => !has(n));
+    if (missing.length > 0) {
+      throw new CsvFormatError(
+        `the header row needs ${missing.map((m) => (m === "lead" ? "a lead (or email)" : "an outcome")).join(" and ")} column for outcomes (found: ${headers.join(", ")})`,
+      );
+    }
   }
   if (kind === "events") {
     const missing = ["type", "occurredAt"].filter((n) => !has(n));

@@ -3,7 +3,7 @@ import type { ItemError } from "../../services/inputs.js";
 
 /** The shapes of a CSV import, and the error a file that cannot be imported at all raises. */
 
-export type CsvKind = "leads" | "events";
+export type CsvKind = "leads" | "events" | "outcomes";
 
 export interface CsvRowError {
   /** Line of the file where the row starts (the header is line 1). */

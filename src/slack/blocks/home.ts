@@ -2,6 +2,7 @@ import type { types } from "@slack/bolt";
 import type { Stage } from "../../core/model.js";
 import type { AwaitingFeedback } from "../../services/feedback.js";
 import type { LeadSummary } from "../../services/leads.js";
+import type { StatsReport } from "../../services/stats.js";
 import type { Role } from "../../services/team.js";
 import { HOME_REFRESH, PROPOSAL_REVIEW } from "../ids.js";
 import {
@@ -21,6 +22,7 @@ import {
 } from "./common.js";
 import { FIND_OPEN, HOME_ACTIONS_BLOCK, HOME_FOUND_BLOCK } from "./ids.js";
 import { leadName } from "./leads.js";
+import { aucLine, topBandLine } from "./stats.js";
 
 /** Rows per list on the home tab: a glance, with the full lists one command away. */
 export const HOME_LIST = 10;
@@ -50,6 +52,8 @@ export interface HomeInput {
   counts: Record<Stage, number>;
   modelVersion: number;
   now: Date;
+  /** How well the score predicts outcomes, over the default stats period. */
+  headline?: Pick<StatsReport, "auc" | "bands" | "topDecileLift" | "period"> | undefined;
 }
 
 const STAGE_LABEL = { lead: "Lead", mql: "MQL", sql: "SQL" } as const;
@@ -73,6 +77,19 @@ function foundBlocks(found: HomeInput["found"]): KnownBlock[] {
   ];
 }
 
+/** One line: the AUC and the top band's conversion, or what is missing for them. */
+function headlineBlocks(r: HomeInput["headline"]): KnownBlock[] {
+  if (!r) return [];
+  const parts = [r.auc ? aucLine(r) : undefined, topBandLine(r)].filter(Boolean);
+  if (parts.length === 0)
+    return [context("Record won and lost outcomes to see how well the score predicts them.")];
+  return [
+    section(
+      `${parts.join("\n")}\n_${r.period.name === "all" ? "All time" : `Last ${r.period.name}`} · \`/lead stats\` for charts_`,
+    ),
+  ];
+}
+
 /**
  * The home tab of one person. Each section has a fixed block budget, so the view stays under
  * Slack's 100 blocks however many leads or proposals there are.
@@ -83,6 +100,7 @@ export function buildHome(h: HomeInput): types.HomeView {
     section(
       `Hi ${mention(h.userId)} (${h.role}). *SQL* ${h.counts.sql} · *MQL* ${h.counts.mql} · *Lead* ${h.counts.lead} · scoring model *v${h.modelVersion}*`,
     ),
+    ...headlineBlocks(h.headline),
     {
       type: "actions",
       block_id: HOME_ACTIONS_BLOCK,

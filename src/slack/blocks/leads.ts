@@ -133,7 +133,14 @@ function howAssigned(a: LeadDetail["assignment"]): string {
 }
 
 /** One lead: who, where it stands, the strongest reasons and what happened to it. */
-export function buildLeadDetail(d: LeadDetail): EphemeralMessage {
+/**
+ * One lead. `sparkline` is an uploaded PNG of the score history (a Slack file id): an image block
+ * can show an uploaded file without a public URL.
+ */
+export function buildLeadDetail(
+  d: LeadDetail,
+  sparkline?: { fileId: string } | undefined,
+): EphemeralMessage {
   const name = leadName(d);
   const fields = [
     `*Score*\n${num(d.score)} (${d.matrix})`,
@@ -162,6 +169,21 @@ export function buildLeadDetail(d: LeadDetail): EphemeralMessage {
     },
     context(facts.join(" · ")),
   ];
+  if (d.closed) {
+    const why = d.closed.reason ? ` (${escapeMrkdwn(d.closed.reason.replace(/_/g, " "))})` : "";
+    blocks.push(
+      section(
+        `:lock: *Closed: ${d.closed.outcome === "won" ? "won" : "not a fit"}*${why} ${slackDate(d.closed.at)} by ${mention(d.closed.by)}. New crossings are recorded but not alerted. \`/lead reopen ${d.id}\` puts it back.`,
+      ),
+    );
+  }
+  if (sparkline) {
+    blocks.push({
+      type: "image",
+      slack_file: { id: sparkline.fileId },
+      alt_text: `Score history of ${truncate(name, 100)}`,
+    } as KnownBlock);
+  }
   const reasons = d.breakdown.slice(0, SHOW_REASONS).map(reasonLine);
   if (reasons.length > 0) {
     const more =

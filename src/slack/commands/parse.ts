@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MODEL_KEY } from "../../core/model.js";
 import { MAX_TOP } from "../../services/leads.js";
+import { DEFAULT_PERIOD, isPeriod, PERIODS, type Period } from "../../services/stats.js";
 import { LOST_REASONS, type LostReason, ROLES, type Role } from "../../services/team.js";
 
 /**
@@ -25,6 +26,7 @@ export const SUBCOMMANDS = [
   "routing",
   "away",
   "help",
+  "reopen",
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
@@ -66,7 +68,8 @@ export type LeadCommand =
   | { kind: "thresholds" }
   | { kind: "weights" }
   | { kind: "rules"; settings: boolean }
-  | { kind: "stats" }
+  | { kind: "stats"; period: Period }
+  | { kind: "reopen"; lead: string }
   | { kind: "role"; userId: string; role: Role }
   | { kind: "history" };
 
@@ -126,7 +129,16 @@ export const USAGE: Record<Subcommand, { form: string; example: string; summary:
     example: "/lead rules",
     summary: "add, edit or remove a rule, or change caps and bands, and propose it",
   },
-  stats: { form: "stats", example: "/lead stats", summary: "leads by stage and outcomes" },
+  stats: {
+    form: `stats [${PERIODS.join("|")}]`,
+    example: "/lead stats 90d",
+    summary: "how well the score predicts outcomes: AUC, conversion by score band, funnel, charts",
+  },
+  reopen: {
+    form: "reopen <email|id>",
+    example: "/lead reopen jane@acme.com",
+    summary: "put a won or not-a-fit lead back among those alerted on",
+  },
   role: {
     form: "role @user manager|rep|admin",
     example: "/lead role @maria manager",
@@ -306,7 +318,8 @@ export function parseCommand(raw: string): ParseResult {
       return parseTop(args);
     case "show":
     case "why":
-    case "won": {
+    case "won":
+    case "reopen": {
       const lead = needLead(sub, args);
       if (typeof lead !== "string") return lead;
       if (args.length > 1) return error(`${sub} takes one lead (got "${args.join(" ")}").`, sub);
@@ -361,9 +374,14 @@ export function parseCommand(raw: string): ParseResult {
       }
       return error("Say `away until YYYY-MM-DD` (the day you are back) or `away off`.", "away");
     }
+    case "stats": {
+      const period = args[0]?.toLowerCase() ?? DEFAULT_PERIOD;
+      if (!isPeriod(period)) return error(`The period is one of ${PERIODS.join(", ")}.`, "stats");
+      if (args.length > 1) return error("stats takes one period.", "stats");
+      return { kind: "stats", period };
+    }
     case "thresholds":
     case "weights":
-    case "stats":
     case "history":
     case "routing":
       if (args.length > 0) return error(`${sub} takes no arguments.`, sub);

@@ -161,6 +161,14 @@ export class LocalConsole {
         rendered,
       });
       this.prompt();
+    } else if (call.method === "files.completeUploadExternal") {
+      for (const f of Array.isArray(r.files) ? r.files : []) {
+        const file = this.opts.standin.files().find((x) => x.id === (f as { id?: string }).id);
+        if (!file) continue;
+        const where = file.channels.length > 0 ? ` in ${file.channels.join(", ")}` : "";
+        this.print(`\n[file${where}] ${file.title}: ${file.path ?? `${file.length} bytes`}`);
+      }
+      this.prompt();
     } else if (call.method === "chat.update") {
       const blocks = Array.isArray(p.blocks) ? p.blocks : [];
       const rendered = renderSurface({ text: p.text, blocks });

@@ -128,6 +128,9 @@ export class SlackDriver {
   async signed(body: string, contentType: string, extra: Record<string, string> = {}) {
     const ts = this.now();
     return this.raw(body, {
+      // A fresh connection per request, as Slack's deliveries arrive: a pooled socket the app
+      // closed while idle (its keep-alive timeout) would otherwise fail the next request.
+      connection: "close",
       "content-type": contentType,
       "x-slack-request-timestamp": String(ts),
       "x-slack-signature": signSlackRequest(this.opts.signingSecret, ts, body),

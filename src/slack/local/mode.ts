@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { type Leadbot, startLeadbot } from "../../app.js";
 import type { Env } from "../../config/env.js";
 import { DEMO_REPS } from "../../demo/index.js";
@@ -35,7 +36,11 @@ export interface LocalMode {
 export async function startLocalMode(opts: { env: Env; logger: Logger }): Promise<LocalMode> {
   const token = `xoxb-local-${randomBytes(12).toString("hex")}`;
   const signingSecret = randomBytes(32).toString("hex");
-  const standin = await SlackStandin.start({ token });
+  // Uploaded charts are saved where the embedded database lives, so they can be opened.
+  const standin = await SlackStandin.start({
+    token,
+    filesDir: join(opts.env.LEADBOT_DATA_DIR, "files"),
+  });
   for (const u of LOCAL_USERS) {
     standin.addUser({
       id: u.id,

@@ -142,6 +142,11 @@ export function renderBlocks(blocks: unknown[], controls: Control[] = []): Rende
       case "divider":
         lines.push("  ──────────");
         break;
+      case "image": {
+        const file = str(obj(block.slack_file)?.id) ?? str(block.image_url) ?? "";
+        lines.push(`  [image: ${str(block.alt_text) ?? ""}${file ? ` (${file})` : ""}]`);
+        break;
+      }
       case "actions": {
         const labels = arr(block.elements)
           .map((e) => (obj(e) ? elementControl(obj(e) as Json, blockId, controls) : undefined))

@@ -6,14 +6,15 @@ import type {
 } from "@slack/bolt";
 import { LEAD_SHOW, LEAD_WHY } from "../../blocks/ids.js";
 import type { SlackDeps } from "../../deps.js";
-import { answerShow, answerWhy } from "../commands/answers.js";
+import { answerWhy } from "../commands/answers.js";
+import { answerShowWithSparkline } from "../commands/pictures.js";
 import { reportError } from "../respond.js";
 
 type Args = SlackActionMiddlewareArgs<BlockAction<OverflowAction>> & AllMiddlewareArgs;
 
 /** The menu beside a lead in a list: "Why this score" or "Show lead", as a new ephemeral answer. */
 export function leadMenu(deps: SlackDeps) {
-  return async ({ ack, action, respond }: Args): Promise<void> => {
+  return async ({ ack, action, respond, client }: Args): Promise<void> => {
     await ack();
     try {
       const [choice, id] = (action.selected_option?.value ?? "").split(":");
@@ -23,7 +24,7 @@ export function leadMenu(deps: SlackDeps) {
         choice === LEAD_WHY
           ? await answerWhy(deps, id)
           : choice === LEAD_SHOW
-            ? await answerShow(deps, id)
+            ? await answerShowWithSparkline(deps, client, id)
             : undefined;
       if (!answer) throw new Error(`lead menu choice not understood: ${choice}`);
       await respond({ ...answer, replace_original: false });

@@ -3,10 +3,10 @@ import type { LostReason } from "../../../services/team.js";
 import { buildNotice, type EphemeralMessage, MAX_BLOCKS, mention } from "../../blocks/common.js";
 import { describeFilters } from "../../blocks/find.js";
 import type { ListPage } from "../../blocks/ids.js";
-import { buildLeadDetail, buildLeadList, buildWhy, LIST_PAGE_SIZE } from "../../blocks/leads.js";
+import { buildLeadList, buildWhy, LIST_PAGE_SIZE } from "../../blocks/leads.js";
 import { LOST_REASON_LABEL } from "../../blocks/lost.js";
 import { buildVersionBlocks, HISTORY_VERSIONS } from "../../blocks/model-history.js";
-import { buildHistory, buildStats } from "../../blocks/team.js";
+import { buildHistory } from "../../blocks/team.js";
 import type { WebClient } from "../../client.js";
 import type { SlackDeps } from "../../deps.js";
 import { updateAlertMessage } from "../alert-message.js";
@@ -75,20 +75,24 @@ export async function answerPage(deps: SlackDeps, page: ListPage): Promise<Ephem
   });
 }
 
-export async function answerShow(deps: SlackDeps, lead: string): Promise<EphemeralMessage> {
-  return buildLeadDetail(await deps.services.leads.get(lead));
-}
-
 export async function answerWhy(deps: SlackDeps, lead: string): Promise<EphemeralMessage> {
   return buildWhy(await deps.services.leads.explain(lead));
 }
 
-export async function answerStats(deps: SlackDeps): Promise<EphemeralMessage> {
-  const [stats, model] = await Promise.all([
-    deps.services.team.stats(),
-    deps.services.models.active(),
-  ]);
-  return buildStats(stats, model.version);
+/** `/lead reopen`: a won or not-a-fit lead is alerted on again from its next crossing. */
+export async function answerReopen(
+  deps: SlackDeps,
+  by: string,
+  lead: string,
+): Promise<EphemeralMessage> {
+  const r = await deps.services.leads.reopen({ lead, by, source: "slack-command" });
+  if (!r.reopened) {
+    return buildNotice(`Lead #${r.leadId} is not closed: its crossings are already alerted.`);
+  }
+  const was = r.was?.outcome === "won" ? "won" : "not a fit";
+  return buildNotice(
+    `:unlock: Lead #${r.leadId} (was ${was}) is open again: its next MQL or SQL crossing is alerted.`,
+  );
 }
 
 /** Model versions first (who proposed, who approved, when, the diff), then recent activity. */

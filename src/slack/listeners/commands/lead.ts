@@ -14,11 +14,11 @@ import {
   answerHistory,
   answerOutcome,
   answerPage,
+  answerReopen,
   answerRole,
-  answerShow,
-  answerStats,
   answerWhy,
 } from "./answers.js";
+import { answerShowWithSparkline, answerStatsWithCharts } from "./pictures.js";
 import { answerAway, answerRouting, answerView } from "./routing-answers.js";
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -88,6 +88,14 @@ export function leadCommand(deps: SlackDeps) {
         });
         return;
       }
+      if (parsed.kind === "stats") {
+        await answerStatsWithCharts(deps, client, {
+          period: parsed.period,
+          channelId: command.channel_id,
+          respond,
+        });
+        return;
+      }
       const answer = await run(deps, parsed, user, client);
       await respond(answer);
     } catch (err) {
@@ -98,7 +106,10 @@ export function leadCommand(deps: SlackDeps) {
 
 function run(
   deps: SlackDeps,
-  c: Exclude<LeadCommand, { kind: "help" | "thresholds" | "weights" | "rules" | "findForm" }>,
+  c: Exclude<
+    LeadCommand,
+    { kind: "help" | "thresholds" | "weights" | "rules" | "findForm" | "stats" }
+  >,
   user: string,
   client: Args["client"],
 ): Promise<EphemeralMessage> {
@@ -116,7 +127,9 @@ function run(
     case "find":
       return answerPage(deps, { q: "find", limit: LIST_PAGE_SIZE, offset: 0, text: c.text });
     case "show":
-      return answerShow(deps, c.lead);
+      return answerShowWithSparkline(deps, client, c.lead);
+    case "reopen":
+      return answerReopen(deps, user, c.lead);
     case "why":
       return answerWhy(deps, c.lead);
     case "won":
@@ -133,8 +146,6 @@ function run(
       return answerAssign(deps, user, c.lead, c.userId);
     case "role":
       return answerRole(deps, user, c.userId, c.role);
-    case "stats":
-      return answerStats(deps);
     case "history":
       return answerHistory(deps);
     case "routing":

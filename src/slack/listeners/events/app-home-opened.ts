@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from "@slack/bolt";
 import type { LeadFilters } from "../../../services/search.js";
+import { DEFAULT_PERIOD } from "../../../services/stats.js";
 import { canApprove } from "../../../services/team.js";
 import { describeFilters } from "../../blocks/find.js";
 import { buildHome, HOME_FOUND, HOME_LIST } from "../../blocks/home.js";
@@ -16,13 +17,14 @@ export async function publishHome(
 ): Promise<void> {
   const s = deps.services;
   const role = await s.team.roleOf(userId);
-  const [found, myTop, awaiting, proposals, counts, model] = await Promise.all([
+  const [found, myTop, awaiting, proposals, counts, model, headline] = await Promise.all([
     search ? s.leads.search(search.filters, { limit: HOME_FOUND }) : Promise.resolve(undefined),
     s.leads.top({ limit: HOME_LIST, owner: userId }),
     s.alerts.awaitingFeedback(userId, HOME_LIST + 1),
     canApprove(role) ? s.proposals.pending() : Promise.resolve([]),
     s.leads.stageCounts(),
     s.models.active(),
+    s.stats(DEFAULT_PERIOD),
   ]);
   const view = buildHome({
     userId,
@@ -43,6 +45,7 @@ export async function publishHome(
     counts,
     modelVersion: model.version,
     now: new Date(deps.clock()),
+    headline,
   });
   await client.views.publish({ user_id: userId, view });
 }

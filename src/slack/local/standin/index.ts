@@ -1,4 +1,6 @@
 import { EventEmitter } from "node:events";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { type FailSpec, Faults } from "./faults.js";
 import type { Params } from "./params.js";
 import type { ResponseUrlPost, StandinCall } from "./server.js";
@@ -13,6 +15,7 @@ import {
   type EphemeralMessage,
   MessageStore,
   type StandinUser,
+  type StoredFile,
   type StoredMessage,
   type StoredView,
 } from "./store.js";
@@ -30,7 +33,13 @@ export type { FailSpec } from "./faults.js";
 export type { Params } from "./params.js";
 export type { ResponseUrlPost, StandinCall } from "./server.js";
 export type { DeliverOptions, EnvelopeType, SocketAck } from "./socket-mode.js";
-export type { EphemeralMessage, StandinUser, StoredMessage, StoredView } from "./store.js";
+export type {
+  EphemeralMessage,
+  StandinUser,
+  StoredFile,
+  StoredMessage,
+  StoredView,
+} from "./store.js";
 
 export interface StandinOptions {
   port?: number;
@@ -40,6 +49,8 @@ export interface StandinOptions {
   teamId?: string;
   botUserId?: string;
   botId?: string;
+  /** Where uploaded files are saved (local mode: under the data directory); kept in memory only when absent. */
+  filesDir?: string;
 }
 
 export class SlackStandin extends EventEmitter {
@@ -84,6 +95,15 @@ export class SlackStandin extends EventEmitter {
       botUserId: this.botUserId,
       botId: this.botId,
       openConnection: (token: string) => this.socket.openConnection(token),
+      fileCompleted: (file: StoredFile) => {
+        if (opts.filesDir && file.bytes && !file.path) {
+          mkdirSync(opts.filesDir, { recursive: true });
+          // The id keeps two uploads of the same name apart; the name keeps the file findable.
+          file.path = join(opts.filesDir, `${file.id}-${basename(file.name)}`);
+          writeFileSync(file.path, file.bytes);
+        }
+        this.emit("file", file);
+      },
     };
     server.route({
       responsePosted: (post) => {
@@ -95,12 +115,24 @@ export class SlackStandin extends EventEmitter {
       answer: (method, params, token) => respond(api, method, params, token),
       answered: (call) => this.emit("call", call),
       upgrade: (req, socket, head) => this.socket.upgrade(req, socket, head),
+      uploaded: (id, bytes) => {
+        const file = this.store.files.get(id);
+        if (!file) return false;
+        file.bytes = bytes;
+        return true;
+      },
+      fileBytes: (id) => this.store.files.get(id)?.bytes,
     });
   }
 
   static async start(opts: StandinOptions = {}): Promise<SlackStandin> {
     const server = await StandinServer.listen(opts.host ?? "127.0.0.1", opts.port ?? 0);
     return new SlackStandin(server, opts);
+  }
+
+  /** Files uploaded so far (completed or not), in upload order. */
+  files(): StoredFile[] {
+    return [...this.store.files.values()];
   }
 
   /** Calls made to one method, in order (including those that met an injected failure). */

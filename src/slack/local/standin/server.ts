@@ -37,10 +37,14 @@ export interface Routes {
   /** The call was answered, or met its injected failure. */
   answered(call: StandinCall): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Bytes sent to a file's upload URL; false when no upload URL was handed out for it. */
+  uploaded(fileId: string, bytes: Buffer): boolean;
+  /** A stored file's bytes, as `url_private` serves them. */
+  fileBytes(fileId: string): Buffer | undefined;
 }
 
 /** Fields Slack accepts as JSON strings in a form body. */
-const JSON_FIELDS = new Set(["blocks", "attachments", "metadata", "view", "unfurls"]);
+const JSON_FIELDS = new Set(["blocks", "attachments", "metadata", "view", "unfurls", "files"]);
 
 export class StandinServer {
   private routes: Routes | undefined;
@@ -97,7 +101,25 @@ export class StandinServer {
 
   private async handle(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.origin);
-    const raw = await readBody(req);
+    const bytes = await readBytes(req);
+    if (url.pathname.startsWith("/upload/")) {
+      const id = decodeURIComponent(url.pathname.slice("/upload/".length));
+      const data = await uploadedData(bytes, req.headers["content-type"], this.origin);
+      if (!routes.uploaded(id, data)) {
+        res.writeHead(404, { "content-type": "text/plain" }).end("no such upload");
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/plain" }).end(`OK - ${data.length}`);
+      return;
+    }
+    if (url.pathname.startsWith("/files/") && req.method === "GET") {
+      const id = decodeURIComponent(url.pathname.split("/")[2] ?? "");
+      const data = routes.fileBytes(id);
+      if (!data) res.writeHead(404, { "content-type": "text/plain" }).end("no such file");
+      else res.writeHead(200, { "content-type": "image/png" }).end(data);
+      return;
+    }
+    const raw = bytes.toString("utf8");
     if (url.pathname.startsWith("/response/")) {
       const id = decodeURIComponent(url.pathname.slice("/response/".length));
       const payload = parseBody(raw, req.headers["content-type"]);
@@ -160,10 +182,31 @@ function send(res: ServerResponse, body: Params): void {
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The file sent to an upload URL: the Web API client posts it as multipart form data (one file
+ * part), other clients as the raw body; both are accepted, as Slack does.
+ */
+async function uploadedData(
+  body: Buffer,
+  contentType: string | undefined,
+  origin: string,
+): Promise<Buffer> {
+  if (!contentType?.startsWith("multipart/form-data")) return body;
+  const form = await new Request(origin, {
+    method: "POST",
+    headers: { "content-type": contentType },
+    body,
+  }).formData();
+  for (const value of form.values()) {
+    if (typeof value !== "string") return Buffer.from(await value.arrayBuffer());
+  }
+  return Buffer.alloc(0);
 }
 
 function parseBody(raw: string, contentType: string | undefined): Params {

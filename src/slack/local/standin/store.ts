@@ -11,6 +11,25 @@ export interface StoredMessage {
   metadata?: { event_type: string; event_payload: Params } | undefined;
   thread_ts?: string | undefined;
   edited?: { user: string; ts: string } | undefined;
+  /** Files shared with the message (files.completeUploadExternal with a channel). */
+  files?: { id: string; name: string; title: string }[] | undefined;
+}
+
+/** A file uploaded through files.getUploadURLExternal, the upload URL and completeUploadExternal. */
+export interface StoredFile {
+  id: string;
+  name: string;
+  title: string;
+  altText?: string | undefined;
+  /** The length announced to getUploadURLExternal. */
+  length: number;
+  /** The bytes sent to the upload URL; absent until then. */
+  bytes?: Buffer | undefined;
+  completed: boolean;
+  /** Channels it was shared to. */
+  channels: string[];
+  /** Where it was saved, when the stand-in keeps files on disk. */
+  path?: string | undefined;
 }
 
 export interface EphemeralMessage {
@@ -54,11 +73,19 @@ export class MessageStore {
   readonly ephemerals: EphemeralMessage[] = [];
   readonly views = new Map<string, StoredView>();
   readonly users = new Map<string, StandinUser>();
+  readonly files = new Map<string, StoredFile>();
+  private fileSeq = 0;
   private readonly channels = new Map<string, StoredMessage[]>();
   private lastTsMicros = 0;
   private viewSeq = 0;
 
   constructor(private readonly id: Identity) {}
+
+  /** A file id, unique like Slack's (F…). */
+  nextFileId(): string {
+    this.fileSeq += 1;
+    return `F${String(this.fileSeq).padStart(9, "0")}`;
+  }
 
   /** A message timestamp, unique and increasing like Slack's. */
   nextTs(): string {
@@ -111,6 +138,7 @@ export class MessageStore {
     if (m.blocks) out.blocks = m.blocks;
     if (m.thread_ts) out.thread_ts = m.thread_ts;
     if (m.edited) out.edited = m.edited;
+    if (m.files) out.files = m.files;
     if (withMetadata && m.metadata) out.metadata = m.metadata;
     return out;
   }
@@ -149,6 +177,7 @@ export class MessageStore {
   clear(): void {
     this.ephemerals.length = 0;
     this.views.clear();
+    this.files.clear();
     this.channels.clear();
   }
 }

@@ -1,5 +1,11 @@
 import { arr, bool, obj, type Params, str } from "./params.js";
-import { type Identity, type MessageStore, metadataOf, type StoredMessage } from "./store.js";
+import {
+  type Identity,
+  type MessageStore,
+  metadataOf,
+  type StoredFile,
+  type StoredMessage,
+} from "./store.js";
 
 /** The Web API methods Leadbot calls, answered with the shapes and error codes Slack gives. */
 
@@ -10,7 +16,12 @@ export interface WebApiContext extends Identity {
   token: string | undefined;
   /** `apps.connections.open`, answered by Socket Mode. */
   openConnection(token: string): Params;
+  /** Called once an upload is completed: the stand-in saves the file where it keeps files. */
+  fileCompleted(file: StoredFile): void;
 }
+
+/** Slack's cap on one upload; a chart is a few tens of kilobytes. */
+const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 
 export function respond(
   ctx: WebApiContext,
@@ -100,6 +111,27 @@ export function respond(
       const existing = [...store.views.values()].find((v) => v.type === "home" && v.user === user);
       return { ok: true, view: store.storeView(view, existing?.id, user) };
     }
+    case "files.getUploadURLExternal": {
+      const filename = str(p.filename);
+      const length = Number(str(p.length) ?? p.length);
+      if (!filename) return { ok: false, error: "invalid_arguments" };
+      if (!Number.isInteger(length) || length <= 0)
+        return { ok: false, error: "invalid_arguments" };
+      if (length > MAX_FILE_BYTES) return { ok: false, error: "file_too_large" };
+      const id = store.nextFileId();
+      store.files.set(id, {
+        id,
+        name: filename,
+        title: filename,
+        altText: str(p.alt_text),
+        length,
+        completed: false,
+        channels: [],
+      });
+      return { ok: true, upload_url: `${ctx.origin}/upload/${id}`, file_id: id };
+    }
+    case "files.completeUploadExternal":
+      return completeUpload(ctx, p);
     case "users.info": {
       const id = str(p.user);
       if (!id) return { ok: false, error: "user_not_found" };
@@ -186,5 +218,52 @@ function history(store: MessageStore, p: Params): Params {
     has_more: hasMore,
     pin_count: 0,
     response_metadata: { next_cursor: hasMore ? String(offset + limit) : "" },
+  };
+}
+
+function completeUpload(ctx: WebApiContext, p: Params): Params {
+  const { store } = ctx;
+  const list = Array.isArray(p.files) ? p.files : undefined;
+  if (!list || list.length === 0) return { ok: false, error: "invalid_arguments" };
+  const files: StoredFile[] = [];
+  for (const entry of list) {
+    const e = obj(entry);
+    const file = e ? store.files.get(str(e.id) ?? "") : undefined;
+    if (!file) return { ok: false, error: "file_not_found" };
+    // Slack completes only what was sent to the upload URL, with the length announced.
+    if (!file.bytes || file.bytes.length !== file.length)
+      return { ok: false, error: "file_upload_size_mismatch" };
+    files.push(file);
+    const title = e ? str(e.title) : undefined;
+    if (title) file.title = title;
+  }
+  const target = str(p.channel_id) ?? str(p.channels);
+  const channel = target ? store.channelOf(target) : undefined;
+  for (const file of files) {
+    file.completed = true;
+    if (channel && !file.channels.includes(channel)) file.channels.push(channel);
+    ctx.fileCompleted(file);
+  }
+  if (channel) {
+    store.append({
+      channel,
+      ts: store.nextTs(),
+      user: ctx.botUserId,
+      text: str(p.initial_comment) ?? "",
+      files: files.map((f) => ({ id: f.id, name: f.name, title: f.title })),
+      thread_ts: str(p.thread_ts),
+    });
+  }
+  return {
+    ok: true,
+    files: files.map((f) => ({
+      id: f.id,
+      name: f.name,
+      title: f.title,
+      mimetype: f.name.endsWith(".png") ? "image/png" : "application/octet-stream",
+      size: f.length,
+      url_private: `${ctx.origin}/files/${f.id}/${encodeURIComponent(f.name)}`,
+      channels: f.channels,
+    })),
   };
 }
