@@ -281,3 +281,17 @@ export const proposalMessages = pgTable(
   },
   (t) => [uniqueIndex("proposal_messages_message_idx").on(t.proposalId, t.channel, t.ts)],
 );
+
+/** What a learned proposal was fitted from: its rules' evidence and the held-out backtest. */
+export const suggestions = pgTable("suggestions", {
+  id: id(),
+  proposalId: bigint("proposal_id", { mode: "number" })
+    .notNull()
+    .unique()
+    .references(() => proposals.id, { onDelete: "cascade" }),
+  evidence: jsonb("evidence").$type<unknown>().notNull(),
+  backtest: jsonb("backtest").$type<unknown>().notNull(),
+  need: jsonb("need").$type<unknown>().notNull(),
+  fit: jsonb("fit").$type<unknown>().notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});

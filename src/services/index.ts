@@ -65,6 +65,14 @@ import { type RescoreResult, rescoreAll } from "./rescore.js";
 import type { ScoreCause, ScoreSummary } from "./scoring.js";
 import { identifyToLead, segmentMessageSchema, segmentToEvent } from "./segment.js";
 import {
+  type Learned,
+  learnedOf,
+  type SuggestResult,
+  suggestModelChange,
+  type WeeklyResult,
+  weeklySuggestion,
+} from "./suggestions.js";
+import {
   type AssignResult,
   type AuditRow,
   assignLead,
@@ -180,6 +188,15 @@ export interface Services {
     list(): ReturnType<typeof listTokens>;
     /** The token's name, or undefined when it is unknown or revoked. */
     verify(token: string, bootstrap?: string): Promise<string | undefined>;
+  };
+  /** Models learned from outcomes, proposed like any other change. */
+  suggestions: {
+    /** Fits a suggestion and, unless `dryRun`, proposes it as `by`. */
+    suggest(p: { by: string; dryRun?: boolean | undefined }): Promise<SuggestResult>;
+    /** The evidence and backtest of a learned proposal; undefined for a hand-made one. */
+    learned(proposalId: number): Promise<Learned | undefined>;
+    /** Proposes a suggestion only when none is pending and it beats the current model by `margin`. */
+    weekly(margin?: number): Promise<WeeklyResult>;
   };
   /** Slack Events API receipts: each event id is handled once. */
   slackEvents: EventReceipts;
@@ -346,6 +363,11 @@ export function createServices(opts: ServicesOptions): Services {
       list: () => listTokens(db),
       verify: (token, bootstrap) => verifyToken(db, token, bootstrap),
     },
+    suggestions: {
+      suggest: (p) => suggestModelChange(db, { ...p, now: clock() }),
+      learned: (proposalId) => learnedOf(db, proposalId),
+      weekly: (margin) => weeklySuggestion(db, { now: clock(), margin }),
+    },
     slackEvents: eventReceipts(db),
     jobs: {
       claimTick: (job, tick, instance) => claimTick(db, { job, tick, instance }),
@@ -362,10 +384,13 @@ export type {
   Explanation,
   LeadDetail,
   LeadSummary,
+  Learned,
   PostedAlert,
   ProposalMessage,
   ProposalRow,
   Role,
   ScoreSummary,
   Stats,
+  SuggestResult,
+  WeeklyResult,
 };

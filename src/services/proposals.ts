@@ -28,9 +28,11 @@ export type { Impact, ProposalMessage, ProposalRow };
 
 export type ProposedChange =
   | { kind: "thresholds"; thresholds: Partial<ScoringModel["thresholds"]> }
-  | { kind: "weights"; weights: Record<string, number> };
+  | { kind: "weights"; weights: Record<string, number> }
+  | { kind: "model"; model: ScoringModel };
 
 export function applyChange(model: ScoringModel, change: ProposedChange): ScoringModel {
+  if (change.kind === "model") return change.model;
   return change.kind === "thresholds"
     ? withThresholds(model, change.thresholds)
     : withWeights(model, change.weights);

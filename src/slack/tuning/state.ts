@@ -231,6 +231,7 @@ export function readWeights(
 
 /** True when a parsed change changes nothing. */
 export function isEmptyChange(change: ProposedChange): boolean {
+  if (change.kind === "model") return false;
   return change.kind === "thresholds"
     ? Object.keys(change.thresholds).length === 0
     : Object.keys(change.weights).length === 0;
