@@ -16,6 +16,7 @@ import {
   route,
   sendJson,
 } from "./router.js";
+import { suggestionsHandler } from "./suggestions.js";
 
 export interface ApiOptions {
   services: Services;
@@ -185,6 +186,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
     r("GET", "/api/v1/leads/:key", "leads.get", async (req, res) => {
       sendJson(res, 200, await services.leads.get(req.params?.key ?? ""));
     }),
+    r("POST", "/api/v1/suggestions", "suggestions", suggestionsHandler(services)),
     r("DELETE", "/api/v1/leads/:key", "leads.erase", async (req, res) => {
       const erased = await services.leads.erase(req.params?.key ?? "", "api");
       sendJson(res, 200, { erased: erased.id });
