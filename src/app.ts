@@ -8,6 +8,7 @@ import { apiRoutes } from "./http/api.js";
 import { createMetrics, type Metrics } from "./http/metrics.js";
 import { createRequestListener } from "./http/router.js";
 import { startScheduler } from "./jobs/scheduler.js";
+import { suggestJob } from "./jobs/suggest.js";
 import type { Logger } from "./lib/logger.js";
 import { createServices, type Services } from "./services/index.js";
 import { createOutboxDispatcher } from "./services/outbox/dispatcher.js";
@@ -15,6 +16,7 @@ import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from "./slack/app.js
 import { createSlackClient } from "./slack/client.js";
 import type { SlackDeps } from "./slack/deps.js";
 import { createSlackSink } from "./slack/sink/index.js";
+import { announceProposal } from "./slack/tuning/messages.js";
 
 export interface Leadbot {
   services: Services;
@@ -98,6 +100,8 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
     const routes = apiRoutes({ services, metrics, logger, bootstrapToken: env.LEADBOT_API_TOKEN });
 
     let slack: SlackApp | undefined;
+    /** Shows a proposal the app made itself (the weekly suggestion) to the managers. */
+    let announce: ((proposalId: number) => Promise<void>) | undefined;
     if (env.SLACK_BOT_TOKEN) {
       const deps: SlackDeps = {
         services,
@@ -114,6 +118,10 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
         ...(await verifyBotToken(env)),
         deps,
       });
+      const announcer = createSlackClient(env.SLACK_BOT_TOKEN, env.SLACK_API_URL);
+      announce = async (id) => {
+        await announceProposal(deps, announcer, id);
+      };
       const listener = slack.requestListener;
       if (listener) routes.push({ method: "POST", path: SLACK_EVENTS_PATH, handler: listener });
     }
@@ -175,6 +183,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
             return `scored ${r.scored}, changed ${r.changed}, alerts ${r.alerts}`;
           },
         },
+        suggestJob(services, { schedule: env.LEADBOT_SUGGEST_CRON, announce }),
       ],
       instanceId,
       logger,

@@ -9,6 +9,7 @@ import type { Services } from "../services/index.js";
 import { loadModelFile } from "../services/models.js";
 import { openServices } from "../services/open.js";
 import { withProgress } from "./import-progress.js";
+import { CLI_ACTOR, suggestLines } from "./suggest.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -165,6 +166,18 @@ export function buildCli(): Command {
       withServices(async (s) => {
         const a = await s.models.active();
         out(JSON.stringify({ version: a.version, ...a.model }, null, 2));
+      }),
+    );
+  model
+    .command("suggest")
+    .description("learn a model from the recorded outcomes and propose it to the managers")
+    .option("--dry-run", "fit and print the backtest and rules, propose nothing")
+    .option("--by <who>", "who the proposal is by (a Slack user id)", CLI_ACTOR)
+    .action((o: { dryRun?: boolean; by: string }) =>
+      withServices(async (s) => {
+        const r = await suggestLines(s, { dryRun: o.dryRun === true, by: o.by });
+        for (const line of r.lines) out(line);
+        if (!r.ok) process.exitCode = 2;
       }),
     );
   model

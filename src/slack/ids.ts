@@ -91,6 +91,8 @@ export const PROPOSAL_HEADER_BLOCK = "proposal_header";
 export const PROPOSAL_DIFF_BLOCK = "proposal_diff";
 export const PROPOSAL_IMPACT_BLOCK = "proposal_impact";
 export const PROPOSAL_OUTCOMES_BLOCK = "proposal_outcomes";
+export const PROPOSAL_BACKTEST_BLOCK = "proposal_backtest";
+export const PROPOSAL_EVIDENCE_BLOCK = "proposal_evidence";
 export const PROPOSAL_ACTIONS_BLOCK = "proposal_actions";
 export const PROPOSAL_STATUS_BLOCK = "proposal_status";
 /** The reason field of the reject modal (PROPOSAL_DECISION_MODAL). */

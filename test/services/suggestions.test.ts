@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadDemoData } from "../../src/demo/index.js";
+import { runTick } from "../../src/jobs/scheduler.js";
+import { suggestJob } from "../../src/jobs/suggest.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
 import { ensureModel } from "../../src/services/models.js";
@@ -80,7 +82,7 @@ for (const config of testDatabases()) {
       expect((await services.proposals.pending()).length).toBe(before);
     }, 120_000);
 
-    it("when none is pending, then the weekly job proposes only what beats the current AUC by the margin", async () => {
+    it("when none is pending, then the weekly job proposes, once per tick, only what beats the current AUC by the margin, and announces it", async () => {
       for (const p of await services.proposals.pending()) {
         await services.proposals.decide({ id: p.id, by: ADMIN, decision: "reject" });
       }
@@ -89,10 +91,30 @@ for (const config of testDatabases()) {
       expect(unreachable.reason).toMatch(/does not beat the current/);
       expect((await services.proposals.pending()).length).toBe(0);
 
-      const w = await services.suggestions.weekly();
-      if (!w.proposed) throw new Error(w.reason);
-      expect(beatsByMargin(w.learned.backtest, SUGGEST_MARGIN)).toBe(true);
-      expect(w.proposal.proposedBy).toBe(LEADBOT_ACTOR);
+      const announced: number[] = [];
+      const job = suggestJob(services, {
+        schedule: "0 6 * * 1",
+        announce: async (id) => {
+          announced.push(id);
+        },
+      });
+      const tick = new Date(NOW);
+      expect(await runTick(services.jobs, job, tick, "instance-a", silentLogger)).toBe(true);
+      // Another instance on the same tick runs nothing.
+      expect(await runTick(services.jobs, job, tick, "instance-b", silentLogger)).toBe(false);
+      const pending = await services.proposals.pending();
+      expect(pending).toHaveLength(1);
+      expect(pending[0]?.proposedBy).toBe(LEADBOT_ACTOR);
+      expect(announced).toEqual([pending[0]?.id]);
+      const learned = await services.suggestions.learned(pending[0]?.id as number);
+      expect(beatsByMargin(learned?.backtest as never, SUGGEST_MARGIN)).toBe(true);
+      const { current, suggested } = learned?.backtest ?? {
+        current: { auc: 0 },
+        suggested: { auc: 0 },
+      };
+      expect((suggested.auc as number) - (current.auc as number)).toBeGreaterThanOrEqual(
+        SUGGEST_MARGIN,
+      );
     }, 240_000);
 
     it("when there are too few outcomes, then it says how many won and lost it needs and has", async () => {

@@ -18,6 +18,7 @@ export const SUBCOMMANDS = [
   "thresholds",
   "weights",
   "stats",
+  "suggest",
   "role",
   "history",
   "help",
@@ -53,6 +54,7 @@ export type LeadCommand =
   | { kind: "thresholds" }
   | { kind: "weights" }
   | { kind: "stats" }
+  | { kind: "suggest" }
   | { kind: "role"; userId: string; role: Role }
   | { kind: "history" };
 
@@ -108,6 +110,11 @@ export const USAGE: Record<Subcommand, { form: string; example: string; summary:
     summary: "see the rule points and propose a change",
   },
   stats: { form: "stats", example: "/lead stats", summary: "leads by stage and outcomes" },
+  suggest: {
+    form: "suggest",
+    example: "/lead suggest",
+    summary: "learn a model from won and lost leads and propose it",
+  },
   role: {
     form: "role @user manager|rep|admin",
     example: "/lead role @maria manager",
@@ -295,6 +302,7 @@ export function parseCommand(raw: string): ParseResult {
     case "thresholds":
     case "weights":
     case "stats":
+    case "suggest":
     case "history":
       if (args.length > 0) return error(`${sub} takes no arguments.`, sub);
       return { kind: sub };

@@ -1,5 +1,6 @@
 import type { types } from "@slack/bolt";
 import type { Impact } from "../../../core/impact.js";
+import type { Learned } from "../../../services/index.js";
 import {
   PROPOSAL_ACTIONS_BLOCK,
   PROPOSAL_APPROVE,
@@ -22,6 +23,7 @@ import {
   slackDate,
   truncate,
 } from "../common.js";
+import { learnedBlocks } from "./learned.js";
 import { impactFields, impactSummary, outcomesLine } from "./preview.js";
 import { contextWithId, MAX_DIFF_BLOCKS, MAX_REASON, plain } from "./shared.js";
 
@@ -37,6 +39,8 @@ export interface ProposalView {
   impact: Impact | null;
   note: string | null;
   createdAt: Date;
+  /** A learned proposal's backtest and evidence. */
+  learned?: Learned | undefined;
 }
 
 export interface ProposalDecision {
@@ -78,6 +82,7 @@ function proposalBody(p: ProposalView): KnownBlock[] {
     });
     blocks.push(contextWithId(outcomesLine(p.impact), PROPOSAL_OUTCOMES_BLOCK));
   }
+  if (p.learned) blocks.push(...learnedBlocks(p.learned));
   return blocks;
 }
 /** The diff as sections of whole lines; the first carries the block id the tests and updates use. */

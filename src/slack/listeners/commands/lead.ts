@@ -17,6 +17,7 @@ import {
   answerStats,
   answerWhy,
 } from "./answers.js";
+import { answerSuggest } from "./suggest.js";
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -66,6 +67,10 @@ export function leadCommand(deps: SlackDeps) {
         });
         return;
       }
+      if (parsed.kind === "suggest") {
+        await answerSuggest(deps, client, respond, user);
+        return;
+      }
       const answer = await run(deps, parsed, user, client);
       await respond(answer);
     } catch (err) {
@@ -76,7 +81,7 @@ export function leadCommand(deps: SlackDeps) {
 
 function run(
   deps: SlackDeps,
-  c: Exclude<LeadCommand, { kind: "help" | "thresholds" | "weights" }>,
+  c: Exclude<LeadCommand, { kind: "help" | "thresholds" | "weights" | "suggest" }>,
   user: string,
   client: Args["client"],
 ): Promise<EphemeralMessage> {
