@@ -12,6 +12,7 @@ import { suggestJob } from "./jobs/suggest.js";
 import type { Logger } from "./lib/logger.js";
 import { createServices, type Services } from "./services/index.js";
 import { createOutboxDispatcher } from "./services/outbox/dispatcher.js";
+import { createWebhookDispatcher } from "./services/outbox/webhook.js";
 import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from "./slack/app.js";
 import { createSlackClient } from "./slack/client.js";
 import type { SlackDeps } from "./slack/deps.js";
@@ -170,6 +171,20 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       services.onAlerts(() => dispatcher.wake());
       dispatcher.start();
       stops.push(() => dispatcher.stop());
+    }
+
+    if (env.LEADBOT_WEBHOOK_URL && env.LEADBOT_WEBHOOK_SECRET) {
+      const webhooks = createWebhookDispatcher({
+        db: database.db,
+        url: env.LEADBOT_WEBHOOK_URL,
+        secret: env.LEADBOT_WEBHOOK_SECRET,
+        instanceId,
+        logger,
+        ...(opts.alertPollMs ? { pollMs: opts.alertPollMs } : {}),
+      });
+      services.onAlerts(() => webhooks.wake());
+      webhooks.start();
+      stops.push(() => webhooks.stop());
     }
 
     const scheduler = startScheduler(
