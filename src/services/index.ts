@@ -16,6 +16,7 @@ import { claimTick, finishTick } from "../db/queries/jobs.js";
 import { countLeads } from "../db/queries/leads.js";
 import { ping } from "../db/queries/stats.js";
 import type { Logger } from "../lib/logger.js";
+import { queueDigest, queueReminders } from "./digest.js";
 import { type Explanation, explainLead } from "./explain.js";
 import {
   type EventBatchResult,
@@ -198,6 +199,13 @@ export interface Services {
     /** Proposes a suggestion only when none is pending and it beats the current model by `margin`. */
     weekly(margin?: number): Promise<WeeklyResult>;
   };
+  /** The weekly digest and the daily reminders, queued for the notice dispatcher. */
+  notices: {
+    /** Queues the digest of the last 7 days for `channel` and each manager; returns how many. */
+    queueDigest(p: { tz: string; channel: string | undefined }): Promise<number>;
+    /** Queues a reminder to each owner with alerts older than `days` and no outcome. */
+    queueReminders(p: { tz: string; days: number }): Promise<number>;
+  };
   /** Slack Events API receipts: each event id is handled once. */
   slackEvents: EventReceipts;
   /** Ticks of scheduled jobs, claimed once across instances. */
@@ -367,6 +375,11 @@ export function createServices(opts: ServicesOptions): Services {
       suggest: (p) => suggestModelChange(db, { ...p, now: clock() }),
       learned: (proposalId) => learnedOf(db, proposalId),
       weekly: (margin) => weeklySuggestion(db, { now: clock(), margin }),
+    },
+    notices: {
+      queueDigest: async (p) =>
+        queueDigest(db, { ...p, now: clock(), managers: await managers(db, admins) }),
+      queueReminders: (p) => queueReminders(db, { ...p, now: clock() }),
     },
     slackEvents: eventReceipts(db),
     jobs: {

@@ -45,6 +45,11 @@ export const HOME_REFRESH = "home_refresh";
 
 /** Message metadata event type of an alert post; reconciliation looks for it. */
 export const ALERT_METADATA_EVENT = "leadbot_alert";
+export const DIGEST_METADATA_EVENT = "leadbot_digest";
+export const REMINDER_METADATA_EVENT = "leadbot_reminder";
+export const DIGEST_HEADER_BLOCK = "digest_header";
+export const DIGEST_BANDS_BLOCK = "digest_bands";
+export const REMINDER_HEADER_BLOCK = "reminder_header";
 
 const alertActionSchema = z.object({
   alertId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),

@@ -1,5 +1,6 @@
 import type { Stage } from "../../core/model.js";
 import type { AlertLead } from "../../db/queries/alerts.js";
+import type { Digest, Reminder } from "../digest.js";
 
 export type { AlertLead };
 
@@ -35,7 +36,21 @@ export type StageAlertStatus =
  * event) is one more member here and one more `case` in each sink's switch on `kind`; `tsc`
  * points at every sink that does not handle it yet.
  */
-export type OutgoingMessage = StageAlertMessage;
+export type OutgoingMessage = StageAlertMessage | DigestMessage | ReminderMessage;
+
+/** The weekly digest; `id` is its `outbox_messages` row. */
+export interface DigestMessage {
+  kind: "digest";
+  id: number;
+  digest: Digest;
+}
+
+/** A daily reminder to an owner of their alerts without an outcome; `id` is its row. */
+export interface ReminderMessage {
+  kind: "reminder";
+  id: number;
+  reminder: Reminder;
+}
 
 export type MessageKind = OutgoingMessage["kind"];
 
@@ -49,6 +64,9 @@ export function keyOf(msg: OutgoingMessage): MessageKey {
   switch (msg.kind) {
     case "stage_alert":
       return { kind: msg.kind, id: msg.alertId };
+    case "digest":
+    case "reminder":
+      return { kind: msg.kind, id: msg.id };
   }
 }
 

@@ -6,7 +6,8 @@ import {
   buildAlertResolved,
   type SlackMessage,
 } from "../blocks/alert.js";
-import { ALERT_METADATA_EVENT } from "../ids.js";
+import { buildDigestMessage, buildReminderMessage } from "../blocks/digest.js";
+import { ALERT_METADATA_EVENT, DIGEST_METADATA_EVENT, REMINDER_METADATA_EVENT } from "../ids.js";
 
 /** Message metadata Slack keeps with a post; reconciliation finds a post by it. */
 export interface SlackMetadata {
@@ -17,6 +18,8 @@ export interface SlackMetadata {
 /** The metadata event type of each kind, and the payload field that holds its key's id. */
 export const METADATA_OF: Record<MessageKind, { eventType: string; idField: string }> = {
   stage_alert: { eventType: ALERT_METADATA_EVENT, idField: "alert_id" },
+  digest: { eventType: DIGEST_METADATA_EVENT, idField: "message_id" },
+  reminder: { eventType: REMINDER_METADATA_EVENT, idField: "message_id" },
 };
 
 function leadName(l: AlertLead): string {
@@ -70,6 +73,18 @@ export function renderMessage(msg: OutgoingMessage): SlackMessage & { metadata: 
         metadata: {
           event_type: METADATA_OF.stage_alert.eventType,
           event_payload: { alert_id: msg.alertId, lead_id: msg.leadId, stage: msg.stage },
+        },
+      };
+    }
+    case "digest":
+    case "reminder": {
+      const message =
+        msg.kind === "digest" ? buildDigestMessage(msg.digest) : buildReminderMessage(msg.reminder);
+      return {
+        ...message,
+        metadata: {
+          event_type: METADATA_OF[msg.kind].eventType,
+          event_payload: { message_id: msg.id },
         },
       };
     }
