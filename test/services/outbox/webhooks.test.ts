@@ -147,7 +147,8 @@ for (const config of testDatabases()) {
         lead: { email, externalId: "crm-42" },
         from: "lead",
       });
-      expect(typeof (stage?.data.lead as { score: number }).score).toBe("number");
+      const lead = stage?.data.lead as { score?: unknown } | undefined;
+      expect(typeof lead?.score).toBe("number");
       expect(accepted.find((b) => b.type === "lead.outcome")?.data).toMatchObject({
         lead: { email, externalId: "crm-42" },
         outcome: "won",
