@@ -7,10 +7,15 @@ import { loadDemoData } from "./demo/index.js";
 import { apiRoutes } from "./http/api.js";
 import { createMetrics, type Metrics } from "./http/metrics.js";
 import { createRequestListener } from "./http/router.js";
+import { digestJob, reminderJob } from "./jobs/notices.js";
 import { startScheduler } from "./jobs/scheduler.js";
+import { suggestJob } from "./jobs/suggest.js";
 import type { Logger } from "./lib/logger.js";
 import { createServices, type Services } from "./services/index.js";
 import { createOutboxDispatcher } from "./services/outbox/dispatcher.js";
+import type { MessageDispatcher } from "./services/outbox/messages.js";
+import { createNoticeDispatcher } from "./services/outbox/notices.js";
+import { createWebhookDispatcher } from "./services/outbox/webhook.js";
 import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from "./slack/app.js";
 import { createSlackClient } from "./slack/client.js";
 import type { SlackDeps } from "./slack/deps.js";
@@ -102,6 +107,9 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
     const routes = apiRoutes({ services, metrics, logger, bootstrapToken: env.LEADBOT_API_TOKEN });
 
     let slack: SlackApp | undefined;
+    let notices: MessageDispatcher | undefined;
+    /** Shows a proposal the app made itself (the weekly suggestion) to the managers. */
+    let announce: ((proposalId: number) => Promise<void>) | undefined;
     if (env.SLACK_BOT_TOKEN) {
       const deps: SlackDeps = {
         services,
@@ -126,6 +134,8 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       services.proposals.onCreated(() => announcer.wake());
       announcer.start();
       stops.push(() => announcer.stop());
+      // Proposals made by the weekly job are announced by the same announcer.
+      announce = async () => announcer.wake();
       const listener = slack.requestListener;
       if (listener) routes.push({ method: "POST", path: SLACK_EVENTS_PATH, handler: listener });
     }
@@ -175,8 +185,33 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       services.onAlerts(() => dispatcher.wake());
       dispatcher.start();
       stops.push(() => dispatcher.stop());
+      const noticeDispatcher = createNoticeDispatcher({
+        db: database.db,
+        sink: createSlackSink(createSlackClient(env.SLACK_BOT_TOKEN, env.SLACK_API_URL)),
+        instanceId,
+        logger,
+        pollMs: opts.alertPollMs,
+      });
+      notices = noticeDispatcher;
+      noticeDispatcher.start();
+      stops.push(() => noticeDispatcher.stop());
     }
 
+    if (env.LEADBOT_WEBHOOK_URL && env.LEADBOT_WEBHOOK_SECRET) {
+      const webhooks = createWebhookDispatcher({
+        db: database.db,
+        url: env.LEADBOT_WEBHOOK_URL,
+        secret: env.LEADBOT_WEBHOOK_SECRET,
+        instanceId,
+        logger,
+        ...(opts.alertPollMs ? { pollMs: opts.alertPollMs } : {}),
+      });
+      services.onAlerts(() => webhooks.wake());
+      webhooks.start();
+      stops.push(() => webhooks.stop());
+    }
+
+    const wakeNotices = () => notices?.wake();
     const scheduler = startScheduler(
       services.jobs,
       [
@@ -188,6 +223,19 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
             return `scored ${r.scored}, changed ${r.changed}, alerts ${r.alerts}`;
           },
         },
+        suggestJob(services, { schedule: env.LEADBOT_SUGGEST_CRON, announce }),
+        digestJob(services, {
+          schedule: env.LEADBOT_DIGEST_CRON,
+          tz: env.LEADBOT_TZ,
+          channel: env.LEADBOT_ALERT_CHANNEL,
+          wake: wakeNotices,
+        }),
+        reminderJob(services, {
+          schedule: env.LEADBOT_REMINDER_CRON,
+          tz: env.LEADBOT_TZ,
+          days: env.LEADBOT_REMINDER_DAYS,
+          wake: wakeNotices,
+        }),
       ],
       instanceId,
       logger,

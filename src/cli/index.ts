@@ -15,6 +15,7 @@ import { withProgress } from "./import-progress.js";
 import { exportActiveModel, proposeModelFile, versionLines } from "./model.js";
 import { registerModelCommands } from "./models.js";
 import { statsLines } from "./stats-text.js";
+import { CLI_ACTOR, suggestLines } from "./suggest.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -207,6 +208,18 @@ export function buildCli(): Command {
       withServices(async (s) => {
         const version = o.version ?? (await s.models.active()).version;
         out(modelToYaml(await s.models.byVersion(version), `Scoring model v${version}`));
+      }),
+    );
+  model
+    .command("suggest")
+    .description("learn a model from the recorded outcomes and propose it to the managers")
+    .option("--dry-run", "fit and print the backtest and rules, propose nothing")
+    .option("--by <who>", "who the proposal is by (a Slack user id)", CLI_ACTOR)
+    .action((o: { dryRun?: boolean; by: string }) =>
+      withServices(async (s) => {
+        const r = await suggestLines(s, { dryRun: o.dryRun === true, by: o.by });
+        for (const line of r.lines) out(line);
+        if (!r.ok) process.exitCode = 2;
       }),
     );
   model

@@ -8,6 +8,26 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** A cron expression, or "off"; `fallback` when unset. */
+function cronOrOff(fallback: string) {
+  return z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((v) => v === "off" || cron.validate(v), {
+      message: `expects a cron expression such as "${fallback}", or off`,
+    });
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const envSchema = z
   .object({
     DATABASE_URL: optionalString.pipe(
@@ -81,6 +101,36 @@ export const envSchema = z
       }
       return n;
     }),
+    /** Cron expression of the weekly suggestion; "off" disables it. */
+    LEADBOT_SUGGEST_CRON: cronOrOff("0 6 * * 1"),
+    /** Cron expression of the weekly digest; "off" disables it. */
+    LEADBOT_DIGEST_CRON: cronOrOff("0 9 * * 1"),
+    /** Cron expression of the daily reminders of alerts without an outcome; "off" disables them. */
+    LEADBOT_REMINDER_CRON: cronOrOff("0 9 * * *"),
+    /** Alerts older than this many days without an outcome are in the reminder. */
+    LEADBOT_REMINDER_DAYS: z.coerce
+      .number({ message: "expects a whole number of days" })
+      .int("expects a whole number of days")
+      .min(1, "expects at least 1 day")
+      .max(365, "expects at most 365 days")
+      .default(7),
+    /** Time zone of the digest and reminder schedules. */
+    LEADBOT_TZ: z
+      .string()
+      .trim()
+      .default("UTC")
+      .refine(isTimeZone, { message: "expects an IANA time zone such as Europe/Berlin or UTC" }),
+    LEADBOT_WEBHOOK_URL: optionalString.pipe(
+      z
+        .url({
+          protocol: /^https?$/,
+          message: "expects an http(s) URL such as https://crm.example.com/hooks/leadbot",
+        })
+        .optional(),
+    ),
+    LEADBOT_WEBHOOK_SECRET: optionalString.pipe(
+      z.string().min(16, "expects at least 16 characters").optional(),
+    ),
     /** Load the demo data set into an empty database at start (default: in local mode only). */
     LEADBOT_DEMO: optionalString.pipe(z.enum(["on", "off"]).optional()),
     LOG_LEVEL: z
@@ -93,6 +143,13 @@ export const envSchema = z
         code: "custom",
         path: [e.SLACK_BOT_TOKEN ? "SLACK_SIGNING_SECRET" : "SLACK_BOT_TOKEN"],
         message: "is required when the other Slack credential is set (unset both for local mode)",
+      });
+    }
+    if (e.LEADBOT_WEBHOOK_URL && !e.LEADBOT_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["LEADBOT_WEBHOOK_SECRET"],
+        message: "is required with LEADBOT_WEBHOOK_URL: every webhook is signed with it",
       });
     }
     if (e.SLACK_APP_TOKEN && !e.SLACK_BOT_TOKEN) {

@@ -436,3 +436,53 @@ export const leadClosures = pgTable("lead_closures", {
   source: text("source").notNull(),
   at: ts("at").notNull(),
 });
+
+/** What a learned proposal was fitted from: its rules' evidence and the held-out backtest. */
+export const suggestions = pgTable("suggestions", {
+  id: id(),
+  proposalId: bigint("proposal_id", { mode: "number" })
+    .notNull()
+    .unique()
+    .references(() => proposals.id, { onDelete: "cascade" }),
+  evidence: jsonb("evidence").$type<unknown>().notNull(),
+  backtest: jsonb("backtest").$type<unknown>().notNull(),
+  need: jsonb("need").$type<unknown>().notNull(),
+  fit: jsonb("fit").$type<unknown>().notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+/**
+ * Outgoing messages other than stage alerts (webhooks, digests, reminders), delivered by their
+ * sink with the same claims, leases and backoff as `alert_outbox`; `key` makes each one once.
+ */
+export const outboxMessages = pgTable(
+  "outbox_messages",
+  {
+    id: id(),
+    kind: text("kind").notNull(),
+    key: text("key").notNull(),
+    /** Where it goes: a channel or user id for Slack kinds; unused for webhooks (one URL). */
+    target: text("target"),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    claimedBy: text("claimed_by"),
+    claimedUntil: ts("claimed_until"),
+    /** The sink's id of what it delivered (a Slack ts), once delivered. */
+    ref: text("ref"),
+    lastError: text("last_error"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    sentAt: ts("sent_at"),
+  },
+  (t) => [
+    uniqueIndex("outbox_messages_key").on(t.key),
+    index("outbox_messages_due_idx").on(t.kind, t.nextAttemptAt).where(sql`status = 'pending'`),
+  ],
+);
+
+/** How far webhooks have been queued from each source table (stage changes, outcomes, models). */
+export const webhookCursors = pgTable("webhook_cursors", {
+  source: text("source").primaryKey(),
+  lastId: bigint("last_id", { mode: "number" }).notNull(),
+});

@@ -19,6 +19,7 @@ import {
   route,
   sendJson,
 } from "./router.js";
+import { suggestionsHandler } from "./suggestions.js";
 
 export interface ApiOptions {
   services: Services;
@@ -263,6 +264,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
     r("POST", "/api/v1/proposals", "proposals.create", async (req, res) => {
       await proposeFromApi(services, await readJson(req), res);
     }),
+    r("POST", "/api/v1/suggestions", "suggestions", suggestionsHandler(services)),
     r("DELETE", "/api/v1/leads/:key", "leads.erase", async (req, res) => {
       const erased = await services.leads.erase(req.params?.key ?? "", "api");
       sendJson(res, 200, { erased: erased.id });

@@ -9,6 +9,8 @@ export interface Job {
   name: string;
   /** Cron expression, or "off". */
   schedule: string;
+  /** IANA time zone the schedule is read in (default: the process's). */
+  timezone?: string | undefined;
   run(): Promise<string | undefined>;
 }
 
@@ -52,7 +54,7 @@ export function startScheduler(ticks: Ticks, jobs: Job[], instance: string, logg
           const tick = new Date(Math.floor(ctx.date.getTime() / 60_000) * 60_000);
           void runTick(ticks, job, tick, instance, logger);
         },
-        { name: job.name, noOverlap: true },
+        { name: job.name, noOverlap: true, ...(job.timezone ? { timezone: job.timezone } : {}) },
       ),
     );
   }

@@ -18,6 +18,7 @@ import { countLeads } from "../db/queries/leads.js";
 import { ping } from "../db/queries/stats.js";
 import type { Logger } from "../lib/logger.js";
 import { type BurstLeadPage, burstLeadPage, DEFAULT_ALERT_BURST } from "./bursts.js";
+import { queueDigest, queueReminders } from "./digest.js";
 import { type Explanation, explainLead } from "./explain.js";
 import {
   type EventBatchResult,
@@ -96,6 +97,14 @@ import {
 } from "./search.js";
 import { identifyToLead, segmentMessageSchema, segmentToEvent } from "./segment.js";
 import { gatherStats, type Period, type StatsReport } from "./stats.js";
+import {
+  type Learned,
+  learnedOf,
+  type SuggestResult,
+  suggestModelChange,
+  type WeeklyResult,
+  weeklySuggestion,
+} from "./suggestions.js";
 import {
   type AssignResult,
   type AuditRow,
@@ -256,6 +265,22 @@ export interface Services {
     list(): ReturnType<typeof listTokens>;
     /** The token's name, or undefined when it is unknown or revoked. */
     verify(token: string, bootstrap?: string): Promise<string | undefined>;
+  };
+  /** Models learned from outcomes, proposed like any other change. */
+  suggestions: {
+    /** Fits a suggestion and, unless `dryRun`, proposes it as `by`. */
+    suggest(p: { by: string; dryRun?: boolean | undefined }): Promise<SuggestResult>;
+    /** The evidence and backtest of a learned proposal; undefined for a hand-made one. */
+    learned(proposalId: number): Promise<Learned | undefined>;
+    /** Proposes a suggestion only when none is pending and it beats the current model by `margin`. */
+    weekly(margin?: number): Promise<WeeklyResult>;
+  };
+  /** The weekly digest and the daily reminders, queued for the notice dispatcher. */
+  notices: {
+    /** Queues the digest of the last 7 days for `channel` and each manager; returns how many. */
+    queueDigest(p: { tz: string; channel: string | undefined }): Promise<number>;
+    /** Queues a reminder to each owner with alerts older than `days` and no outcome. */
+    queueReminders(p: { tz: string; days: number }): Promise<number>;
   };
   /** Slack Events API receipts: each event id is handled once. */
   slackEvents: EventReceipts;
@@ -459,6 +484,16 @@ export function createServices(opts: ServicesOptions): Services {
       list: () => listTokens(db),
       verify: (token, bootstrap) => verifyToken(db, token, bootstrap),
     },
+    suggestions: {
+      suggest: (p) => suggestModelChange(db, { ...p, now: clock() }),
+      learned: (proposalId) => learnedOf(db, proposalId),
+      weekly: (margin) => weeklySuggestion(db, { now: clock(), margin }),
+    },
+    notices: {
+      queueDigest: async (p) =>
+        queueDigest(db, { ...p, now: clock(), managers: await managers(db, admins) }),
+      queueReminders: (p) => queueReminders(db, { ...p, now: clock() }),
+    },
     slackEvents: eventReceipts(db),
     jobs: {
       claimTick: (job, tick, instance) => claimTick(db, { job, tick, instance }),
@@ -478,6 +513,7 @@ export type {
   LeadDetail,
   LeadFilters,
   LeadSummary,
+  Learned,
   PostedAlert,
   ProposalMessage,
   ProposalRow,
@@ -486,5 +522,7 @@ export type {
   ScoreSummary,
   Stats,
   StatsReport,
+  SuggestResult,
   VersionHistory,
+  WeeklyResult,
 };

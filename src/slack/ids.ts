@@ -55,6 +55,11 @@ export const HOME_REFRESH = "home_refresh";
 
 /** Message metadata event type of an alert post; reconciliation looks for it. */
 export const ALERT_METADATA_EVENT = "leadbot_alert";
+export const DIGEST_METADATA_EVENT = "leadbot_digest";
+export const REMINDER_METADATA_EVENT = "leadbot_reminder";
+export const DIGEST_HEADER_BLOCK = "digest_header";
+export const DIGEST_BANDS_BLOCK = "digest_bands";
+export const REMINDER_HEADER_BLOCK = "reminder_header";
 
 const alertActionSchema = z.object({
   alertId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
@@ -101,6 +106,8 @@ export const PROPOSAL_HEADER_BLOCK = "proposal_header";
 export const PROPOSAL_DIFF_BLOCK = "proposal_diff";
 export const PROPOSAL_IMPACT_BLOCK = "proposal_impact";
 export const PROPOSAL_OUTCOMES_BLOCK = "proposal_outcomes";
+export const PROPOSAL_BACKTEST_BLOCK = "proposal_backtest";
+export const PROPOSAL_EVIDENCE_BLOCK = "proposal_evidence";
 export const PROPOSAL_ACTIONS_BLOCK = "proposal_actions";
 export const PROPOSAL_STATUS_BLOCK = "proposal_status";
 /** The reason field of the reject modal (PROPOSAL_DECISION_MODAL). */

@@ -1,6 +1,7 @@
 import type { Stage } from "../../core/model.js";
 import type { AlertLead } from "../../db/queries/alerts.js";
 import type { BurstInfo, BurstLead } from "../../db/queries/bursts.js";
+import type { Digest, Reminder } from "../digest.js";
 
 export type { AlertLead, BurstInfo, BurstLead };
 
@@ -60,7 +61,26 @@ export interface BurstDigestMessage {
  * event) is one more member here and one more `case` in each sink's switch on `kind`; `tsc`
  * points at every sink that does not handle it yet.
  */
-export type OutgoingMessage = StageAlertMessage | BurstSummaryMessage | BurstDigestMessage;
+export type OutgoingMessage =
+  | StageAlertMessage
+  | BurstSummaryMessage
+  | BurstDigestMessage
+  | DigestMessage
+  | ReminderMessage;
+
+/** The weekly digest; `id` is its `outbox_messages` row. */
+export interface DigestMessage {
+  kind: "digest";
+  id: number;
+  digest: Digest;
+}
+
+/** A daily reminder to an owner of their alerts without an outcome; `id` is its row. */
+export interface ReminderMessage {
+  kind: "reminder";
+  id: number;
+  reminder: Reminder;
+}
 
 export type MessageKind = OutgoingMessage["kind"];
 
@@ -77,6 +97,9 @@ export function keyOf(msg: OutgoingMessage): MessageKey {
     case "burst_summary":
     case "burst_digest":
       return { kind: msg.kind, id: msg.summaryId };
+    case "digest":
+    case "reminder":
+      return { kind: msg.kind, id: msg.id };
   }
 }
 

@@ -21,6 +21,7 @@ export const SUBCOMMANDS = [
   "weights",
   "rules",
   "stats",
+  "suggest",
   "role",
   "history",
   "routing",
@@ -70,6 +71,7 @@ export type LeadCommand =
   | { kind: "rules"; settings: boolean }
   | { kind: "stats"; period: Period }
   | { kind: "reopen"; lead: string }
+  | { kind: "suggest" }
   | { kind: "role"; userId: string; role: Role }
   | { kind: "history" };
 
@@ -138,6 +140,11 @@ export const USAGE: Record<Subcommand, { form: string; example: string; summary:
     form: "reopen <email|id>",
     example: "/lead reopen jane@acme.com",
     summary: "put a won or not-a-fit lead back among those alerted on",
+  },
+  suggest: {
+    form: "suggest",
+    example: "/lead suggest",
+    summary: "learn a model from won and lost leads and propose it",
   },
   role: {
     form: "role @user manager|rep|admin",
@@ -382,6 +389,7 @@ export function parseCommand(raw: string): ParseResult {
     }
     case "thresholds":
     case "weights":
+    case "suggest":
     case "history":
     case "routing":
       if (args.length > 0) return error(`${sub} takes no arguments.`, sub);

@@ -7,7 +7,8 @@ import {
   type SlackMessage,
 } from "../blocks/alert.js";
 import { BURST_METADATA_EVENT, buildBurstDigest, buildBurstSummary } from "../blocks/burst.js";
-import { ALERT_METADATA_EVENT } from "../ids.js";
+import { buildDigestMessage, buildReminderMessage } from "../blocks/digest.js";
+import { ALERT_METADATA_EVENT, DIGEST_METADATA_EVENT, REMINDER_METADATA_EVENT } from "../ids.js";
 
 /** Message metadata Slack keeps with a post; reconciliation finds a post by it. */
 export interface SlackMetadata {
@@ -20,6 +21,8 @@ export const METADATA_OF: Record<MessageKind, { eventType: string; idField: stri
   stage_alert: { eventType: ALERT_METADATA_EVENT, idField: "alert_id" },
   burst_summary: { eventType: BURST_METADATA_EVENT, idField: "summary_id" },
   burst_digest: { eventType: BURST_METADATA_EVENT, idField: "summary_id" },
+  digest: { eventType: DIGEST_METADATA_EVENT, idField: "message_id" },
+  reminder: { eventType: REMINDER_METADATA_EVENT, idField: "message_id" },
 };
 
 function leadName(l: AlertLead): string {
@@ -94,5 +97,17 @@ export function renderMessage(msg: OutgoingMessage): SlackMessage & { metadata: 
           event_payload: { summary_id: msg.summaryId, burst_id: msg.burst.burstId },
         },
       };
+    case "digest":
+    case "reminder": {
+      const message =
+        msg.kind === "digest" ? buildDigestMessage(msg.digest) : buildReminderMessage(msg.reminder);
+      return {
+        ...message,
+        metadata: {
+          event_type: METADATA_OF[msg.kind].eventType,
+          event_payload: { message_id: msg.id },
+        },
+      };
+    }
   }
 }

@@ -15,6 +15,8 @@ import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import { PROPOSAL_METADATA_EVENT } from "../ids.js";
 
+const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
+
 export type Audience = ProposalMessage["audience"];
 
 /** Where a proposal message was posted: kept by the proposals service to rewrite it later. */
@@ -88,7 +90,10 @@ export async function notifyProposal(
     const ref = await post(deps, client, deps.alertChannel, message, p.id);
     if (ref) posted.push({ ...ref, audience: "channel" });
   }
-  const own = await post(deps, client, p.proposedBy, buildProposalSubmitted(p, deciders), p.id);
+  // A proposal by the app itself (the weekly suggestion) has no author to send a copy to.
+  const own = SLACK_USER.test(p.proposedBy)
+    ? await post(deps, client, p.proposedBy, buildProposalSubmitted(p, deciders), p.id)
+    : undefined;
   if (own) posted.push({ ...own, audience: "proposer", to: p.proposedBy });
   await deps.services.proposals.recordMessages(p.id, posted);
   return { managers: deciders, posted };
@@ -170,4 +175,21 @@ export async function announceModel(
   } catch (err) {
     deps.logger.warn({ err, version: a.version }, "could not announce the new model version");
   }
+}
+
+/**
+ * Sends a proposal made outside the tuning modals (a learned suggestion) to the managers, the
+ * alert channel and its author, with its backtest and evidence when it has them.
+ */
+export async function announceProposal(
+  deps: SlackDeps,
+  client: WebClient,
+  proposalId: number,
+): Promise<Notified> {
+  const [row, learned, team] = await Promise.all([
+    deps.services.proposals.get(proposalId),
+    deps.services.suggestions.learned(proposalId),
+    deps.services.team.managers(),
+  ]);
+  return notifyProposal(deps, client, { ...proposalView(row), learned }, team);
 }

@@ -4,6 +4,7 @@
  * modal and the announcement of a new model version. Pure: plain data in, plain data out.
  */
 export { buildModelActivated, type ModelActivated } from "./activated.js";
+export { learnedBlocks, MAX_EVIDENCE_RULES } from "./learned.js";
 export { buildPreviewBlocks, impactSummary, outcomesLine, type PreviewState } from "./preview.js";
 export {
   buildProposalDecided,

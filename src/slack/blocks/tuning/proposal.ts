@@ -1,6 +1,7 @@
 import type { types } from "@slack/bolt";
 import type { Impact } from "../../../core/impact.js";
 import { DEFAULT_MODEL_KEY } from "../../../core/model.js";
+import type { Learned } from "../../../services/index.js";
 import {
   PROPOSAL_ACTIONS_BLOCK,
   PROPOSAL_DIFF_BLOCK,
@@ -24,6 +25,7 @@ import {
   slackDate,
   truncate,
 } from "../common.js";
+import { learnedBlocks } from "./learned.js";
 import { impactFields, impactSummary, outcomesLine } from "./preview.js";
 import { contextWithId, MAX_DIFF_BLOCKS, MAX_REASON, plain } from "./shared.js";
 
@@ -41,6 +43,8 @@ export interface ProposalView {
   createdAt: Date;
   /** The model the proposal changes (or creates); absent or `default` for the default model. */
   modelKey?: string | undefined;
+  /** A learned proposal's backtest and evidence. */
+  learned?: Learned | undefined;
 }
 
 export interface ProposalDecision {
@@ -89,6 +93,7 @@ function proposalBody(p: ProposalView): KnownBlock[] {
     });
     blocks.push(contextWithId(outcomesLine(p.impact), PROPOSAL_OUTCOMES_BLOCK));
   }
+  if (p.learned) blocks.push(...learnedBlocks(p.learned));
   return blocks;
 }
 /** The diff as sections of whole lines; the first carries the block id the tests and updates use. */

@@ -20,6 +20,7 @@ import {
 } from "./answers.js";
 import { answerShowWithSparkline, answerStatsWithCharts } from "./pictures.js";
 import { answerAway, answerRouting, answerView } from "./routing-answers.js";
+import { answerSuggest } from "./suggest.js";
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -96,6 +97,10 @@ export function leadCommand(deps: SlackDeps) {
         });
         return;
       }
+      if (parsed.kind === "suggest") {
+        await answerSuggest(deps, client, respond, user);
+        return;
+      }
       const answer = await run(deps, parsed, user, client);
       await respond(answer);
     } catch (err) {
@@ -108,7 +113,7 @@ function run(
   deps: SlackDeps,
   c: Exclude<
     LeadCommand,
-    { kind: "help" | "thresholds" | "weights" | "rules" | "findForm" | "stats" }
+    { kind: "help" | "thresholds" | "weights" | "rules" | "findForm" | "stats" | "suggest" }
   >,
   user: string,
   client: Args["client"],

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { digestJob, reminderJob } from "../../src/jobs/notices.js";
+import { silentLogger } from "../../src/lib/logger.js";
+import { createServices } from "../../src/services/index.js";
+import {
+  ALERT_LOST,
+  ALERT_NOT_A_FIT,
+  ALERT_WON,
+  DIGEST_HEADER_BLOCK,
+  DIGEST_METADATA_EVENT,
+  REMINDER_HEADER_BLOCK,
+  REMINDER_METADATA_EVENT,
+} from "../../src/slack/ids.js";
+import { type TestDatabase, testDatabases, withDatabase } from "../support/db.js";
+import {
+  eventually,
+  hotLeadAlert,
+  type SlackHarness,
+  startSlackHarness,
+  TEST_ADMIN,
+  TEST_ALERT_CHANNEL,
+  TEST_REP,
+  textOf,
+} from "../support/slack.js";
+
+const DAY = 86_400_000;
+
+describe.each(testDatabases())(
+  "digest and reminders over the Slack stand-in on $name",
+  (config) => {
+    let tdb: TestDatabase;
+    let h: SlackHarness;
+    // Alerts are stamped by the database clock; the app's clock is fixed eight days later.
+    const now = Date.now() + 8 * DAY;
+
+    beforeAll(async () => {
+      tdb = await withDatabase(config);
+      h = await startSlackHarness({ database: tdb.database, clock: () => now });
+    });
+    afterAll(async () => {
+      await h?.stop();
+      await tdb?.cleanup();
+    });
+
+    const postsOf = (eventType: string) =>
+      h.standin
+        .callsTo("chat.postMessage")
+        .filter(
+          (c) =>
+            c.response !== undefined &&
+            (c.params.metadata as { event_type?: string } | undefined)?.event_type === eventType,
+        );
+
+    it("when the reminder job runs, then each owner gets one DM listing their old alerts without an outcome, with the outcome buttons", async () => {
+      const { leadId } = await hotLeadAlert(h.app.services, h.standin, {
+        email: "old@acme.example",
+        lastName: "Waiting",
+        owner: TEST_REP,
+      });
+      const decided = await hotLeadAlert(h.app.services, h.standin, {
+        email: "done@acme.example",
+        lastName: "Decided",
+        owner: TEST_REP,
+      });
+      await h.app.services.leads.recordOutcome({
+        lead: decided.leadId,
+        outcome: "won",
+        by: TEST_REP,
+        source: "api",
+      });
+      const job = reminderJob(h.app.services, { schedule: "off", tz: "UTC", days: 7 });
+      expect(await job.run()).toBe("reminders queued: 1");
+      const [post] = await eventually(() => {
+        const p = postsOf(REMINDER_METADATA_EVENT);
+        return p.length > 0 ? p : undefined;
+      });
+      const blocks = post?.params.blocks as {
+        block_id?: string;
+        elements?: { action_id: string; value: string }[];
+      }[];
+      expect(blocks[0]?.block_id).toBe(REMINDER_HEADER_BLOCK);
+      const text = textOf(blocks);
+      expect(text).toContain("Hot Waiting");
+      expect(text).not.toContain("Hot Decided");
+      // Raised a moment after the clock was fixed: just under eight days old.
+      expect(text).toContain("alerted 7 days ago");
+      const buttons = blocks.flatMap((b) => b.elements ?? []);
+      expect(buttons.map((b) => b.action_id)).toEqual([ALERT_WON, ALERT_LOST, ALERT_NOT_A_FIT]);
+      expect(JSON.parse(buttons[0]?.value ?? "{}")).toMatchObject({ leadId });
+      const dm = h.standin.callsTo("conversations.open").at(-1);
+      expect(dm?.params.users).toBe(TEST_REP);
+
+      // A second run on the same day queues nothing new.
+      expect(await job.run()).toBe("reminders queued: 0");
+    }, 60_000);
+
+    it("when the digest job runs, then the alert channel and each manager get the week's digest once", async () => {
+      // The digest runs a day after the outcome, so it falls in its week.
+      const services = createServices({
+        database: tdb.database,
+        logger: silentLogger,
+        clock: () => Date.now() + DAY,
+        admins: [TEST_ADMIN],
+      });
+      const job = digestJob(services, {
+        schedule: "off",
+        tz: "Europe/Berlin",
+        channel: TEST_ALERT_CHANNEL,
+      });
+      const queued = await job.run();
+      const n = Number((queued ?? "").replace(/\D+/g, ""));
+      expect(n).toBeGreaterThanOrEqual(2);
+      const posts = await eventually(() => {
+        const p = postsOf(DIGEST_METADATA_EVENT);
+        return p.length >= n ? p : undefined;
+      });
+      const toChannel = posts.find((p) => p.params.channel === TEST_ALERT_CHANNEL);
+      const blocks = toChannel?.params.blocks as { block_id?: string }[];
+      expect(blocks[0]?.block_id).toBe(DIGEST_HEADER_BLOCK);
+      const text = textOf(blocks);
+      expect(text).toContain("*Outcomes this week*\n1 won · 0 lost · 0 not a fit");
+      expect(text).toContain("Conversion by score band");
+      expect(text).toContain("*Pending model changes*: none.");
+      expect(await job.run()).toBe("digests queued: 0");
+    }, 60_000);
+  },
+);
