@@ -20,7 +20,9 @@ export type ErrorCode =
   /** Slack's trigger for opening a form expired before the form opened. */
   | "expired_trigger"
   /** A button or form made by an older message or release: it names nothing we can act on. */
-  | "stale_action";
+  | "stale_action"
+  /** A lead key in a form that is not accepted here (a bare key where erasure wants one form). */
+  | "invalid_lead_key";
 
 /** User ids a message names; adapters show them their own way (Slack mentions them). */
 export type ErrorFields = Readonly<Record<string, string>>;
@@ -94,5 +96,12 @@ export class StaleActionError extends DomainError {
       "stale_action",
       "This button or form is out of date. Close it and start again from the latest message or command.",
     );
+  }
+}
+
+/** A lead key that does not say which lead it means; the sentence lists the forms to use. */
+export class LeadKeyError extends DomainError {
+  constructor(message: string) {
+    super("invalid_lead_key", message);
   }
 }

@@ -1,3 +1,4 @@
+import { parseLeadKey, UNAMBIGUOUS_KEY_FORMS } from "../core/lead-key.js";
 import type { BreakdownEntry, Stage } from "../core/model.js";
 import type { Db, DbOrTx } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";
@@ -13,7 +14,7 @@ import {
 } from "../db/queries/leads.js";
 import { outcomesOf } from "../db/queries/outcomes.js";
 import { stageCounts as stageCountRows } from "../db/queries/scores.js";
-import { NotFoundError } from "./errors.js";
+import { LeadKeyError, NotFoundError } from "./errors.js";
 import { emailSchema } from "./inputs.js";
 
 /** Largest page of top leads one request returns. */
@@ -21,16 +22,49 @@ export const MAX_TOP = 500;
 
 export type { LeadSummary };
 
-/** Finds a lead by numeric id, email or externalId; the id of a missing one is a plain error. */
-export async function resolveLeadId(db: DbOrTx, key: string): Promise<number> {
+/**
+ * Finds a lead by its key (see `parseLeadKey`): an email, `id:N`, `ext:X`, or a bare value looked
+ * up as an externalId and then, digits only, as an internal id. `strict` refuses the bare form,
+ * for actions such as erasure where naming the wrong lead cannot be undone.
+ */
+export async function resolveLeadId(
+  db: DbOrTx,
+  key: string,
+  opts: { strict?: boolean } = {},
+): Promise<number> {
+  const form = parseLeadKey(key);
   const k = key.trim();
-  const email = emailSchema.safeParse(k);
-  const id = await leadIdByKey(
-    db,
-    /^\d+$/.test(k) ? { id: Number(k) } : email.success ? { email: email.data } : { externalId: k },
-  );
-  if (id === undefined)
-    throw new NotFoundError(`No lead matches "${k}". Use an email, a lead id or an externalId.`);
+  const missing = () =>
+    new NotFoundError(`No lead matches "${k}". Name it by ${UNAMBIGUOUS_KEY_FORMS}.`);
+  switch (form.kind) {
+    case "invalid":
+      throw new LeadKeyError(form.reason);
+    case "email": {
+      const email = emailSchema.safeParse(form.email);
+      if (!email.success) throw missing();
+      return found(await leadIdByKey(db, { email: email.data }), missing);
+    }
+    case "id":
+      return found(await leadIdByKey(db, { id: form.id }), missing);
+    case "ext":
+      return found(await leadIdByKey(db, { externalId: form.externalId }), missing);
+    case "bare": {
+      if (opts.strict) {
+        throw new LeadKeyError(
+          `"${k}" could be an externalId or an internal id; name the lead by ${UNAMBIGUOUS_KEY_FORMS}.`,
+        );
+      }
+      const byExternal = await leadIdByKey(db, { externalId: form.value });
+      if (byExternal !== undefined) return byExternal;
+      const asId = /^\d+$/.test(form.value) ? Number(form.value) : undefined;
+      if (asId === undefined || !Number.isSafeInteger(asId)) throw missing();
+      return found(await leadIdByKey(db, { id: asId }), missing);
+    }
+  }
+}
+
+function found(id: number | undefined, missing: () => Error): number {
+  if (id === undefined) throw missing();
   return id;
 }
 
@@ -107,7 +141,7 @@ export function stageCounts(db: DbOrTx): Promise<Record<Stage, number>> {
 /** Erases a lead and everything recorded about it; the audit keeps only that it happened. */
 export async function eraseLead(db: Db, key: string, actor: string): Promise<{ id: number }> {
   return db.transaction(async (tx) => {
-    const id = await resolveLeadId(tx, key);
+    const id = await resolveLeadId(tx, key, { strict: true });
     await deleteLead(tx, { id });
     await insertAudit(tx, { actor, action: "lead.erased", subject: `lead:${id}` });
     return { id };

@@ -222,7 +222,7 @@ function parseTop(args: string[]): ParseResult {
 
 function needLead(sub: Subcommand, args: string[]): string | ParseError {
   const lead = args[0];
-  if (!lead) return error(`Say which lead: an email or a lead id.`, sub);
+  if (!lead) return error(`Say which lead: an email, id:<lead id> or ext:<externalId>.`, sub);
   return lead;
 }
 
