@@ -8,6 +8,7 @@ import { DomainError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { loadModelFile } from "../services/models.js";
 import { openServices } from "../services/open.js";
+import { DEFAULT_SCOPES, isScope, SCOPES, type Scope } from "../services/tokens.js";
 import { withProgress } from "./import-progress.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -17,6 +18,17 @@ function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n <= 0)
     throw new InvalidArgumentError("expects a positive whole number");
   return n;
+}
+
+function parseScopes(value: string): Scope[] {
+  const scopes = value
+    .split(",")
+    .map((v) => v.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = scopes.filter((v) => !isScope(v));
+  if (scopes.length === 0 || bad.length > 0)
+    throw new InvalidArgumentError(`expects scopes among ${SCOPES.join(", ")}`);
+  return scopes as Scope[];
 }
 
 /** Opens the store the environment names (migrated, model loaded), runs `fn`, closes it. */
@@ -55,10 +67,16 @@ export function buildCli(): Command {
   token
     .command("create <name>")
     .description("create a token; it is shown once")
-    .action((name: string) =>
+    .option(
+      "-s, --scope <scopes>",
+      "comma-separated scopes: ingest (send data), read (GET routes), admin (everything)",
+      parseScopes,
+      [...DEFAULT_SCOPES],
+    )
+    .action((name: string, o: { scope: Scope[] }) =>
       withServices(async (s) => {
-        const t = await s.tokens.create(name);
-        out(`token ${t.id} (${name}): ${t.token}`);
+        const t = await s.tokens.create(name, "cli", o.scope);
+        out(`token ${t.id} (${name}, scopes ${o.scope.join(",")}): ${t.token}`);
         out("Store it now: only its hash is kept.");
       }),
     );
@@ -78,7 +96,14 @@ export function buildCli(): Command {
       withServices(async (s) => {
         for (const t of await s.tokens.list()) {
           out(
-            `${t.id}\t${t.name}\tcreated ${t.createdAt.toISOString()}${t.revokedAt ? `\trevoked ${t.revokedAt.toISOString()}` : ""}`,
+            [
+              t.id,
+              t.name,
+              `scopes ${t.scopes.join(",")}`,
+              `created ${t.createdAt.toISOString()}`,
+              `last used ${t.lastUsedAt ? t.lastUsedAt.toISOString() : "never"}`,
+              ...(t.revokedAt ? [`revoked ${t.revokedAt.toISOString()}`] : []),
+            ].join("\t"),
           );
         }
       }),

@@ -225,6 +225,8 @@ export const apiTokens = pgTable("api_tokens", {
   createdAt: ts("created_at").notNull().defaultNow(),
   revokedAt: ts("revoked_at"),
   lastUsedAt: ts("last_used_at"),
+  /** What the token may do: ingest, read, admin (admin holds every scope). */
+  scopes: text("scopes").array().notNull().default(sql`'{ingest}'::text[]`),
 });
 
 export const auditLog = pgTable(

@@ -6,6 +6,7 @@ import type { Services } from "../services/index.js";
 import { MAX_BATCH_ITEMS } from "../services/ingest.js";
 import type { ItemError } from "../services/inputs.js";
 import { MAX_TOP } from "../services/leads.js";
+import { type ApiCaller, actorOf, allows, type Scope } from "../services/tokens.js";
 import type { Metrics } from "./metrics.js";
 import {
   type Handler,
@@ -23,6 +24,27 @@ export interface ApiOptions {
   logger: Logger;
   bootstrapToken?: string | undefined;
 }
+
+/**
+ * One row of the API's route table. `scope` is what a token must hold to call it: `ingest` for
+ * routes that send data in, `read` for GET routes, `admin` for everything else.
+ */
+export interface ApiRouteSpec {
+  method: "GET" | "POST" | "DELETE";
+  path: string;
+  /** The route's name in metrics and logs. */
+  name: string;
+  scope: Scope;
+  /** Also accept the token as the HTTP Basic user name (Segment's write-key convention). */
+  basicAuth?: boolean;
+}
+
+/** A route's handler, told which token called it (audit rows name it). */
+export type ApiHandler = (
+  req: Parameters<Handler>[0],
+  res: ServerResponse,
+  caller: ApiCaller,
+) => Promise<void>;
 
 const leadsBody = z.object({ leads: z.array(z.unknown()) });
 const eventsBody = z.object({ events: z.array(z.unknown()) });
@@ -80,13 +102,18 @@ export function apiRoutes(opts: ApiOptions): Route[] {
     logger.error({ err, ...failure }, "request failed");
 
   const authed =
-    (name: string, handler: Handler, basic = false): Handler =>
+    (spec: ApiRouteSpec, handler: ApiHandler): Handler =>
     async (req, res) => {
-      const end = metrics.httpDuration.startTimer({ route: name });
+      const end = metrics.httpDuration.startTimer({ route: spec.name });
       res.on("finish", () => {
         end();
-        metrics.httpRequests.inc({ route: name, method: req.method ?? "", status: res.statusCode });
+        metrics.httpRequests.inc({
+          route: spec.name,
+          method: req.method ?? "",
+          status: res.statusCode,
+        });
       });
+      const basic = spec.basicAuth === true;
       const token = presentedToken(req.headers.authorization ?? "", basic);
       if (!token) {
         res.setHeader("www-authenticate", 'Bearer realm="leadbot"');
@@ -98,56 +125,75 @@ export function apiRoutes(opts: ApiOptions): Route[] {
             : "Send an API token as Authorization: Bearer <token>. Create one with `leadbot token create <name>`.",
         );
       }
-      const who = await services.tokens.verify(token, opts.bootstrapToken);
-      if (!who) {
+      const caller = await services.tokens.verify(token, opts.bootstrapToken);
+      if (!caller) {
         res.setHeader("www-authenticate", 'Bearer realm="leadbot", error="invalid_token"');
         throw new HttpError(401, "unauthorized", "The API token is unknown or revoked.");
       }
-      await handler(req, res);
+      if (!allows(caller.scopes, spec.scope)) {
+        throw new HttpError(
+          403,
+          "insufficient_scope",
+          `${spec.method} ${spec.path} needs a token with the ${spec.scope} scope; the token "${caller.name}" has ${caller.scopes.join(", ") || "none"}. Create one with \`leadbot token create <name> --scope ${spec.scope}\`.`,
+          { scope: spec.scope },
+        );
+      }
+      await handler(req, res, caller);
     };
 
-  const r = (method: string, path: string, name: string, handler: Handler, basic = false) =>
-    route(method, path, authed(name, handler, basic), onError);
+  /** One API route: every route declares the scope a token needs to call it. */
+  const r = (spec: ApiRouteSpec, handler: ApiHandler) =>
+    route(spec.method, spec.path, authed(spec, handler), onError);
 
   return [
-    r("POST", "/api/v1/leads", "leads.upsert", async (req, res) => {
-      const body = leadsBody.safeParse(await readJson(req));
-      if (!body.success) throw shapeError('{ "leads": [ ... ] }');
-      checkBatchSize(body.data.leads.length);
-      const result = await services.upsertLeads(body.data.leads);
-      metrics.ingested.inc({ kind: "lead", result: "accepted" }, result.leads.length);
-      metrics.ingested.inc(
-        { kind: "lead", result: "invalid" },
-        body.data.leads.length - result.leads.length,
-      );
-      sendBatch(res, body.data.leads.length, result.errors, {
-        created: result.created,
-        updated: result.updated,
-        leads: result.leads,
-      });
-    }),
-    r("POST", "/api/v1/events", "events.append", async (req, res) => {
-      const body = eventsBody.safeParse(await readJson(req));
-      if (!body.success) throw shapeError('{ "events": [ ... ] }');
-      checkBatchSize(body.data.events.length);
-      const result = await services.recordEvents(body.data.events);
-      metrics.ingested.inc({ kind: "event", result: "accepted" }, result.accepted);
-      metrics.ingested.inc({ kind: "event", result: "duplicate" }, result.duplicates);
-      metrics.ingested.inc(
-        { kind: "event", result: "invalid" },
-        new Set(result.errors.map((e) => e.index)).size,
-      );
-      sendBatch(res, body.data.events.length, result.errors, {
-        accepted: result.accepted,
-        duplicates: result.duplicates,
-        leadsCreated: result.leadsCreated,
-        alerts: result.alerts,
-      });
-    }),
     r(
-      "POST",
-      "/api/v1/segment",
-      "segment",
+      { method: "POST", path: "/api/v1/leads", name: "leads.upsert", scope: "ingest" },
+      async (req, res) => {
+        const body = leadsBody.safeParse(await readJson(req));
+        if (!body.success) throw shapeError('{ "leads": [ ... ] }');
+        checkBatchSize(body.data.leads.length);
+        const result = await services.upsertLeads(body.data.leads);
+        metrics.ingested.inc({ kind: "lead", result: "accepted" }, result.leads.length);
+        metrics.ingested.inc(
+          { kind: "lead", result: "invalid" },
+          body.data.leads.length - result.leads.length,
+        );
+        sendBatch(res, body.data.leads.length, result.errors, {
+          created: result.created,
+          updated: result.updated,
+          leads: result.leads,
+        });
+      },
+    ),
+    r(
+      { method: "POST", path: "/api/v1/events", name: "events.append", scope: "ingest" },
+      async (req, res) => {
+        const body = eventsBody.safeParse(await readJson(req));
+        if (!body.success) throw shapeError('{ "events": [ ... ] }');
+        checkBatchSize(body.data.events.length);
+        const result = await services.recordEvents(body.data.events);
+        metrics.ingested.inc({ kind: "event", result: "accepted" }, result.accepted);
+        metrics.ingested.inc({ kind: "event", result: "duplicate" }, result.duplicates);
+        metrics.ingested.inc(
+          { kind: "event", result: "invalid" },
+          new Set(result.errors.map((e) => e.index)).size,
+        );
+        sendBatch(res, body.data.events.length, result.errors, {
+          accepted: result.accepted,
+          duplicates: result.duplicates,
+          leadsCreated: result.leadsCreated,
+          alerts: result.alerts,
+        });
+      },
+    ),
+    r(
+      {
+        method: "POST",
+        path: "/api/v1/segment",
+        name: "segment",
+        scope: "ingest",
+        basicAuth: true,
+      },
       async (req, res) => {
         const raw = await readJson(req);
         const messages =
@@ -166,29 +212,37 @@ export function apiRoutes(opts: ApiOptions): Route[] {
           duplicates: result.duplicates,
         });
       },
-      true,
     ),
-    r("GET", "/api/v1/leads", "leads.top", async (req, res) => {
-      const url = new URL(req.url ?? "/", "http://localhost");
-      const q = topQuery.safeParse(Object.fromEntries(url.searchParams));
-      if (!q.success) {
-        const issue = q.error.issues[0];
-        throw new HttpError(400, "invalid_query", `${issue?.path.join(".")}: ${issue?.message}`);
-      }
-      const leads = await services.leads.top({
-        limit: q.data.top,
-        stage: q.data.stage,
-        owner: q.data.owner,
-      });
-      sendJson(res, 200, { leads });
-    }),
-    r("GET", "/api/v1/leads/:key", "leads.get", async (req, res) => {
-      sendJson(res, 200, await services.leads.get(req.params?.key ?? ""));
-    }),
-    r("DELETE", "/api/v1/leads/:key", "leads.erase", async (req, res) => {
-      const erased = await services.leads.erase(req.params?.key ?? "", "api");
-      sendJson(res, 200, { erased: erased.id });
-    }),
+    r(
+      { method: "GET", path: "/api/v1/leads", name: "leads.top", scope: "read" },
+      async (req, res) => {
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const q = topQuery.safeParse(Object.fromEntries(url.searchParams));
+        if (!q.success) {
+          const issue = q.error.issues[0];
+          throw new HttpError(400, "invalid_query", `${issue?.path.join(".")}: ${issue?.message}`);
+        }
+        const leads = await services.leads.top({
+          limit: q.data.top,
+          stage: q.data.stage,
+          owner: q.data.owner,
+        });
+        sendJson(res, 200, { leads });
+      },
+    ),
+    r(
+      { method: "GET", path: "/api/v1/leads/:key", name: "leads.get", scope: "read" },
+      async (req, res) => {
+        sendJson(res, 200, await services.leads.get(req.params?.key ?? ""));
+      },
+    ),
+    r(
+      { method: "DELETE", path: "/api/v1/leads/:key", name: "leads.erase", scope: "admin" },
+      async (req, res, caller) => {
+        const erased = await services.leads.erase(req.params?.key ?? "", actorOf(caller));
+        sendJson(res, 200, { erased: erased.id });
+      },
+    ),
     route(
       "GET",
       "/healthz",

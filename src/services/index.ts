@@ -80,7 +80,14 @@ import {
   type Stats,
   teamStats,
 } from "./team.js";
-import { createToken, listTokens, revokeToken, verifyToken } from "./tokens.js";
+import {
+  type ApiCaller,
+  createToken,
+  listTokens,
+  revokeToken,
+  type Scope,
+  verifyToken,
+} from "./tokens.js";
 
 /**
  * The use cases, one object per aggregate. Adapters (Slack, HTTP, CLI, jobs) reach the store
@@ -175,11 +182,18 @@ export interface Services {
     create(
       name: string,
       actor?: string,
-    ): Promise<{ id?: number; name?: string; createdAt?: Date; token: string }>;
+      scopes?: readonly Scope[],
+    ): Promise<{
+      id?: number;
+      name?: string;
+      scopes?: string[];
+      createdAt?: Date;
+      token: string;
+    }>;
     revoke(id: number, actor?: string): Promise<void>;
     list(): ReturnType<typeof listTokens>;
-    /** The token's name, or undefined when it is unknown or revoked. */
-    verify(token: string, bootstrap?: string): Promise<string | undefined>;
+    /** The token's name, id and scopes, or undefined when it is unknown or revoked. */
+    verify(token: string, bootstrap?: string): Promise<ApiCaller | undefined>;
   };
   /** Slack Events API receipts: each event id is handled once. */
   slackEvents: EventReceipts;
@@ -341,10 +355,10 @@ export function createServices(opts: ServicesOptions): Services {
       markPendingDelivered: (note) => markPendingDelivered(db, { note }),
     },
     tokens: {
-      create: (name, actor) => createToken(db, name, actor),
+      create: (name, actor, scopes) => createToken(db, name, actor, scopes),
       revoke: (id, actor) => revokeToken(db, id, actor),
       list: () => listTokens(db),
-      verify: (token, bootstrap) => verifyToken(db, token, bootstrap),
+      verify: (token, bootstrap) => verifyToken(db, token, bootstrap, clock()),
     },
     slackEvents: eventReceipts(db),
     jobs: {
@@ -357,6 +371,7 @@ export function createServices(opts: ServicesOptions): Services {
 
 export type {
   AlertLead,
+  ApiCaller,
   AuditRow,
   AwaitingFeedback,
   Explanation,
@@ -366,6 +381,7 @@ export type {
   ProposalMessage,
   ProposalRow,
   Role,
+  Scope,
   ScoreSummary,
   Stats,
 };

@@ -133,20 +133,28 @@ for (const config of testDatabases()) {
     });
 
     it("when tokens are created, listed and revoked, then each step shows in the list", async () => {
-      const created = await run("token", "create", "crm-sync");
+      const created = await run("token", "create", "crm-sync", "--scope", "ingest,read");
       expect(created.code).toBe(0);
-      const m = /^token (\d+) \(crm-sync\): (\S+)$/m.exec(created.stdout);
+      const m = /^token (\d+) \(crm-sync, scopes ingest,read\): (\S+)$/m.exec(created.stdout);
       expect(m).not.toBeNull();
       const id = m?.[1] as string;
       expect((m?.[2] ?? "").length).toBeGreaterThanOrEqual(32);
 
       const listed = await run("token", "list");
-      expect(listed.stdout).toMatch(new RegExp(`^${id}\\tcrm-sync\\tcreated \\S+$`, "m"));
+      expect(listed.stdout).toMatch(
+        new RegExp(`^${id}\\tcrm-sync\\tscopes ingest,read\\tcreated \\S+\\tlast used never$`, "m"),
+      );
+      const bad = await run("token", "create", "x", "--scope", "ingest,root");
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain("ingest, read, admin");
 
       expect((await run("token", "revoke", id)).stdout).toContain(`token ${id} revoked`);
       const after = await run("token", "list");
       expect(after.stdout).toMatch(
-        new RegExp(`^${id}\\tcrm-sync\\tcreated \\S+\\trevoked \\S+$`, "m"),
+        new RegExp(
+          `^${id}\\tcrm-sync\\tscopes ingest,read\\tcreated \\S+\\tlast used never\\trevoked \\S+$`,
+          "m",
+        ),
       );
     });
 
