@@ -82,6 +82,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       logger,
       clock: opts.clock,
       admins: env.LEADBOT_ADMINS,
+      suppressionKey: env.LEADBOT_SUPPRESSION_KEY,
     });
     const active = await services.models.ensure(env.LEADBOT_MODEL_FILE);
     logger.info({ version: active.version, database: database.kind }, "scoring model active");

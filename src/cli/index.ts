@@ -41,6 +41,7 @@ async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
     logger,
     modelFile: env.LEADBOT_MODEL_FILE,
     admins: env.LEADBOT_ADMINS,
+    suppressionKey: env.LEADBOT_SUPPRESSION_KEY,
   });
   try {
     return await fn(opened.services);
@@ -122,6 +123,7 @@ export function buildCli(): Command {
     .action((file: string, o: { kind: "leads" | "events"; batch: number; errors: string }) =>
       withServices(async (s) => {
         const progress = withProgress(statSync(file).size);
+        let suppressed = 0;
         const result = await importCsv({
           input: file,
           kind: o.kind,
@@ -132,10 +134,12 @@ export function buildCli(): Command {
               o.kind === "leads"
                 ? await s.upsertLeads(items, "import")
                 : await s.recordEvents(items, "import");
+            suppressed += r.suppressed;
             return { errors: r.errors };
           },
         }).finally(() => progress.stop());
         out(`${result.rows} rows: ${result.valid} imported, ${result.invalid} rejected`);
+        if (suppressed > 0) out(`${suppressed} of them name erased people and were dropped`);
         if (result.errors.length > 0) {
           await writeErrorReport(result.errors, o.errors);
           out(`rejected rows are listed in ${o.errors}`);
@@ -221,10 +225,26 @@ export function buildCli(): Command {
     );
 
   program
-    .command("lead <key>")
-    .description("show a lead (email, id or externalId) with its score breakdown")
-    .action((key: string) =>
+    .command("lead <key> [target]")
+    .description(
+      "show a lead (an email, id:N, ext:X, or a bare externalId or id); `lead erase <email|id:N|ext:X>` erases it, in Slack too, and suppresses the person; `lead unsuppress <email|ext:X>` lets them be recorded again",
+    )
+    .action((key: string, target: string | undefined) =>
       withServices(async (s) => {
+        if (key === "erase" || key === "unsuppress") {
+          if (!target) throw new InvalidArgumentError(`say who: lead ${key} <email|ext:X>`);
+          if (key === "erase") {
+            const r = await s.leads.erase(target, "cli");
+            out(`lead ${r.id} erased; its email and externalId are suppressed`);
+            if (r.messages > 0)
+              out(`${r.messages} Slack messages are queued to be rewritten by the running app`);
+          } else {
+            await s.leads.unsuppress(target, "cli");
+            out(`${target} is no longer suppressed`);
+          }
+          return;
+        }
+        if (target) throw new InvalidArgumentError(`"lead ${key}" takes one key`);
         out(JSON.stringify(await s.leads.get(key), null, 2));
       }),
     );

@@ -156,11 +156,13 @@ export function apiRoutes(opts: ApiOptions): Route[] {
         metrics.ingested.inc({ kind: "lead", result: "accepted" }, result.leads.length);
         metrics.ingested.inc(
           { kind: "lead", result: "invalid" },
-          body.data.leads.length - result.leads.length,
+          body.data.leads.length - result.leads.length - result.suppressed,
         );
+        metrics.ingested.inc({ kind: "lead", result: "suppressed" }, result.suppressed);
         sendBatch(res, body.data.leads.length, result.errors, {
           created: result.created,
           updated: result.updated,
+          suppressed: result.suppressed,
           leads: result.leads,
         });
       },
@@ -174,6 +176,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
         const result = await services.recordEvents(body.data.events);
         metrics.ingested.inc({ kind: "event", result: "accepted" }, result.accepted);
         metrics.ingested.inc({ kind: "event", result: "duplicate" }, result.duplicates);
+        metrics.ingested.inc({ kind: "event", result: "suppressed" }, result.suppressed);
         metrics.ingested.inc(
           { kind: "event", result: "invalid" },
           new Set(result.errors.map((e) => e.index)).size,
@@ -181,6 +184,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
         sendBatch(res, body.data.events.length, result.errors, {
           accepted: result.accepted,
           duplicates: result.duplicates,
+          suppressed: result.suppressed,
           leadsCreated: result.leadsCreated,
           alerts: result.alerts,
         });
@@ -206,10 +210,12 @@ export function apiRoutes(opts: ApiOptions): Route[] {
           throw shapeError('a Segment message ({ "type": "track", ... }) or { "batch": [ ... ] }');
         checkBatchSize(messages.length);
         const result = await services.ingestSegment(messages);
+        metrics.ingested.inc({ kind: "segment", result: "suppressed" }, result.suppressed);
         sendBatch(res, messages.length, result.errors, {
           leads: result.leads,
           events: result.events,
           duplicates: result.duplicates,
+          suppressed: result.suppressed,
         });
       },
     ),
@@ -240,7 +246,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
       { method: "DELETE", path: "/api/v1/leads/:key", name: "leads.erase", scope: "admin" },
       async (req, res, caller) => {
         const erased = await services.leads.erase(req.params?.key ?? "", actorOf(caller));
-        sendJson(res, 200, { erased: erased.id });
+        sendJson(res, 200, { erased: erased.id, messagesRewritten: erased.messages });
       },
     ),
     route(

@@ -64,6 +64,7 @@ import { type EventReceipts, eventReceipts } from "./receipts.js";
 import { type RescoreResult, rescoreAll } from "./rescore.js";
 import type { ScoreCause, ScoreSummary } from "./scoring.js";
 import { identifyToLead, segmentMessageSchema, segmentToEvent } from "./segment.js";
+import { createSuppression, unsuppress } from "./suppression.js";
 import {
   type AssignResult,
   type AuditRow,
@@ -114,7 +115,10 @@ export interface Services {
     stageCounts(): Promise<Record<Stage, number>>;
     /** Every point of the score with the rule that gave it, as of now. */
     explain(key: string): Promise<Explanation>;
-    erase(key: string, actor: string): Promise<{ id: number }>;
+    /** Erases a lead (email, id: or ext: only), in Slack too, and suppresses the person. */
+    erase(key: string, actor: string): Promise<{ id: number; messages: number }>;
+    /** Lifts the suppression of an email or `ext:X`, so the person may be recorded again. */
+    unsuppress(target: string, actor: string): Promise<{ removed: number }>;
     assign(p: {
       lead: string | number;
       owner: string;
@@ -220,6 +224,8 @@ export interface SegmentResult {
   leads: number;
   events: number;
   duplicates: number;
+  /** Messages dropped because they name an erased (suppressed) person. */
+  suppressed: number;
   errors: ItemError[];
 }
 
@@ -229,6 +235,8 @@ export interface ServicesOptions {
   clock?: (() => number) | undefined;
   /** LEADBOT_ADMINS: admins from the first start, whatever the roles table says. */
   admins?: readonly string[] | undefined;
+  /** LEADBOT_SUPPRESSION_KEY; unset, a key is generated once and kept in the database. */
+  suppressionKey?: string | undefined;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -236,20 +244,24 @@ export function createServices(opts: ServicesOptions): Services {
   const clock = opts.clock ?? Date.now;
   const db = opts.database.db;
   const admins = opts.admins ?? [];
-  const ctx = () => ({
-    db,
-    now: clock(),
-    onAlerts: (n: number) => {
-      for (const l of listeners) l(n);
-    },
-  });
+  const suppression = createSuppression(db, opts.suppressionKey);
+  const wake = (n: number) => {
+    for (const l of listeners) l(n);
+  };
+  const ctx = () => ({ db, now: clock(), onAlerts: wake, suppression });
   const services: Services = {
     logger: opts.logger,
     clock,
     upsertLeads: (items, cause) => upsertLeads(ctx(), items, cause),
     recordEvents: (items, cause) => recordEvents(ctx(), items, cause),
     async ingestSegment(messages) {
-      const result: SegmentResult = { leads: 0, events: 0, duplicates: 0, errors: [] };
+      const result: SegmentResult = {
+        leads: 0,
+        events: 0,
+        duplicates: 0,
+        suppressed: 0,
+        errors: [],
+      };
       const leadItems: { index: number; item: unknown }[] = [];
       const eventItems: { index: number; item: unknown }[] = [];
       messages.forEach((raw, index) => {
@@ -274,6 +286,7 @@ export function createServices(opts: ServicesOptions): Services {
       if (leadItems.length > 0) {
         const r = await services.upsertLeads(leadItems.map((l) => l.item));
         result.leads = r.leads.length;
+        result.suppressed += r.suppressed;
         for (const e of r.errors)
           result.errors.push({ ...e, index: leadItems[e.index]?.index ?? e.index });
       }
@@ -281,6 +294,7 @@ export function createServices(opts: ServicesOptions): Services {
         const r = await services.recordEvents(eventItems.map((e) => e.item));
         result.events = r.accepted;
         result.duplicates = r.duplicates;
+        result.suppressed += r.suppressed;
         for (const e of r.errors)
           result.errors.push({ ...e, index: eventItems[e.index]?.index ?? e.index });
       }
@@ -308,7 +322,13 @@ export function createServices(opts: ServicesOptions): Services {
       count: () => countLeads(db),
       stageCounts: () => stageCounts(db),
       explain: (key) => explainLead(db, key, clock()),
-      erase: (key, actor) => eraseLead(db, key, actor),
+      async erase(key, actor) {
+        const erased = await eraseLead(db, suppression, key, actor);
+        // The rewrites go out through the same dispatcher that delivers alerts.
+        if (erased.messages > 0) wake(erased.messages);
+        return erased;
+      },
+      unsuppress: (target, actor) => unsuppress(db, suppression, { target, actor }),
       assign: (p) => assignLead(db, p),
       recordOutcome: (p) => recordOutcome(db, p),
     },

@@ -19,6 +19,7 @@ import {
 } from "./inputs.js";
 import { activeModel } from "./models.js";
 import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
+import type { Person, Suppression } from "./suppression.js";
 
 /** Largest batch one request may carry: bounds a transaction's locks and memory. */
 export const MAX_BATCH_ITEMS = 10_000;
@@ -28,6 +29,20 @@ export interface IngestContext {
   now: number;
   /** Told after a commit that queued alerts, so they go out within seconds. */
   onAlerts?: (count: number) => void;
+  /** Erased people: items naming them are dropped and counted, not stored. */
+  suppression?: Suppression | undefined;
+}
+
+/** Drops the items that name an erased person; the number dropped. */
+async function dropSuppressed<T>(
+  ctx: IngestContext,
+  valid: T[],
+  person: (item: T) => Person,
+): Promise<{ kept: T[]; suppressed: number }> {
+  if (!ctx.suppression || valid.length === 0) return { kept: valid, suppressed: 0 };
+  const hit = await ctx.suppression.suppressed(ctx.db, valid.map(person));
+  if (hit.size === 0) return { kept: valid, suppressed: 0 };
+  return { kept: valid.filter((_, i) => !hit.has(i)), suppressed: hit.size };
 }
 
 export interface LeadBatchResult {
@@ -36,6 +51,8 @@ export interface LeadBatchResult {
   leads: { index: number; id: number }[];
   errors: ItemError[];
   alerts: number;
+  /** Items dropped because they name an erased (suppressed) person. */
+  suppressed: number;
 }
 
 export interface EventBatchResult {
@@ -44,6 +61,8 @@ export interface EventBatchResult {
   leadsCreated: number;
   errors: ItemError[];
   alerts: number;
+  /** Events dropped because they name an erased (suppressed) person. */
+  suppressed: number;
 }
 
 /** The stored form of a lead input: snake_case keys, only the fields that were given. */
@@ -88,14 +107,23 @@ export async function upsertLeads(
   items: readonly unknown[],
   cause: ScoreCause = "lead",
 ): Promise<LeadBatchResult> {
-  const result: LeadBatchResult = { created: 0, updated: 0, leads: [], errors: [], alerts: 0 };
+  const result: LeadBatchResult = {
+    created: 0,
+    updated: 0,
+    leads: [],
+    errors: [],
+    alerts: 0,
+    suppressed: 0,
+  };
   if (items.length > MAX_BATCH_ITEMS) return { ...result, errors: tooMany(items.length) };
-  const valid: { index: number; lead: LeadInput }[] = [];
+  const parsedItems: { index: number; lead: LeadInput }[] = [];
   items.forEach((item, index) => {
     const parsed = leadInputSchema.safeParse(item);
-    if (parsed.success) valid.push({ index, lead: parsed.data });
+    if (parsed.success) parsedItems.push({ index, lead: parsed.data });
     else result.errors.push(...itemErrors(index, parsed.error));
   });
+  const { kept: valid, suppressed } = await dropSuppressed(ctx, parsedItems, (v) => v.lead);
+  result.suppressed = suppressed;
   if (valid.length === 0) return result;
 
   await ctx.db.transaction(async (tx) => {
@@ -198,9 +226,10 @@ export async function recordEvents(
     leadsCreated: 0,
     errors: [],
     alerts: 0,
+    suppressed: 0,
   };
   if (items.length > MAX_BATCH_ITEMS) return { ...result, errors: tooMany(items.length) };
-  const valid: { index: number; event: EventInput }[] = [];
+  const parsedItems: { index: number; event: EventInput }[] = [];
   const seenIds = new Set<string>();
   items.forEach((item, index) => {
     const parsed = parseEventInput(item);
@@ -213,8 +242,13 @@ export async function recordEvents(
       return;
     }
     seenIds.add(parsed.data.id);
-    valid.push({ index, event: parsed.data });
+    parsedItems.push({ index, event: parsed.data });
   });
+  // An event named by internal id cannot be an erased person's: that id is gone.
+  const { kept: valid, suppressed } = await dropSuppressed(ctx, parsedItems, (v) =>
+    v.event.leadId !== undefined ? {} : { email: v.event.email, externalId: v.event.externalId },
+  );
+  result.suppressed = suppressed;
   if (valid.length === 0) return result;
 
   await ctx.db.transaction(async (tx) => {

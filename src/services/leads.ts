@@ -2,6 +2,7 @@ import { parseLeadKey, UNAMBIGUOUS_KEY_FORMS } from "../core/lead-key.js";
 import type { BreakdownEntry, Stage } from "../core/model.js";
 import type { Db, DbOrTx } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";
+import { queueErasureMessages } from "../db/queries/erasures.js";
 import {
   deleteLead,
   findLeads as findLeadRows,
@@ -14,8 +15,10 @@ import {
 } from "../db/queries/leads.js";
 import { outcomesOf } from "../db/queries/outcomes.js";
 import { stageCounts as stageCountRows } from "../db/queries/scores.js";
+import { insertSuppressions } from "../db/queries/suppressions.js";
 import { LeadKeyError, NotFoundError } from "./errors.js";
 import { emailSchema } from "./inputs.js";
+import type { Suppression } from "./suppression.js";
 
 /** Largest page of top leads one request returns. */
 export const MAX_TOP = 500;
@@ -138,12 +141,36 @@ export function stageCounts(db: DbOrTx): Promise<Record<Stage, number>> {
   return stageCountRows(db);
 }
 
-/** Erases a lead and everything recorded about it; the audit keeps only that it happened. */
-export async function eraseLead(db: Db, key: string, actor: string): Promise<{ id: number }> {
+/**
+ * Erases a lead: queues a rewrite of every alert and DM posted about it (the erasure outbox rows
+ * outlive the lead and hold only where each message is), suppresses its email and externalId so
+ * later data about the person is dropped, then deletes its rows. The audit row keeps the lead id
+ * and a keyed hash, no personal data. Only unambiguous keys are accepted.
+ */
+export async function eraseLead(
+  db: Db,
+  suppression: Suppression,
+  key: string,
+  actor: string,
+): Promise<{ id: number; messages: number }> {
+  // Loaded before the transaction: on PGlite the outer client must not be used inside one.
+  const secret = await suppression.key();
   return db.transaction(async (tx) => {
     const id = await resolveLeadId(tx, key, { strict: true });
+    const row = await leadWithScore(tx, { id });
+    const entries = suppression.entriesOf(secret, {
+      email: row?.lead.email,
+      externalId: row?.lead.externalId,
+    });
+    const messages = await queueErasureMessages(tx, { leadId: id });
+    await insertSuppressions(tx, { entries, by: actor });
     await deleteLead(tx, { id });
-    await insertAudit(tx, { actor, action: "lead.erased", subject: `lead:${id}` });
-    return { id };
+    await insertAudit(tx, {
+      actor,
+      action: "lead.erased",
+      subject: `lead:${id}`,
+      details: { hashes: entries.map((e) => e.hash), messages },
+    });
+    return { id, messages };
   });
 }

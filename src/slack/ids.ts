@@ -45,6 +45,8 @@ export const HOME_REFRESH = "home_refresh";
 
 /** Message metadata event type of an alert post; reconciliation looks for it. */
 export const ALERT_METADATA_EVENT = "leadbot_alert";
+/** Metadata event type of a message rewritten after its lead was erased. */
+export const ERASURE_METADATA_EVENT = "leadbot_erasure";
 
 const alertActionSchema = z.object({
   alertId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),

@@ -12,7 +12,9 @@ import {
   releaseClaims,
   reschedule,
 } from "../../db/queries/alerts.js";
+import { releaseErasureClaims } from "../../db/queries/erasures.js";
 import type { Logger } from "../../lib/logger.js";
+import { deliverErasures } from "./erasures.js";
 import {
   keyOf,
   type MessageKey,
@@ -246,8 +248,19 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
       // one, so the rows go back to work now rather than when the lease runs out.
       const released = await releaseAllClaims(db);
       if (released > 0) log.info({ released }, "released alert leases left by an earlier run");
+      await releaseErasureClaims(db);
     }
     leasesChecked = true;
+    // Rewrites of erased leads' messages need no alert channel: they go where the messages are.
+    const erased = await deliverErasures({
+      db,
+      sink,
+      instanceId,
+      log,
+      backoff: (attempts) => backoffSeconds(attempts, random),
+    });
+    result.sent += erased.sent;
+    result.retried += erased.retried;
     if (!channel) {
       if (!warnedNoChannel) {
         warnedNoChannel = true;

@@ -31,11 +31,22 @@ export type StageAlertStatus =
   | { kind: "claimed"; by: string };
 
 /**
+ * A message about a lead that was erased, rewritten to say only that: a row of `erasure_outbox`,
+ * which keeps where the message is and nothing about the person.
+ */
+export interface ErasureMessage {
+  kind: "erasure";
+  erasureId: number;
+  /** When the lead was erased. */
+  at: Date;
+}
+
+/**
  * Every kind of message the outbox carries. A new kind (summary, digest, erasure rewrite, webhook
  * event) is one more member here and one more `case` in each sink's switch on `kind`; `tsc`
  * points at every sink that does not handle it yet.
  */
-export type OutgoingMessage = StageAlertMessage;
+export type OutgoingMessage = StageAlertMessage | ErasureMessage;
 
 export type MessageKind = OutgoingMessage["kind"];
 
@@ -49,6 +60,8 @@ export function keyOf(msg: OutgoingMessage): MessageKey {
   switch (msg.kind) {
     case "stage_alert":
       return { kind: msg.kind, id: msg.alertId };
+    case "erasure":
+      return { kind: msg.kind, id: msg.erasureId };
   }
 }
 

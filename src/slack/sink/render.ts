@@ -6,7 +6,8 @@ import {
   buildAlertResolved,
   type SlackMessage,
 } from "../blocks/alert.js";
-import { ALERT_METADATA_EVENT } from "../ids.js";
+import { buildErasedMessage } from "../blocks/erased.js";
+import { ALERT_METADATA_EVENT, ERASURE_METADATA_EVENT } from "../ids.js";
 
 /** Message metadata Slack keeps with a post; reconciliation finds a post by it. */
 export interface SlackMetadata {
@@ -17,6 +18,7 @@ export interface SlackMetadata {
 /** The metadata event type of each kind, and the payload field that holds its key's id. */
 export const METADATA_OF: Record<MessageKind, { eventType: string; idField: string }> = {
   stage_alert: { eventType: ALERT_METADATA_EVENT, idField: "alert_id" },
+  erasure: { eventType: ERASURE_METADATA_EVENT, idField: "erasure_id" },
 };
 
 function leadName(l: AlertLead): string {
@@ -73,5 +75,13 @@ export function renderMessage(msg: OutgoingMessage): SlackMessage & { metadata: 
         },
       };
     }
+    case "erasure":
+      return {
+        ...buildErasedMessage(msg.at),
+        metadata: {
+          event_type: METADATA_OF.erasure.eventType,
+          event_payload: { erasure_id: msg.erasureId },
+        },
+      };
   }
 }
