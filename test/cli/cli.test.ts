@@ -158,6 +158,27 @@ for (const config of testDatabases()) {
       );
     });
 
+    it("when a lead is erased from the CLI, then a bare key is refused, the email works, a re-import drops the person and unsuppress lets them back", async () => {
+      const csv = join(dir, "erase-me.csv");
+      writeFileSync(csv, "email,first_name,company\nerase.me@cli.example,Erin,Clico\n");
+      expect((await run("import", csv, "--kind", "leads")).stdout).toContain("1 imported");
+
+      const bare = await run("lead", "erase", "1");
+      expect(bare.code).toBe(2);
+      expect(bare.stderr).toContain("an email, id:<internal id> or ext:<externalId>");
+
+      const erased = await run("lead", "erase", "erase.me@cli.example");
+      expect(erased.code).toBe(0);
+      expect(erased.stdout).toMatch(/^lead \d+ erased; its email and externalId are suppressed$/m);
+
+      const again = await run("import", csv, "--kind", "leads");
+      expect(again.stdout).toContain("1 of them name erased people and were dropped");
+      expect((await run("lead", "erase.me@cli.example")).code).toBe(2);
+
+      const lifted = await run("lead", "unsuppress", "erase.me@cli.example");
+      expect(lifted.stdout).toContain("erase.me@cli.example is no longer suppressed");
+    }, 180_000);
+
     it("when the demo data is loaded, then it reports what it loaded and the leads are scored", async () => {
       const r = await run("demo", "--leads", "60", "--seed", "9");
       expect(r.code).toBe(0);
