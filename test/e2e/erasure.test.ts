@@ -217,4 +217,47 @@ describe.each(testDatabases())("erasure that reaches everywhere on $name", (conf
     });
     expect(back.body).toMatchObject({ created: 1, suppressed: 1 });
   });
+
+  it("when a lead is erased while its alert is being posted, then that late post is rewritten too", async () => {
+    const email = "late.lucius@inflight.example";
+    h.standin.failNext("chat.postMessage", { hangMs: 2_000 });
+    const before = h.standin.callsTo("chat.postMessage").length;
+    const posted = h.standin.messages(TEST_ALERT_CHANNEL).length;
+    await h.app.services.upsertLeads([
+      {
+        email,
+        firstName: "Lucius",
+        lastName: "Inflight",
+        title: "VP Sales",
+        company: "Midair Ltd",
+        industry: "Software",
+        employees: 900,
+        country: "US",
+      },
+    ]);
+    const now = new Date(h.app.services.clock()).toISOString();
+    const r = await h.app.services.recordEvents(
+      ["demo_request", "meeting_booked", "trial_start"].map((type, i) => ({
+        id: `${email}-${i}`,
+        email,
+        type,
+        occurredAt: now,
+      })),
+    );
+    expect(r.alerts).toBeGreaterThan(0);
+    // The post has reached Slack and hangs there: erase now, before Leadbot hears back.
+    await eventually(() =>
+      h.standin.callsTo("chat.postMessage").length > before ? true : undefined,
+    );
+    const erased = await call("DELETE", `/api/v1/leads/${encodeURIComponent(email)}`);
+    expect(erased.status).toBe(200);
+
+    // Done when the late post has landed and nothing in Slack names the lead any more.
+    const rewritten = await eventually(() => {
+      if (h.standin.messages(TEST_ALERT_CHANNEL).length <= posted) return undefined;
+      const all = h.standin.allMessages();
+      return all.some((m) => JSON.stringify(m).includes("Inflight")) ? undefined : all;
+    }, 30_000);
+    expect(JSON.stringify(rewritten)).not.toContain("Midair");
+  });
 });

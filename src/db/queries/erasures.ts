@@ -30,6 +30,16 @@ export async function queueErasureMessages(db: DbOrTx, p: { leadId: number }): P
   return rows.length;
 }
 
+/** Queues the rewrite of one message posted after its lead was erased (a post in flight). */
+export async function queueLateErasure(
+  db: DbOrTx,
+  p: { leadId: number; channel: string; messageTs: string },
+): Promise<void> {
+  await db.execute(sql`
+    insert into erasure_outbox (lead_id, channel, message_ts)
+    values (${p.leadId}, ${p.channel}, ${p.messageTs})`);
+}
+
 /** Leases due rows to one instance (SKIP LOCKED, expiring lease), like the alert outbox. */
 export async function claimDueErasures(
   db: DbOrTx,

@@ -12,7 +12,7 @@ import {
   releaseClaims,
   reschedule,
 } from "../../db/queries/alerts.js";
-import { releaseErasureClaims } from "../../db/queries/erasures.js";
+import { queueLateErasure, releaseErasureClaims } from "../../db/queries/erasures.js";
 import type { Logger } from "../../lib/logger.js";
 import { deliverErasures } from "./erasures.js";
 import {
@@ -129,6 +129,12 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
     return { ref: await call(() => sink.post(target, msg)), found: false };
   }
 
+  /** The lead was erased while its alert was being posted: the new post is rewritten too. */
+  async function erasedMeanwhile(row: ClaimedAlert, ref: PostedRef): Promise<void> {
+    await queueLateErasure(db, { leadId: row.leadId, channel: ref.channel, messageTs: ref.id });
+    log.info({ alertId: row.id }, "lead erased during delivery; its post is queued for rewriting");
+  }
+
   async function deliverOne(row: ClaimedAlert, target: string): Promise<void> {
     const lead = await loadAlertLead(db, row.leadId);
     if (!lead) {
@@ -150,7 +156,10 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
     if (!row.messageTs) {
       const { ref, found } = await deliverTo(target, row, msg, key, previouslyTried);
       if (found) log.info({ alertId: row.id, ref }, "alert already posted; recorded it");
-      await recordChannelPost(db, row.id, ref.channel, ref.id);
+      if (!(await recordChannelPost(db, row.id, ref.channel, ref.id))) {
+        await erasedMeanwhile(row, ref);
+        return;
+      }
     }
 
     let note: string | null = null;
@@ -159,7 +168,10 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
       try {
         const dm = await call(() => sink.openDm(dmUser));
         const { ref } = await deliverTo(dm, row, msg, key, previouslyTried);
-        await recordDirectMessage(db, row.id, ref.id);
+        if (!(await recordDirectMessage(db, row.id, ref.id))) {
+          await erasedMeanwhile(row, ref);
+          return;
+        }
       } catch (err) {
         // A DM the owner cannot receive must not hold back an alert the channel already has.
         if (!(err instanceof SinkError) || err.kind !== "permanent") throw err;
