@@ -156,7 +156,7 @@ for (const config of testDatabases()) {
           "m",
         ),
       );
-    });
+    }, 180_000);
 
     it("when a lead is erased from the CLI, then a bare key is refused, the email works, a re-import drops the person and unsuppress lets them back", async () => {
       const csv = join(dir, "erase-me.csv");
