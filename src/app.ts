@@ -91,6 +91,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       clock: opts.clock,
       admins: env.LEADBOT_ADMINS,
       alertBurst: env.LEADBOT_ALERT_BURST,
+      suppressionKey: env.LEADBOT_SUPPRESSION_KEY,
     });
     const active = await services.models.ensure(env.LEADBOT_MODEL_FILE);
     logger.info({ version: active.version, database: database.kind }, "scoring model active");

@@ -11,6 +11,7 @@ import { loadModelFile } from "../services/models.js";
 import { openServices } from "../services/open.js";
 import { type LeadFilters, parseFilters } from "../services/search.js";
 import { DEFAULT_PERIOD, isPeriod, PERIODS, type Period } from "../services/stats.js";
+import { DEFAULT_SCOPES, isScope, SCOPES, type Scope } from "../services/tokens.js";
 import { withProgress } from "./import-progress.js";
 import { exportActiveModel, proposeModelFile, versionLines } from "./model.js";
 import { registerModelCommands } from "./models.js";
@@ -56,6 +57,17 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function parseScopes(value: string): Scope[] {
+  const scopes = value
+    .split(",")
+    .map((v) => v.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = scopes.filter((v) => !isScope(v));
+  if (scopes.length === 0 || bad.length > 0)
+    throw new InvalidArgumentError(`expects scopes among ${SCOPES.join(", ")}`);
+  return scopes as Scope[];
+}
+
 /** Opens the store the environment names (migrated, model loaded), runs `fn`, closes it. */
 async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   const env = loadEnv();
@@ -66,6 +78,7 @@ async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
     logger,
     modelFile: env.LEADBOT_MODEL_FILE,
     admins: env.LEADBOT_ADMINS,
+    suppressionKey: env.LEADBOT_SUPPRESSION_KEY,
   });
   try {
     return await fn(opened.services);
@@ -92,10 +105,16 @@ export function buildCli(): Command {
   token
     .command("create <name>")
     .description("create a token; it is shown once")
-    .action((name: string) =>
+    .option(
+      "-s, --scope <scopes>",
+      "comma-separated scopes: ingest (send data), read (GET routes), admin (everything)",
+      parseScopes,
+      [...DEFAULT_SCOPES],
+    )
+    .action((name: string, o: { scope: Scope[] }) =>
       withServices(async (s) => {
-        const t = await s.tokens.create(name);
-        out(`token ${t.id} (${name}): ${t.token}`);
+        const t = await s.tokens.create(name, "cli", o.scope);
+        out(`token ${t.id} (${name}, scopes ${o.scope.join(",")}): ${t.token}`);
         out("Store it now: only its hash is kept.");
       }),
     );
@@ -115,7 +134,14 @@ export function buildCli(): Command {
       withServices(async (s) => {
         for (const t of await s.tokens.list()) {
           out(
-            `${t.id}\t${t.name}\tcreated ${t.createdAt.toISOString()}${t.revokedAt ? `\trevoked ${t.revokedAt.toISOString()}` : ""}`,
+            [
+              t.id,
+              t.name,
+              `scopes ${t.scopes.join(",")}`,
+              `created ${t.createdAt.toISOString()}`,
+              `last used ${t.lastUsedAt ? t.lastUsedAt.toISOString() : "never"}`,
+              ...(t.revokedAt ? [`revoked ${t.revokedAt.toISOString()}`] : []),
+            ].join("\t"),
           );
         }
       }),
@@ -136,6 +162,7 @@ export function buildCli(): Command {
     .action((file: string, o: { kind: CsvKind; batch: number; errors: string }) =>
       withServices(async (s) => {
         const progress = withProgress(statSync(file).size);
+        let suppressed = 0;
         const result = await importCsv({
           input: file,
           kind: o.kind,
@@ -148,10 +175,12 @@ export function buildCli(): Command {
                 : o.kind === "outcomes"
                   ? await s.leads.recordOutcomes(items, { by: "cli", source: "cli" })
                   : await s.recordEvents(items, "import");
+            suppressed += "suppressed" in r ? r.suppressed : 0;
             return { errors: r.errors };
           },
         }).finally(() => progress.stop());
         out(`${result.rows} rows: ${result.valid} imported, ${result.invalid} rejected`);
+        if (suppressed > 0) out(`${suppressed} of them name erased people and were dropped`);
         if (result.errors.length > 0) {
           await writeErrorReport(result.errors, o.errors);
           out(`rejected rows are listed in ${o.errors}`);
@@ -327,10 +356,26 @@ export function buildCli(): Command {
     );
 
   program
-    .command("lead <key>")
-    .description("show a lead (email, id or externalId) with its score breakdown")
-    .action((key: string) =>
+    .command("lead <key> [target]")
+    .description(
+      "show a lead (an email, id:N, ext:X, or a bare externalId or id); `lead erase <email|id:N|ext:X>` erases it, in Slack too, and suppresses the person; `lead unsuppress <email|ext:X>` lets them be recorded again",
+    )
+    .action((key: string, target: string | undefined) =>
       withServices(async (s) => {
+        if (key === "erase" || key === "unsuppress") {
+          if (!target) throw new InvalidArgumentError(`say who: lead ${key} <email|ext:X>`);
+          if (key === "erase") {
+            const r = await s.leads.erase(target, "cli");
+            out(`lead ${r.id} erased; its email and externalId are suppressed`);
+            if (r.messages > 0)
+              out(`${r.messages} Slack messages are queued to be rewritten by the running app`);
+          } else {
+            await s.leads.unsuppress(target, "cli");
+            out(`${target} is no longer suppressed`);
+          }
+          return;
+        }
+        if (target) throw new InvalidArgumentError(`"lead ${key}" takes one key`);
         out(JSON.stringify(await s.leads.get(key), null, 2));
       }),
     );

@@ -79,6 +79,10 @@ export const envSchema = z
     LEADBOT_API_TOKEN: optionalString.pipe(
       z.string().min(16, "expects at least 16 characters").optional(),
     ),
+    /** Key of the suppression hashes of erased people; unset, one is generated and kept in the db. */
+    LEADBOT_SUPPRESSION_KEY: optionalString.pipe(
+      z.string().min(16, "expects at least 16 characters").optional(),
+    ),
     LEADBOT_MODEL_FILE: optionalString,
     /** Cron expression of the decay refresh; "off" disables it. */
     LEADBOT_DECAY_CRON: z

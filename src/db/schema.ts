@@ -256,6 +256,8 @@ export const apiTokens = pgTable("api_tokens", {
   createdAt: ts("created_at").notNull().defaultNow(),
   revokedAt: ts("revoked_at"),
   lastUsedAt: ts("last_used_at"),
+  /** What the token may do: ingest, read, admin (admin holds every scope). */
+  scopes: text("scopes").array().notNull().default(sql`'{ingest}'::text[]`),
 });
 
 export const auditLog = pgTable(
@@ -486,3 +488,47 @@ export const webhookCursors = pgTable("webhook_cursors", {
   source: text("source").primaryKey(),
   lastId: bigint("last_id", { mode: "number" }).notNull(),
 });
+
+/**
+ * People whose data was erased: a keyed HMAC-SHA256 of the normalised email or of the externalId,
+ * never the value itself. Later leads, events, Segment calls and CSV rows naming them are dropped.
+ */
+export const suppressions = pgTable("suppressions", {
+  hash: text("hash").primaryKey(),
+  kind: text("kind").$type<"email" | "external_id">().notNull(),
+  createdBy: text("created_by").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+/** Secrets the app makes for itself on first need (the suppression key when none is configured). */
+export const appSecrets = pgTable("app_secrets", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+/**
+ * Slack messages about an erased lead, to be rewritten as "erased lead" by the outbox dispatcher.
+ * They outlive the lead on purpose and keep no personal data: only where the message is.
+ */
+export const erasureOutbox = pgTable(
+  "erasure_outbox",
+  {
+    id: id(),
+    /** The erased lead's former id: no foreign key, the lead is gone. */
+    leadId: bigint("lead_id", { mode: "number" }).notNull(),
+    /** The channel of the message; null for a DM, whose channel is opened with `dmUser`. */
+    channel: text("channel"),
+    dmUser: text("dm_user"),
+    messageTs: text("message_ts").notNull(),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    claimedBy: text("claimed_by"),
+    claimedUntil: ts("claimed_until"),
+    lastError: text("last_error"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    sentAt: ts("sent_at"),
+  },
+  (t) => [index("erasure_outbox_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`)],
+);

@@ -8,6 +8,7 @@ import type { ItemError } from "../services/inputs.js";
 import { MAX_TOP } from "../services/leads.js";
 import { parseFilters } from "../services/search.js";
 import { DEFAULT_PERIOD, PERIODS } from "../services/stats.js";
+import { type ApiCaller, actorOf, allows, type Scope } from "../services/tokens.js";
 import type { Metrics } from "./metrics.js";
 import { proposeFromApi } from "./proposals.js";
 import {
@@ -27,6 +28,27 @@ export interface ApiOptions {
   logger: Logger;
   bootstrapToken?: string | undefined;
 }
+
+/**
+ * One row of the API's route table. `scope` is what a token must hold to call it: `ingest` for
+ * routes that send data in, `read` for GET routes, `admin` for everything else.
+ */
+export interface ApiRouteSpec {
+  method: "GET" | "POST" | "DELETE";
+  path: string;
+  /** The route's name in metrics and logs. */
+  name: string;
+  scope: Scope;
+  /** Also accept the token as the HTTP Basic user name (Segment's write-key convention). */
+  basicAuth?: boolean;
+}
+
+/** A route's handler, told which token called it (audit rows name it). */
+export type ApiHandler = (
+  req: Parameters<Handler>[0],
+  res: ServerResponse,
+  caller: ApiCaller,
+) => Promise<void>;
 
 const leadsBody = z.object({ leads: z.array(z.unknown()) });
 const eventsBody = z.object({ events: z.array(z.unknown()) });
@@ -107,13 +129,18 @@ export function apiRoutes(opts: ApiOptions): Route[] {
     logger.error({ err, ...failure }, "request failed");
 
   const authed =
-    (name: string, handler: Handler, basic = false): Handler =>
+    (spec: ApiRouteSpec, handler: ApiHandler): Handler =>
     async (req, res) => {
-      const end = metrics.httpDuration.startTimer({ route: name });
+      const end = metrics.httpDuration.startTimer({ route: spec.name });
       res.on("finish", () => {
         end();
-        metrics.httpRequests.inc({ route: name, method: req.method ?? "", status: res.statusCode });
+        metrics.httpRequests.inc({
+          route: spec.name,
+          method: req.method ?? "",
+          status: res.statusCode,
+        });
       });
+      const basic = spec.basicAuth === true;
       const token = presentedToken(req.headers.authorization ?? "", basic);
       if (!token) {
         res.setHeader("www-authenticate", 'Bearer realm="leadbot"');
@@ -125,56 +152,79 @@ export function apiRoutes(opts: ApiOptions): Route[] {
             : "Send an API token as Authorization: Bearer <token>. Create one with `leadbot token create <name>`.",
         );
       }
-      const who = await services.tokens.verify(token, opts.bootstrapToken);
-      if (!who) {
+      const caller = await services.tokens.verify(token, opts.bootstrapToken);
+      if (!caller) {
         res.setHeader("www-authenticate", 'Bearer realm="leadbot", error="invalid_token"');
         throw new HttpError(401, "unauthorized", "The API token is unknown or revoked.");
       }
-      await handler(req, res);
+      if (!allows(caller.scopes, spec.scope)) {
+        throw new HttpError(
+          403,
+          "insufficient_scope",
+          `${spec.method} ${spec.path} needs a token with the ${spec.scope} scope; the token "${caller.name}" has ${caller.scopes.join(", ") || "none"}. Create one with \`leadbot token create <name> --scope ${spec.scope}\`.`,
+          { scope: spec.scope },
+        );
+      }
+      await handler(req, res, caller);
     };
 
-  const r = (method: string, path: string, name: string, handler: Handler, basic = false) =>
-    route(method, path, authed(name, handler, basic), onError);
+  /** One API route: every route declares the scope a token needs to call it. */
+  const r = (spec: ApiRouteSpec, handler: ApiHandler) =>
+    route(spec.method, spec.path, authed(spec, handler), onError);
 
   return [
-    r("POST", "/api/v1/leads", "leads.upsert", async (req, res) => {
-      const body = leadsBody.safeParse(await readJson(req));
-      if (!body.success) throw shapeError('{ "leads": [ ... ] }');
-      checkBatchSize(body.data.leads.length);
-      const result = await services.upsertLeads(body.data.leads);
-      metrics.ingested.inc({ kind: "lead", result: "accepted" }, result.leads.length);
-      metrics.ingested.inc(
-        { kind: "lead", result: "invalid" },
-        body.data.leads.length - result.leads.length,
-      );
-      sendBatch(res, body.data.leads.length, result.errors, {
-        created: result.created,
-        updated: result.updated,
-        leads: result.leads,
-      });
-    }),
-    r("POST", "/api/v1/events", "events.append", async (req, res) => {
-      const body = eventsBody.safeParse(await readJson(req));
-      if (!body.success) throw shapeError('{ "events": [ ... ] }');
-      checkBatchSize(body.data.events.length);
-      const result = await services.recordEvents(body.data.events);
-      metrics.ingested.inc({ kind: "event", result: "accepted" }, result.accepted);
-      metrics.ingested.inc({ kind: "event", result: "duplicate" }, result.duplicates);
-      metrics.ingested.inc(
-        { kind: "event", result: "invalid" },
-        new Set(result.errors.map((e) => e.index)).size,
-      );
-      sendBatch(res, body.data.events.length, result.errors, {
-        accepted: result.accepted,
-        duplicates: result.duplicates,
-        leadsCreated: result.leadsCreated,
-        alerts: result.alerts,
-      });
-    }),
     r(
-      "POST",
-      "/api/v1/segment",
-      "segment",
+      { method: "POST", path: "/api/v1/leads", name: "leads.upsert", scope: "ingest" },
+      async (req, res) => {
+        const body = leadsBody.safeParse(await readJson(req));
+        if (!body.success) throw shapeError('{ "leads": [ ... ] }');
+        checkBatchSize(body.data.leads.length);
+        const result = await services.upsertLeads(body.data.leads);
+        metrics.ingested.inc({ kind: "lead", result: "accepted" }, result.leads.length);
+        metrics.ingested.inc(
+          { kind: "lead", result: "invalid" },
+          body.data.leads.length - result.leads.length - result.suppressed,
+        );
+        metrics.ingested.inc({ kind: "lead", result: "suppressed" }, result.suppressed);
+        sendBatch(res, body.data.leads.length, result.errors, {
+          created: result.created,
+          updated: result.updated,
+          suppressed: result.suppressed,
+          leads: result.leads,
+        });
+      },
+    ),
+    r(
+      { method: "POST", path: "/api/v1/events", name: "events.append", scope: "ingest" },
+      async (req, res) => {
+        const body = eventsBody.safeParse(await readJson(req));
+        if (!body.success) throw shapeError('{ "events": [ ... ] }');
+        checkBatchSize(body.data.events.length);
+        const result = await services.recordEvents(body.data.events);
+        metrics.ingested.inc({ kind: "event", result: "accepted" }, result.accepted);
+        metrics.ingested.inc({ kind: "event", result: "duplicate" }, result.duplicates);
+        metrics.ingested.inc({ kind: "event", result: "suppressed" }, result.suppressed);
+        metrics.ingested.inc(
+          { kind: "event", result: "invalid" },
+          new Set(result.errors.map((e) => e.index)).size,
+        );
+        sendBatch(res, body.data.events.length, result.errors, {
+          accepted: result.accepted,
+          duplicates: result.duplicates,
+          suppressed: result.suppressed,
+          leadsCreated: result.leadsCreated,
+          alerts: result.alerts,
+        });
+      },
+    ),
+    r(
+      {
+        method: "POST",
+        path: "/api/v1/segment",
+        name: "segment",
+        scope: "ingest",
+        basicAuth: true,
+      },
       async (req, res) => {
         const raw = await readJson(req);
         const messages =
@@ -187,31 +237,35 @@ export function apiRoutes(opts: ApiOptions): Route[] {
           throw shapeError('a Segment message ({ "type": "track", ... }) or { "batch": [ ... ] }');
         checkBatchSize(messages.length);
         const result = await services.ingestSegment(messages);
+        metrics.ingested.inc({ kind: "segment", result: "suppressed" }, result.suppressed);
         sendBatch(res, messages.length, result.errors, {
           leads: result.leads,
           events: result.events,
           duplicates: result.duplicates,
+          suppressed: result.suppressed,
         });
       },
-      true,
     ),
-    r("POST", "/api/v1/outcomes", "outcomes.record", async (req, res) => {
-      const body = outcomesBody.safeParse(await readJson(req));
-      if (!body.success) throw shapeError('{ "outcomes": [ ... ] }');
-      checkBatchSize(body.data.outcomes.length);
-      const result = await services.leads.recordOutcomes(body.data.outcomes, {
-        by: "api",
-        source: "api",
-      });
-      sendBatch(res, body.data.outcomes.length, result.errors, {
-        recorded: result.recorded,
-        reopened: result.reopened,
-        duplicates: result.duplicates,
-        unchanged: result.unchanged,
-        items: result.items,
-      });
-    }),
-    r("GET", "/api/v1/stats", "stats", async (req, res) => {
+    r(
+      { method: "POST", path: "/api/v1/outcomes", name: "outcomes.record", scope: "ingest" },
+      async (req, res, caller) => {
+        const body = outcomesBody.safeParse(await readJson(req));
+        if (!body.success) throw shapeError('{ "outcomes": [ ... ] }');
+        checkBatchSize(body.data.outcomes.length);
+        const result = await services.leads.recordOutcomes(body.data.outcomes, {
+          by: actorOf(caller),
+          source: "api",
+        });
+        sendBatch(res, body.data.outcomes.length, result.errors, {
+          recorded: result.recorded,
+          reopened: result.reopened,
+          duplicates: result.duplicates,
+          unchanged: result.unchanged,
+          items: result.items,
+        });
+      },
+    ),
+    r({ method: "GET", path: "/api/v1/stats", name: "stats", scope: "read" }, async (req, res) => {
       const url = new URL(req.url ?? "/", "http://localhost");
       const q = statsQuery.safeParse(Object.fromEntries(url.searchParams));
       if (!q.success) throw new HttpError(400, "invalid_query", q.error.issues[0]?.message ?? "");
@@ -234,41 +288,56 @@ export function apiRoutes(opts: ApiOptions): Route[] {
         awaitingOutcome: s.awaitingOutcome,
       });
     }),
-    r("GET", "/api/v1/leads", "leads.top", async (req, res) => {
-      const url = new URL(req.url ?? "/", "http://localhost");
-      const q = topQuery.safeParse(Object.fromEntries(url.searchParams));
-      if (!q.success) {
-        const issue = q.error.issues[0];
-        throw new HttpError(400, "invalid_query", `${issue?.path.join(".")}: ${issue?.message}`);
-      }
-      const { top, offset, stage, model, ...rest } = q.data;
-      if (model) {
-        const leads = await services.leads.top({ limit: top, stage, owner: rest.owner, model });
-        sendJson(res, 200, { leads });
-        return;
-      }
-      // The service checks the filters themselves: one schema for every adapter.
-      const filters = parseFilters(
-        Object.fromEntries(
-          Object.entries({ ...rest, stage: stage === "all" ? undefined : stage }).filter(
-            ([, v]) => v !== undefined,
+    r(
+      { method: "GET", path: "/api/v1/leads", name: "leads.top", scope: "read" },
+      async (req, res) => {
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const q = topQuery.safeParse(Object.fromEntries(url.searchParams));
+        if (!q.success) {
+          const issue = q.error.issues[0];
+          throw new HttpError(400, "invalid_query", `${issue?.path.join(".")}: ${issue?.message}`);
+        }
+        const { top, offset, stage, model, ...rest } = q.data;
+        if (model) {
+          const leads = await services.leads.top({ limit: top, stage, owner: rest.owner, model });
+          sendJson(res, 200, { leads });
+          return;
+        }
+        // The service checks the filters themselves: one schema for every adapter.
+        const filters = parseFilters(
+          Object.fromEntries(
+            Object.entries({ ...rest, stage: stage === "all" ? undefined : stage }).filter(
+              ([, v]) => v !== undefined,
+            ),
           ),
-        ),
-      );
-      const leads = await services.leads.search(filters, { limit: top, offset });
-      sendJson(res, 200, { leads });
-    }),
-    r("GET", "/api/v1/leads/:key", "leads.get", async (req, res) => {
-      sendJson(res, 200, await services.leads.get(req.params?.key ?? ""));
-    }),
-    r("POST", "/api/v1/proposals", "proposals.create", async (req, res) => {
-      await proposeFromApi(services, await readJson(req), res);
-    }),
-    r("POST", "/api/v1/suggestions", "suggestions", suggestionsHandler(services)),
-    r("DELETE", "/api/v1/leads/:key", "leads.erase", async (req, res) => {
-      const erased = await services.leads.erase(req.params?.key ?? "", "api");
-      sendJson(res, 200, { erased: erased.id });
-    }),
+        );
+        const leads = await services.leads.search(filters, { limit: top, offset });
+        sendJson(res, 200, { leads });
+      },
+    ),
+    r(
+      { method: "GET", path: "/api/v1/leads/:key", name: "leads.get", scope: "read" },
+      async (req, res) => {
+        sendJson(res, 200, await services.leads.get(req.params?.key ?? ""));
+      },
+    ),
+    r(
+      { method: "POST", path: "/api/v1/proposals", name: "proposals.create", scope: "admin" },
+      async (req, res) => {
+        await proposeFromApi(services, await readJson(req), res);
+      },
+    ),
+    r(
+      { method: "POST", path: "/api/v1/suggestions", name: "suggestions", scope: "admin" },
+      suggestionsHandler(services),
+    ),
+    r(
+      { method: "DELETE", path: "/api/v1/leads/:key", name: "leads.erase", scope: "admin" },
+      async (req, res, caller) => {
+        const erased = await services.leads.erase(req.params?.key ?? "", actorOf(caller));
+        sendJson(res, 200, { erased: erased.id, messagesRewritten: erased.messages });
+      },
+    ),
     route(
       "GET",
       "/healthz",

@@ -31,7 +31,7 @@ export function createMetrics(services: Pick<Services, "metricsSnapshot">): Metr
     }),
     ingested: new Counter({
       name: "leadbot_ingested_items_total",
-      help: "Ingested leads and events by result (accepted, duplicate, invalid)",
+      help: "Ingested leads and events by result (accepted, duplicate, invalid, suppressed)",
       labelNames: ["kind", "result"],
       registers: [registry],
     }),

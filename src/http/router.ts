@@ -31,6 +31,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   stale_action: 409,
   model_invalid: 422,
   invalid_input: 400,
+  invalid_lead_key: 400,
 };
 
 export class HttpError extends Error {

@@ -24,7 +24,9 @@ export type ErrorCode =
   /** A proposed model that the model schema refuses (`field`, and `line` for a file). */
   | "model_invalid"
   /** Filters, a view name or routing rules that do not validate; the sentence says which. */
-  | "invalid_input";
+  | "invalid_input"
+  /** A lead key in a form that is not accepted here (a bare key where erasure wants one form). */
+  | "invalid_lead_key";
 
 /** User ids a message names; adapters show them their own way (Slack mentions them). */
 export type ErrorFields = Readonly<Record<string, string>>;
@@ -126,5 +128,12 @@ export class InvalidModelError extends DomainError {
 export class InvalidInputError extends DomainError {
   constructor(message: string) {
     super("invalid_input", message);
+  }
+}
+
+/** A lead key that does not say which lead it means; the sentence lists the forms to use. */
+export class LeadKeyError extends DomainError {
+  constructor(message: string) {
+    super("invalid_lead_key", message);
   }
 }

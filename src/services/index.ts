@@ -105,6 +105,7 @@ import {
   type WeeklyResult,
   weeklySuggestion,
 } from "./suggestions.js";
+import { createSuppression, unsuppress } from "./suppression.js";
 import {
   type AssignResult,
   type AuditRow,
@@ -121,7 +122,14 @@ import {
   type Stats,
   teamStats,
 } from "./team.js";
-import { createToken, listTokens, revokeToken, verifyToken } from "./tokens.js";
+import {
+  type ApiCaller,
+  createToken,
+  listTokens,
+  revokeToken,
+  type Scope,
+  verifyToken,
+} from "./tokens.js";
 
 /**
  * The use cases, one object per aggregate. Adapters (Slack, HTTP, CLI, jobs) reach the store
@@ -150,7 +158,10 @@ export interface Services {
     stageCounts(): Promise<Record<Stage, number>>;
     /** Every point of the score with the rule that gave it, as of now. */
     explain(key: string): Promise<Explanation>;
-    erase(key: string, actor: string): Promise<{ id: number }>;
+    /** Erases a lead (email, id: or ext: only), in Slack too, and suppresses the person. */
+    erase(key: string, actor: string): Promise<{ id: number; messages: number }>;
+    /** Lifts the suppression of an email or `ext:X`, so the person may be recorded again. */
+    unsuppress(target: string, actor: string): Promise<{ removed: number }>;
     assign(p: {
       lead: string | number;
       owner: string;
@@ -260,11 +271,18 @@ export interface Services {
     create(
       name: string,
       actor?: string,
-    ): Promise<{ id?: number; name?: string; createdAt?: Date; token: string }>;
+      scopes?: readonly Scope[],
+    ): Promise<{
+      id?: number;
+      name?: string;
+      scopes?: string[];
+      createdAt?: Date;
+      token: string;
+    }>;
     revoke(id: number, actor?: string): Promise<void>;
     list(): ReturnType<typeof listTokens>;
-    /** The token's name, or undefined when it is unknown or revoked. */
-    verify(token: string, bootstrap?: string): Promise<string | undefined>;
+    /** The token's name, id and scopes, or undefined when it is unknown or revoked. */
+    verify(token: string, bootstrap?: string): Promise<ApiCaller | undefined>;
   };
   /** Models learned from outcomes, proposed like any other change. */
   suggestions: {
@@ -307,6 +325,8 @@ export interface SegmentResult {
   leads: number;
   events: number;
   duplicates: number;
+  /** Messages dropped because they name an erased (suppressed) person. */
+  suppressed: number;
   errors: ItemError[];
 }
 
@@ -318,6 +338,8 @@ export interface ServicesOptions {
   admins?: readonly string[] | undefined;
   /** LEADBOT_ALERT_BURST: above this many crossings from one change, one summary. */
   alertBurst?: number | undefined;
+  /** LEADBOT_SUPPRESSION_KEY; unset, a key is generated once and kept in the database. */
+  suppressionKey?: string | undefined;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -327,21 +349,24 @@ export function createServices(opts: ServicesOptions): Services {
   const db = opts.database.db;
   const admins = opts.admins ?? [];
   const alertBurst = opts.alertBurst ?? DEFAULT_ALERT_BURST;
-  const ctx = () => ({
-    db,
-    now: clock(),
-    alertBurst,
-    onAlerts: (n: number) => {
-      for (const l of listeners) l(n);
-    },
-  });
+  const suppression = createSuppression(db, opts.suppressionKey);
+  const wake = (n: number) => {
+    for (const l of listeners) l(n);
+  };
+  const ctx = () => ({ db, now: clock(), alertBurst, onAlerts: wake, suppression });
   const services: Services = {
     logger: opts.logger,
     clock,
     upsertLeads: (items, cause) => upsertLeads(ctx(), items, cause),
     recordEvents: (items, cause) => recordEvents(ctx(), items, cause),
     async ingestSegment(messages) {
-      const result: SegmentResult = { leads: 0, events: 0, duplicates: 0, errors: [] };
+      const result: SegmentResult = {
+        leads: 0,
+        events: 0,
+        duplicates: 0,
+        suppressed: 0,
+        errors: [],
+      };
       const leadItems: { index: number; item: unknown }[] = [];
       const eventItems: { index: number; item: unknown }[] = [];
       messages.forEach((raw, index) => {
@@ -366,6 +391,7 @@ export function createServices(opts: ServicesOptions): Services {
       if (leadItems.length > 0) {
         const r = await services.upsertLeads(leadItems.map((l) => l.item));
         result.leads = r.leads.length;
+        result.suppressed += r.suppressed;
         for (const e of r.errors)
           result.errors.push({ ...e, index: leadItems[e.index]?.index ?? e.index });
       }
@@ -373,6 +399,7 @@ export function createServices(opts: ServicesOptions): Services {
         const r = await services.recordEvents(eventItems.map((e) => e.item));
         result.events = r.accepted;
         result.duplicates = r.duplicates;
+        result.suppressed += r.suppressed;
         for (const e of r.errors)
           result.errors.push({ ...e, index: eventItems[e.index]?.index ?? e.index });
       }
@@ -401,7 +428,13 @@ export function createServices(opts: ServicesOptions): Services {
       count: () => countLeads(db),
       stageCounts: () => stageCounts(db),
       explain: (key) => explainLead(db, key, clock()),
-      erase: (key, actor) => eraseLead(db, key, actor),
+      async erase(key, actor) {
+        const erased = await eraseLead(db, suppression, key, actor);
+        // The rewrites go out through the same dispatcher that delivers alerts.
+        if (erased.messages > 0) wake(erased.messages);
+        return erased;
+      },
+      unsuppress: (target, actor) => unsuppress(db, suppression, { target, actor }),
       assign: (p) => assignLead(db, p),
       recordOutcome: (p) => recordOutcome(db, p, clock()),
       recordOutcomes: (items, p) => recordOutcomes(db, items, { ...p, now: clock() }),
@@ -479,10 +512,10 @@ export function createServices(opts: ServicesOptions): Services {
     },
     stats: (period) => gatherStats(db, { period, now: clock() }),
     tokens: {
-      create: (name, actor) => createToken(db, name, actor),
+      create: (name, actor, scopes) => createToken(db, name, actor, scopes),
       revoke: (id, actor) => revokeToken(db, id, actor),
       list: () => listTokens(db),
-      verify: (token, bootstrap) => verifyToken(db, token, bootstrap),
+      verify: (token, bootstrap) => verifyToken(db, token, bootstrap, clock()),
     },
     suggestions: {
       suggest: (p) => suggestModelChange(db, { ...p, now: clock() }),
@@ -505,6 +538,7 @@ export function createServices(opts: ServicesOptions): Services {
 
 export type {
   AlertLead,
+  ApiCaller,
   ApplyResult,
   AuditRow,
   AwaitingFeedback,
@@ -519,6 +553,7 @@ export type {
   ProposalRow,
   Role,
   RoutingOverview,
+  Scope,
   ScoreSummary,
   Stats,
   StatsReport,

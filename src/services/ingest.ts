@@ -20,6 +20,7 @@ import {
 } from "./inputs.js";
 import { activeModel, activeModels } from "./models.js";
 import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
+import type { Person, Suppression } from "./suppression.js";
 
 /** Largest batch one request may carry: bounds a transaction's locks and memory. */
 export const MAX_BATCH_ITEMS = 10_000;
@@ -31,6 +32,20 @@ export interface IngestContext {
   onAlerts?: (count: number) => void;
   /** LEADBOT_ALERT_BURST: more crossings than this from one batch become one summary. */
   alertBurst?: number | undefined;
+  /** Erased people: items naming them are dropped and counted, not stored. */
+  suppression?: Suppression | undefined;
+}
+
+/** Drops the items that name an erased person; the number dropped. */
+async function dropSuppressed<T>(
+  ctx: IngestContext,
+  valid: T[],
+  person: (item: T) => Person,
+): Promise<{ kept: T[]; suppressed: number }> {
+  if (!ctx.suppression || valid.length === 0) return { kept: valid, suppressed: 0 };
+  const hit = await ctx.suppression.suppressed(ctx.db, valid.map(person));
+  if (hit.size === 0) return { kept: valid, suppressed: 0 };
+  return { kept: valid.filter((_, i) => !hit.has(i)), suppressed: hit.size };
 }
 
 export interface LeadBatchResult {
@@ -39,6 +54,8 @@ export interface LeadBatchResult {
   leads: { index: number; id: number }[];
   errors: ItemError[];
   alerts: number;
+  /** Items dropped because they name an erased (suppressed) person. */
+  suppressed: number;
 }
 
 export interface EventBatchResult {
@@ -47,6 +64,8 @@ export interface EventBatchResult {
   leadsCreated: number;
   errors: ItemError[];
   alerts: number;
+  /** Events dropped because they name an erased (suppressed) person. */
+  suppressed: number;
 }
 
 /** The stored form of a lead input: snake_case keys, only the fields that were given. */
@@ -115,14 +134,23 @@ export async function upsertLeads(
   items: readonly unknown[],
   cause: ScoreCause = "lead",
 ): Promise<LeadBatchResult> {
-  const result: LeadBatchResult = { created: 0, updated: 0, leads: [], errors: [], alerts: 0 };
+  const result: LeadBatchResult = {
+    created: 0,
+    updated: 0,
+    leads: [],
+    errors: [],
+    alerts: 0,
+    suppressed: 0,
+  };
   if (items.length > MAX_BATCH_ITEMS) return { ...result, errors: tooMany(items.length) };
-  const valid: { index: number; lead: LeadInput }[] = [];
+  const parsedItems: { index: number; lead: LeadInput }[] = [];
   items.forEach((item, index) => {
     const parsed = leadInputSchema.safeParse(item);
-    if (parsed.success) valid.push({ index, lead: parsed.data });
+    if (parsed.success) parsedItems.push({ index, lead: parsed.data });
     else result.errors.push(...itemErrors(index, parsed.error));
   });
+  const { kept: valid, suppressed } = await dropSuppressed(ctx, parsedItems, (v) => v.lead);
+  result.suppressed = suppressed;
   if (valid.length === 0) return result;
 
   const burst = await burstOf(ctx, cause);
@@ -227,9 +255,10 @@ export async function recordEvents(
     leadsCreated: 0,
     errors: [],
     alerts: 0,
+    suppressed: 0,
   };
   if (items.length > MAX_BATCH_ITEMS) return { ...result, errors: tooMany(items.length) };
-  const valid: { index: number; event: EventInput }[] = [];
+  const parsedItems: { index: number; event: EventInput }[] = [];
   const seenIds = new Set<string>();
   items.forEach((item, index) => {
     const parsed = parseEventInput(item);
@@ -242,8 +271,13 @@ export async function recordEvents(
       return;
     }
     seenIds.add(parsed.data.id);
-    valid.push({ index, event: parsed.data });
+    parsedItems.push({ index, event: parsed.data });
   });
+  // An event named by internal id cannot be an erased person's: that id is gone.
+  const { kept: valid, suppressed } = await dropSuppressed(ctx, parsedItems, (v) =>
+    v.event.leadId !== undefined ? {} : { email: v.event.email, externalId: v.event.externalId },
+  );
+  result.suppressed = suppressed;
   if (valid.length === 0) return result;
 
   const burst = await burstOf(ctx, cause);

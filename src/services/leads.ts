@@ -1,6 +1,8 @@
+import { parseLeadKey, UNAMBIGUOUS_KEY_FORMS } from "../core/lead-key.js";
 import type { BreakdownEntry, Stage } from "../core/model.js";
 import type { Db, DbOrTx } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";
+import { queueErasureMessages } from "../db/queries/erasures.js";
 import {
   deleteLead,
   findLeads as findLeadRows,
@@ -14,36 +16,59 @@ import {
 import { closureOf, outcomesOf } from "../db/queries/outcomes.js";
 import { latestAssignment } from "../db/queries/routing.js";
 import { stageCounts as stageCountRows } from "../db/queries/scores.js";
-import { NotFoundError } from "./errors.js";
+import { insertSuppressions } from "../db/queries/suppressions.js";
+import { LeadKeyError, NotFoundError } from "./errors.js";
 import { emailSchema } from "./inputs.js";
+import type { Suppression } from "./suppression.js";
 
 /** Largest page of top leads one request returns. */
 export const MAX_TOP = 500;
 
 export type { LeadSummary };
 
-/** Finds a lead by numeric id, email or externalId; the id of a missing one is a plain error. */
-export async function resolveLeadId(db: DbOrTx, key: string): Promise<number> {
+/**
+ * Finds a lead by its key (see `parseLeadKey`): an email, `id:N`, `ext:X`, or a bare value looked
+ * up as an externalId and then, digits only, as an internal id. `strict` refuses the bare form,
+ * for actions such as erasure where naming the wrong lead cannot be undone.
+ */
+export async function resolveLeadId(
+  db: DbOrTx,
+  key: string,
+  opts: { strict?: boolean } = {},
+): Promise<number> {
+  const form = parseLeadKey(key);
   const k = key.trim();
-  // The unambiguous forms: `id:N` is the internal id, `ext:X` the externalId.
-  const prefixed = /^(id|ext):(.+)$/i.exec(k);
-  if (prefixed?.[1] && prefixed[2]) {
-    const isId = prefixed[1].toLowerCase() === "id";
-    const value = prefixed[2].trim();
-    const found =
-      isId && !/^\d+$/.test(value)
-        ? undefined
-        : await leadIdByKey(db, isId ? { id: Number(value) } : { externalId: value });
-    if (found === undefined) throw new NotFoundError(`No lead matches "${k}".`);
-    return found;
+  const missing = () =>
+    new NotFoundError(`No lead matches "${k}". Name it by ${UNAMBIGUOUS_KEY_FORMS}.`);
+  switch (form.kind) {
+    case "invalid":
+      throw new LeadKeyError(form.reason);
+    case "email": {
+      const email = emailSchema.safeParse(form.email);
+      if (!email.success) throw missing();
+      return found(await leadIdByKey(db, { email: email.data }), missing);
+    }
+    case "id":
+      return found(await leadIdByKey(db, { id: form.id }), missing);
+    case "ext":
+      return found(await leadIdByKey(db, { externalId: form.externalId }), missing);
+    case "bare": {
+      if (opts.strict) {
+        throw new LeadKeyError(
+          `"${k}" could be an externalId or an internal id; name the lead by ${UNAMBIGUOUS_KEY_FORMS}.`,
+        );
+      }
+      const byExternal = await leadIdByKey(db, { externalId: form.value });
+      if (byExternal !== undefined) return byExternal;
+      const asId = /^\d+$/.test(form.value) ? Number(form.value) : undefined;
+      if (asId === undefined || !Number.isSafeInteger(asId)) throw missing();
+      return found(await leadIdByKey(db, { id: asId }), missing);
+    }
   }
-  const email = emailSchema.safeParse(k);
-  const id = await leadIdByKey(
-    db,
-    /^\d+$/.test(k) ? { id: Number(k) } : email.success ? { email: email.data } : { externalId: k },
-  );
-  if (id === undefined)
-    throw new NotFoundError(`No lead matches "${k}". Use an email, a lead id or an externalId.`);
+}
+
+function found(id: number | undefined, missing: () => Error): number {
+  if (id === undefined) throw missing();
   return id;
 }
 
@@ -136,12 +161,36 @@ export function stageCounts(db: DbOrTx): Promise<Record<Stage, number>> {
   return stageCountRows(db);
 }
 
-/** Erases a lead and everything recorded about it; the audit keeps only that it happened. */
-export async function eraseLead(db: Db, key: string, actor: string): Promise<{ id: number }> {
+/**
+ * Erases a lead: queues a rewrite of every alert and DM posted about it (the erasure outbox rows
+ * outlive the lead and hold only where each message is), suppresses its email and externalId so
+ * later data about the person is dropped, then deletes its rows. The audit row keeps the lead id
+ * and a keyed hash, no personal data. Only unambiguous keys are accepted.
+ */
+export async function eraseLead(
+  db: Db,
+  suppression: Suppression,
+  key: string,
+  actor: string,
+): Promise<{ id: number; messages: number }> {
+  // Loaded before the transaction: on PGlite the outer client must not be used inside one.
+  const secret = await suppression.key();
   return db.transaction(async (tx) => {
-    const id = await resolveLeadId(tx, key);
+    const id = await resolveLeadId(tx, key, { strict: true });
+    const row = await leadWithScore(tx, { id });
+    const entries = suppression.entriesOf(secret, {
+      email: row?.lead.email,
+      externalId: row?.lead.externalId,
+    });
+    const messages = await queueErasureMessages(tx, { leadId: id });
+    await insertSuppressions(tx, { entries, by: actor });
     await deleteLead(tx, { id });
-    await insertAudit(tx, { actor, action: "lead.erased", subject: `lead:${id}` });
-    return { id };
+    await insertAudit(tx, {
+      actor,
+      action: "lead.erased",
+      subject: `lead:${id}`,
+      details: { hashes: entries.map((e) => e.hash), messages },
+    });
+    return { id, messages };
   });
 }

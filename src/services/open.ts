@@ -11,6 +11,7 @@ export interface OpenServicesOptions {
   /** The model file loaded into a store that has none. */
   modelFile?: string | undefined;
   admins?: readonly string[] | undefined;
+  suppressionKey?: string | undefined;
 }
 
 /** Opens the store (migrated, model loaded) for a short-lived tool such as the CLI. */
@@ -29,7 +30,12 @@ export async function openServices(
     throw err;
   }
   return {
-    services: createServices({ database, logger: opts.logger, admins: opts.admins }),
+    services: createServices({
+      database,
+      logger: opts.logger,
+      admins: opts.admins,
+      suppressionKey: opts.suppressionKey,
+    }),
     close: () => database.close(),
   };
 }

@@ -60,6 +60,8 @@ export const REMINDER_METADATA_EVENT = "leadbot_reminder";
 export const DIGEST_HEADER_BLOCK = "digest_header";
 export const DIGEST_BANDS_BLOCK = "digest_bands";
 export const REMINDER_HEADER_BLOCK = "reminder_header";
+/** Metadata event type of a message rewritten after its lead was erased. */
+export const ERASURE_METADATA_EVENT = "leadbot_erasure";
 
 const alertActionSchema = z.object({
   alertId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),

@@ -204,22 +204,51 @@ for (const config of testDatabases()) {
     }, 180_000); // three runs, each opening the embedded database: over a minute on a busy machine
 
     it("when tokens are created, listed and revoked, then each step shows in the list", async () => {
-      const created = await run("token", "create", "crm-sync");
+      const created = await run("token", "create", "crm-sync", "--scope", "ingest,read");
       expect(created.code).toBe(0);
-      const m = /^token (\d+) \(crm-sync\): (\S+)$/m.exec(created.stdout);
+      const m = /^token (\d+) \(crm-sync, scopes ingest,read\): (\S+)$/m.exec(created.stdout);
       expect(m).not.toBeNull();
       const id = m?.[1] as string;
       expect((m?.[2] ?? "").length).toBeGreaterThanOrEqual(32);
 
       const listed = await run("token", "list");
-      expect(listed.stdout).toMatch(new RegExp(`^${id}\\tcrm-sync\\tcreated \\S+$`, "m"));
+      expect(listed.stdout).toMatch(
+        new RegExp(`^${id}\\tcrm-sync\\tscopes ingest,read\\tcreated \\S+\\tlast used never$`, "m"),
+      );
+      const bad = await run("token", "create", "x", "--scope", "ingest,root");
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain("ingest, read, admin");
 
       expect((await run("token", "revoke", id)).stdout).toContain(`token ${id} revoked`);
       const after = await run("token", "list");
       expect(after.stdout).toMatch(
-        new RegExp(`^${id}\\tcrm-sync\\tcreated \\S+\\trevoked \\S+$`, "m"),
+        new RegExp(
+          `^${id}\\tcrm-sync\\tscopes ingest,read\\tcreated \\S+\\tlast used never\\trevoked \\S+$`,
+          "m",
+        ),
       );
-    });
+    }, 180_000);
+
+    it("when a lead is erased from the CLI, then a bare key is refused, the email works, a re-import drops the person and unsuppress lets them back", async () => {
+      const csv = join(dir, "erase-me.csv");
+      writeFileSync(csv, "email,first_name,company\nerase.me@cli.example,Erin,Clico\n");
+      expect((await run("import", csv, "--kind", "leads")).stdout).toContain("1 imported");
+
+      const bare = await run("lead", "erase", "1");
+      expect(bare.code).toBe(2);
+      expect(bare.stderr).toContain("an email, id:<internal id> or ext:<externalId>");
+
+      const erased = await run("lead", "erase", "erase.me@cli.example");
+      expect(erased.code).toBe(0);
+      expect(erased.stdout).toMatch(/^lead \d+ erased; its email and externalId are suppressed$/m);
+
+      const again = await run("import", csv, "--kind", "leads");
+      expect(again.stdout).toContain("1 of them name erased people and were dropped");
+      expect((await run("lead", "erase.me@cli.example")).code).toBe(2);
+
+      const lifted = await run("lead", "unsuppress", "erase.me@cli.example");
+      expect(lifted.stdout).toContain("erase.me@cli.example is no longer suppressed");
+    }, 180_000);
 
     it("when the demo data is loaded, then it reports what it loaded and the leads are scored", async () => {
       const r = await run("demo", "--leads", "60", "--seed", "9");

@@ -73,7 +73,7 @@ for (const config of testDatabases()) {
     });
 
     it("when a token is created with the CLI service, then it works until revoked", async () => {
-      const t = await createToken(app.database.db, "crm");
+      const t = await createToken(app.database.db, "crm", "test", ["read"]);
       expect((await call("GET", "/api/v1/leads?top=1", undefined, t.token)).status).toBe(200);
     });
 

@@ -162,6 +162,22 @@ describe.each(testDatabases())("/lead commands over HTTP on $name", (config) => 
     expect(whyText).toContain("before decay");
   });
 
+  it("when show names a lead by a bare key, id: or ext:, then a bare key is an externalId first and id: the internal id", async () => {
+    // person10 carries the CRM's externalId "3"; internal id 3 is person2.
+    const r = await h.app.services.upsertLeads([
+      { email: "person10@company10.com", externalId: "3" },
+    ]);
+    expect(r.errors).toEqual([]);
+    const shown = async (key: string) =>
+      textOf((await answerTo(h.standin, (await ask(`show ${key}`)).responseId)).payload);
+    expect(await shown("3")).toContain("Person 10");
+    expect(await shown("ext:3")).toContain("Person 10");
+    const byId = await shown("id:3");
+    expect(byId).toContain("Person 2");
+    expect(byId).not.toContain("Person 10");
+    expect(await shown("id:x")).toContain("id: takes a positive whole number");
+  });
+
   it("when the lead menu's Why is chosen, then the breakdown arrives as a new answer", async () => {
     const list = await answerTo(h.standin, (await ask("top 3")).responseId);
     const row = (list.payload.blocks as Block[]).find((b) => b.accessory?.action_id === LEAD_MENU);

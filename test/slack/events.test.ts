@@ -164,7 +164,7 @@ describe.each(testDatabases())(
       expect(text).toContain("My top leads");
       expect(text).toContain("*Mine Lead* · Acme");
       expect(text).toContain("Waiting for your feedback");
-      expect(text).toMatch(/`\/lead won \d+`/);
+      expect(text).toMatch(/`\/lead won id:\d+`/);
       expect(text).toContain("scoring model *v1*");
       expect(text).not.toContain("waiting for approval");
     });

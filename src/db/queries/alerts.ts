@@ -77,20 +77,31 @@ export async function recordAttempt(db: DbOrTx, id: number, instanceId: string):
     where id = ${id} and claimed_by = ${instanceId}`);
 }
 
-/** Records where the channel alert landed, as soon as Slack confirms it. */
+/**
+ * Records where the channel alert landed, as soon as Slack confirms it; false when the row is
+ * gone (its lead was erased while the post was in flight).
+ */
 export async function recordChannelPost(
   db: DbOrTx,
   id: number,
   channel: string,
   ts: string,
-): Promise<void> {
-  await db.execute(sql`
-    update alert_outbox set channel = ${channel}, message_ts = ${ts} where id = ${id}`);
+): Promise<boolean> {
+  const rows = await execRows<{ id: unknown }>(
+    db,
+    sql`update alert_outbox set channel = ${channel}, message_ts = ${ts} where id = ${id}
+        returning id`,
+  );
+  return rows.length > 0;
 }
 
-/** Records the owner's direct message. */
-export async function recordDirectMessage(db: DbOrTx, id: number, ts: string): Promise<void> {
-  await db.execute(sql`update alert_outbox set dm_ts = ${ts} where id = ${id}`);
+/** Records the owner's direct message; false when the row is gone (see recordChannelPost). */
+export async function recordDirectMessage(db: DbOrTx, id: number, ts: string): Promise<boolean> {
+  const rows = await execRows<{ id: unknown }>(
+    db,
+    sql`update alert_outbox set dm_ts = ${ts} where id = ${id} returning id`,
+  );
+  return rows.length > 0;
 }
 
 export async function markSent(db: DbOrTx, id: number, note: string | null): Promise<void> {

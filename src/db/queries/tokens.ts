@@ -1,12 +1,20 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import type { DbOrTx } from "../client.js";
 import { apiTokens } from "../schema.js";
 
-export async function insertToken(db: DbOrTx, p: { name: string; tokenHash: string }) {
+export async function insertToken(
+  db: DbOrTx,
+  p: { name: string; tokenHash: string; scopes: string[] },
+) {
   const [row] = await db
     .insert(apiTokens)
-    .values({ name: p.name, tokenHash: p.tokenHash })
-    .returning({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt });
+    .values({ name: p.name, tokenHash: p.tokenHash, scopes: p.scopes })
+    .returning({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      scopes: apiTokens.scopes,
+      createdAt: apiTokens.createdAt,
+    });
   return row;
 }
 
@@ -25,6 +33,7 @@ export function listTokens(db: DbOrTx) {
     .select({
       id: apiTokens.id,
       name: apiTokens.name,
+      scopes: apiTokens.scopes,
       createdAt: apiTokens.createdAt,
       revokedAt: apiTokens.revokedAt,
       lastUsedAt: apiTokens.lastUsedAt,
@@ -36,10 +45,34 @@ export function listTokens(db: DbOrTx) {
 export async function activeTokenByHash(
   db: DbOrTx,
   p: { tokenHash: string },
-): Promise<{ id: number; name: string } | undefined> {
+): Promise<{ id: number; name: string; scopes: string[]; lastUsedAt: Date | null } | undefined> {
   const [row] = await db
-    .select({ id: apiTokens.id, name: apiTokens.name })
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      scopes: apiTokens.scopes,
+      lastUsedAt: apiTokens.lastUsedAt,
+    })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, p.tokenHash), isNull(apiTokens.revokedAt)));
   return row;
+}
+
+/**
+ * Records a use unless one at or after `staleBefore` is recorded already: the guard keeps
+ * instances that race on the same token from each writing a row version.
+ */
+export async function touchToken(
+  db: DbOrTx,
+  p: { id: number; at: Date; staleBefore: Date },
+): Promise<void> {
+  await db
+    .update(apiTokens)
+    .set({ lastUsedAt: p.at })
+    .where(
+      and(
+        eq(apiTokens.id, p.id),
+        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, p.staleBefore)),
+      ),
+    );
 }

@@ -26,8 +26,10 @@ import {
   releaseSummaryClaims,
   rescheduleSummary,
 } from "../../db/queries/bursts.js";
+import { queueLateErasure, releaseErasureClaims } from "../../db/queries/erasures.js";
 import type { Logger } from "../../lib/logger.js";
 import { closeAbandonedBursts } from "../bursts.js";
+import { deliverErasures } from "./erasures.js";
 import {
   keyOf,
   type MessageKey,
@@ -178,6 +180,12 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
     }
   }
 
+  /** The lead was erased while its alert was being posted: the new post is rewritten too. */
+  async function erasedMeanwhile(row: ClaimedAlert, ref: PostedRef): Promise<void> {
+    await queueLateErasure(db, { leadId: row.leadId, channel: ref.channel, messageTs: ref.id });
+    log.info({ alertId: row.id }, "lead erased during delivery; its post is queued for rewriting");
+  }
+
   async function deliverOne(row: ClaimedAlert, target: string): Promise<void> {
     const lead = await loadAlertLead(db, row.leadId);
     if (!lead) {
@@ -199,7 +207,10 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
     if (!row.messageTs) {
       const { ref, found } = await deliverTo(target, row, msg, key, previouslyTried);
       if (found) log.info({ alertId: row.id, ref }, "alert already posted; recorded it");
-      await recordChannelPost(db, row.id, ref.channel, ref.id);
+      if (!(await recordChannelPost(db, row.id, ref.channel, ref.id))) {
+        await erasedMeanwhile(row, ref);
+        return;
+      }
     }
 
     let note: string | null = null;
@@ -208,7 +219,10 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
       try {
         const dm = await call(() => sink.openDm(dmUser));
         const { ref } = await deliverTo(dm, row, msg, key, previouslyTried);
-        await recordDirectMessage(db, row.id, ref.id);
+        if (!(await recordDirectMessage(db, row.id, ref.id))) {
+          await erasedMeanwhile(row, ref);
+          return;
+        }
       } catch (err) {
         // A DM the owner cannot receive must not hold back an alert the channel already has.
         if (!(err instanceof SinkError) || err.kind !== "permanent") throw err;
@@ -380,8 +394,19 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
       // one, so the rows go back to work now rather than when the lease runs out.
       const released = (await releaseAllClaims(db)) + (await releaseAllSummaryClaims(db));
       if (released > 0) log.info({ released }, "released alert leases left by an earlier run");
+      await releaseErasureClaims(db);
     }
     leasesChecked = true;
+    // Rewrites of erased leads' messages need no alert channel: they go where the messages are.
+    const erased = await deliverErasures({
+      db,
+      sink,
+      instanceId,
+      log,
+      backoff: (attempts) => backoffSeconds(attempts, random),
+    });
+    result.sent += erased.sent;
+    result.retried += erased.retried;
     if (!channel) {
       if (!warnedNoChannel) {
         warnedNoChannel = true;

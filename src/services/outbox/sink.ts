@@ -57,6 +57,17 @@ export interface BurstDigestMessage {
 }
 
 /**
+ * A message about a lead that was erased, rewritten to say only that: a row of `erasure_outbox`,
+ * which keeps where the message is and nothing about the person.
+ */
+export interface ErasureMessage {
+  kind: "erasure";
+  erasureId: number;
+  /** When the lead was erased. */
+  at: Date;
+}
+
+/**
  * Every kind of message the outbox carries. A new kind (summary, digest, erasure rewrite, webhook
  * event) is one more member here and one more `case` in each sink's switch on `kind`; `tsc`
  * points at every sink that does not handle it yet.
@@ -66,7 +77,8 @@ export type OutgoingMessage =
   | BurstSummaryMessage
   | BurstDigestMessage
   | DigestMessage
-  | ReminderMessage;
+  | ReminderMessage
+  | ErasureMessage;
 
 /** The weekly digest; `id` is its `outbox_messages` row. */
 export interface DigestMessage {
@@ -100,6 +112,8 @@ export function keyOf(msg: OutgoingMessage): MessageKey {
     case "digest":
     case "reminder":
       return { kind: msg.kind, id: msg.id };
+    case "erasure":
+      return { kind: msg.kind, id: msg.erasureId };
   }
 }
 

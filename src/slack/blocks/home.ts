@@ -134,7 +134,7 @@ export function buildHome(h: HomeInput): types.HomeView {
       .slice(0, HOME_LIST)
       .map(
         (a) =>
-          `• *${escapeMrkdwn(leadName(a))}*${a.company ? ` · ${escapeMrkdwn(a.company)}` : ""} — ${STAGE_LABEL[a.stage]} alert ${slackDate(a.alertedAt)}, now ${num(a.score)} · \`/lead won ${a.leadId}\` or \`/lead lost ${a.leadId}\``,
+          `• *${escapeMrkdwn(leadName(a))}*${a.company ? ` · ${escapeMrkdwn(a.company)}` : ""} — ${STAGE_LABEL[a.stage]} alert ${slackDate(a.alertedAt)}, now ${num(a.score)} · \`/lead won id:${a.leadId}\` or \`/lead lost id:${a.leadId}\``,
       );
     if (h.awaiting.length > HOME_LIST) {
       lines.push("…and more: `/lead top 50 mine` lists all your leads.");

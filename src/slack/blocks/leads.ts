@@ -188,7 +188,7 @@ export function buildLeadDetail(
   if (reasons.length > 0) {
     const more =
       d.breakdown.length > SHOW_REASONS
-        ? `\n_${d.breakdown.length - SHOW_REASONS} more: /lead why ${d.id}_`
+        ? `\n_${d.breakdown.length - SHOW_REASONS} more: /lead why id:${d.id}_`
         : "";
     blocks.push(section(`*Why*\n${reasons.join("\n")}${more}`));
   }

@@ -297,7 +297,7 @@ function validDay(s: string): boolean {
 
 function needLead(sub: Subcommand, args: string[]): string | ParseError {
   const lead = args[0];
-  if (!lead) return error(`Say which lead: an email or a lead id.`, sub);
+  if (!lead) return error(`Say which lead: an email, id:<lead id> or ext:<externalId>.`, sub);
   return lead;
 }
 

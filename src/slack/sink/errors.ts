@@ -22,6 +22,9 @@ const PERMANENT_ERRORS = new Set([
   "invalid_metadata_format",
   "invalid_arguments",
   "team_access_not_granted",
+  "message_not_found",
+  "cant_update_message",
+  "edit_window_closed",
 ]);
 
 /** Sorts a Web API failure into what the outbox does about it. */

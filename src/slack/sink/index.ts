@@ -56,6 +56,8 @@ export function createSlackSink(slack: WebClient): NotificationSink {
           ts: ref.id,
           text: rendered.text,
           blocks: rendered.blocks,
+          // An erased lead's message also loses the alert's metadata (its lead id).
+          ...(msg.kind === "erasure" ? { metadata: rendered.metadata } : {}),
         }),
       );
     },

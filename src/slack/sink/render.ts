@@ -8,7 +8,13 @@ import {
 } from "../blocks/alert.js";
 import { BURST_METADATA_EVENT, buildBurstDigest, buildBurstSummary } from "../blocks/burst.js";
 import { buildDigestMessage, buildReminderMessage } from "../blocks/digest.js";
-import { ALERT_METADATA_EVENT, DIGEST_METADATA_EVENT, REMINDER_METADATA_EVENT } from "../ids.js";
+import { buildErasedMessage } from "../blocks/erased.js";
+import {
+  ALERT_METADATA_EVENT,
+  DIGEST_METADATA_EVENT,
+  ERASURE_METADATA_EVENT,
+  REMINDER_METADATA_EVENT,
+} from "../ids.js";
 
 /** Message metadata Slack keeps with a post; reconciliation finds a post by it. */
 export interface SlackMetadata {
@@ -23,6 +29,7 @@ export const METADATA_OF: Record<MessageKind, { eventType: string; idField: stri
   burst_digest: { eventType: BURST_METADATA_EVENT, idField: "summary_id" },
   digest: { eventType: DIGEST_METADATA_EVENT, idField: "message_id" },
   reminder: { eventType: REMINDER_METADATA_EVENT, idField: "message_id" },
+  erasure: { eventType: ERASURE_METADATA_EVENT, idField: "erasure_id" },
 };
 
 function leadName(l: AlertLead): string {
@@ -109,5 +116,13 @@ export function renderMessage(msg: OutgoingMessage): SlackMessage & { metadata: 
         },
       };
     }
+    case "erasure":
+      return {
+        ...buildErasedMessage(msg.at),
+        metadata: {
+          event_type: METADATA_OF.erasure.eventType,
+          event_payload: { erasure_id: msg.erasureId },
+        },
+      };
   }
 }
