@@ -1,5 +1,5 @@
 import type { LostReason } from "../../../services/team.js";
-import { buildNotice, type EphemeralMessage, mention } from "../../blocks/common.js";
+import { buildNotice, type EphemeralMessage, escapeMrkdwn, mention } from "../../blocks/common.js";
 import type { ListPage } from "../../blocks/ids.js";
 import { buildLeadDetail, buildLeadList, buildWhy, LIST_PAGE_SIZE } from "../../blocks/leads.js";
 import { LOST_REASON_LABEL } from "../../blocks/lost.js";
@@ -25,7 +25,7 @@ export async function answerPage(deps: SlackDeps, page: ListPage): Promise<Ephem
       title: `Leads matching "${page.text ?? ""}"`,
       leads,
       offset: 0,
-      empty: `No lead matches "${page.text ?? ""}". Search by name, email or company.`,
+      empty: `No lead matches "${escapeMrkdwn(page.text ?? "")}". Search by name, email or company.`,
     });
   }
   const leads = await leadService.top({
