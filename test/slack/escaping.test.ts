@@ -201,7 +201,7 @@ describe.each(testDatabases())("lead text reaching Slack over signed HTTP on $na
         .callsTo("views.open")
         .find((c) => c.params.trigger_id === res.triggerId && c.response),
     );
-    const viewId = String((opened.response?.view as { id?: string }).id);
+    const viewId = String((opened.response?.view as { id?: string } | undefined)?.id);
     await eventually(() => {
       const blocks = (h.standin.views.get(viewId)?.view.blocks ?? []) as {
         block_id?: string;
