@@ -50,7 +50,9 @@ function wantsDemo(env: Env, override: boolean | undefined): boolean {
 }
 
 /** Checks the bot token once at start, so a wrong one stops start-up with a plain reason. */
-async function verifyBotToken(env: Env): Promise<{ botId: string; botUserId: string }> {
+async function verifyBotToken(
+  env: Env,
+): Promise<{ botId: string; botUserId: string; teamId: string | undefined }> {
   const client = createSlackClient(env.SLACK_BOT_TOKEN ?? "", env.SLACK_API_URL);
   let res: Awaited<ReturnType<typeof client.auth.test>>;
   try {
@@ -66,7 +68,7 @@ async function verifyBotToken(env: Env): Promise<{ botId: string; botUserId: str
   if (!res.bot_id || !res.user_id) {
     throw new Error("SLACK_BOT_TOKEN is not a bot token: use the Bot User OAuth Token (xoxb-…).");
   }
-  return { botId: res.bot_id, botUserId: res.user_id };
+  return { botId: res.bot_id, botUserId: res.user_id, teamId: res.team_id };
 }
 
 export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {

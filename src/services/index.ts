@@ -295,8 +295,8 @@ export function createServices(opts: ServicesOptions): Services {
       stageCounts: () => stageCounts(db),
       explain: (key) => explainLead(db, key, clock()),
       erase: (key, actor) => eraseLead(db, key, actor),
-      assign: (p) => assignLead(db, p),
-      recordOutcome: (p) => recordOutcome(db, p),
+      assign: (p) => assignLead(db, p, admins),
+      recordOutcome: (p) => recordOutcome(db, p, admins),
     },
     models: {
       active: () => activeModel(db),

@@ -89,7 +89,11 @@ export interface OutcomeResult {
  * Records won / lost / not a fit. The lead row is locked and the latest outcome checked, so a
  * double click or a retried request records one outcome; a different outcome replaces it.
  */
-export async function recordOutcome(db: Db, p: OutcomeInput): Promise<OutcomeResult> {
+export async function recordOutcome(
+  db: Db,
+  p: OutcomeInput,
+  admins: readonly string[] = [],
+): Promise<OutcomeResult> {
   return db.transaction(async (tx) => {
     const leadId = typeof p.lead === "number" ? p.lead : await resolveLeadId(tx, p.lead);
     if (!(await lockLead(tx, { id: leadId })))
@@ -104,6 +108,17 @@ export async function recordOutcome(db: Db, p: OutcomeInput): Promise<OutcomeRes
         at: latest.createdAt,
         reason: latest.reason,
       };
+    }
+    // API and CLI callers hold a token or the server; in Slack, a rep changes only their own record.
+    if (
+      latest &&
+      latest.byUser !== p.by &&
+      p.source.startsWith("slack-") &&
+      !canApprove(await roleOf(tx, p.by, admins))
+    ) {
+      throw new ForbiddenError(
+        `Lead ${leadId} is already marked ${latest.outcome.replace(/_/g, " ")} by someone else; only a manager or an admin can change that.`,
+      );
     }
     const score = await currentScore(tx, { leadId });
     const row = await insertOutcome(tx, {
@@ -148,6 +163,7 @@ export interface AssignResult {
 export async function assignLead(
   db: Db,
   p: { lead: string | number; owner: string; by: string; claim?: boolean },
+  admins: readonly string[] = [],
 ): Promise<AssignResult> {
   return db.transaction(async (tx) => {
     const leadId = typeof p.lead === "number" ? p.lead : await resolveLeadId(tx, p.lead);
@@ -160,6 +176,11 @@ export async function assignLead(
         owner: row.owner,
       });
     }
+    if (!p.claim && !(await mayAssign(tx, p, row.owner, admins))) {
+      throw new ForbiddenError(
+        `Only lead ${leadId}'s owner, a manager or an admin can assign it${row.owner ? "" : " to someone else; you can assign it to yourself or press Claim"}.`,
+      );
+    }
     await setOwner(tx, { id: leadId, owner: p.owner });
     await insertAudit(tx, {
       actor: p.by,
@@ -169,6 +190,18 @@ export async function assignLead(
     });
     return { leadId, owner: p.owner, previous: row.owner, changed: true };
   });
+}
+
+/** The owner hands a lead on; managers and admins route any lead; anyone takes an unowned one. */
+async function mayAssign(
+  db: DbOrTx,
+  p: { owner: string; by: string },
+  current: string | null,
+  admins: readonly string[],
+): Promise<boolean> {
+  if (current === p.by) return true;
+  if (current === null && p.owner === p.by) return true;
+  return canApprove(await roleOf(db, p.by, admins));
 }
 
 export type { AuditRow };
