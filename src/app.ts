@@ -84,6 +84,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       logger,
       clock: opts.clock,
       admins: env.LEADBOT_ADMINS,
+      proposalsPerHour: env.LEADBOT_PROPOSALS_PER_HOUR,
     });
     const active = await services.models.ensure(env.LEADBOT_MODEL_FILE);
     logger.info({ version: active.version, database: database.kind }, "scoring model active");
@@ -97,7 +98,13 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       }
     }
     const metrics = createMetrics(services);
-    const routes = apiRoutes({ services, metrics, logger, bootstrapToken: env.LEADBOT_API_TOKEN });
+    const routes = apiRoutes({
+      services,
+      metrics,
+      logger,
+      bootstrapToken: env.LEADBOT_API_TOKEN,
+      metricsToken: env.LEADBOT_METRICS_TOKEN,
+    });
 
     let slack: SlackApp | undefined;
     if (env.SLACK_BOT_TOKEN) {

@@ -29,6 +29,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   csv_invalid: 400,
   expired_trigger: 400,
   stale_action: 409,
+  rate_limited: 429,
 };
 
 export class HttpError extends Error {

@@ -20,7 +20,9 @@ export type ErrorCode =
   /** Slack's trigger for opening a form expired before the form opened. */
   | "expired_trigger"
   /** A button or form made by an older message or release: it names nothing we can act on. */
-  | "stale_action";
+  | "stale_action"
+  /** The person made as many of these as allowed for now (`limit` in the sentence). */
+  | "rate_limited";
 
 /** User ids a message names; adapters show them their own way (Slack mentions them). */
 export type ErrorFields = Readonly<Record<string, string>>;
@@ -74,6 +76,12 @@ export class NotFoundError extends DomainError {
 export class ForbiddenError extends DomainError {
   constructor(message: string) {
     super("forbidden", message);
+  }
+}
+
+export class RateLimitedError extends DomainError {
+  constructor(message: string) {
+    super("rate_limited", message);
   }
 }
 

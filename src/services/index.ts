@@ -45,6 +45,7 @@ import {
 } from "./models.js";
 import {
   checkDecider,
+  checkProposalAllowance,
   createProposal,
   type Decision,
   type DecisionResult,
@@ -133,6 +134,8 @@ export interface Services {
       by: string;
       note?: string | undefined;
     }): Promise<{ proposal: ProposalRow; preview: Preview }>;
+    /** Rejects (rate_limited) when `by` made as many proposals this hour as allowed. */
+    checkAllowance(by: string): Promise<void>;
     get(id: number): Promise<ProposalRow>;
     pending(): Promise<ProposalRow[]>;
     /** Why `by` may not make this decision (audited as a refusal); undefined when they may. */
@@ -215,6 +218,8 @@ export interface ServicesOptions {
   clock?: (() => number) | undefined;
   /** LEADBOT_ADMINS: admins from the first start, whatever the roles table says. */
   admins?: readonly string[] | undefined;
+  /** LEADBOT_PROPOSALS_PER_HOUR: proposals one person may make in an hour (default 5). */
+  proposalsPerHour?: number | undefined;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -222,6 +227,7 @@ export function createServices(opts: ServicesOptions): Services {
   const clock = opts.clock ?? Date.now;
   const db = opts.database.db;
   const admins = opts.admins ?? [];
+  const perHour = opts.proposalsPerHour ?? 5;
   const ctx = () => ({
     db,
     now: clock(),
@@ -308,7 +314,8 @@ export function createServices(opts: ServicesOptions): Services {
     proposals: {
       preview: (change) => previewChange(db, change, clock()),
       measureImpact: (current, proposed) => measureImpact(db, current, proposed, clock()),
-      create: (p) => createProposal(db, { ...p, now: clock() }),
+      create: (p) => createProposal(db, { ...p, now: clock(), perHour }),
+      checkAllowance: (by) => checkProposalAllowance(db, { by, perHour }),
       get: (id) => getProposal(db, id),
       pending: () => pendingProposals(db),
       refusal: (p) => checkDecider(db, { ...p, admins }),
