@@ -71,6 +71,9 @@ async function verifyBotToken(
   return { botId: res.bot_id, botUserId: res.user_id, teamId: res.team_id };
 }
 
+/** How long a shutdown waits for requests in flight before cutting their connections. */
+const DRAIN_MS = 10_000;
+
 export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
   const { env, logger } = opts;
   const instanceId = `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -141,13 +144,22 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       server.once("error", reject);
       server.listen(env.PORT, resolve);
     });
-    stops.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
+    let serverClosed: Promise<void> | undefined;
+    // Stops accepting, lets requests in flight finish (idle keep-alive sockets go at once), and
+    // cuts whatever is still open after DRAIN_MS, so a stalled client cannot hold the shutdown.
+    const closeServer = () => {
+      serverClosed ??= new Promise<void>((resolve) => {
+        const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+        cut.unref();
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return serverClosed;
+    };
+    stops.push(closeServer);
     const port = (server.address() as AddressInfo).port;
     logger.info({ port }, "HTTP server listening");
 
@@ -198,6 +210,8 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       instanceId,
       slack,
       async stop() {
+        // Requests first: their answers and the alerts they queue need the database still open.
+        await closeServer();
         for (const stop of stops.reverse()) await stop();
         if (!opts.database) await database.close();
       },
