@@ -58,7 +58,9 @@ function wantsDemo(env: Env, override: boolean | undefined): boolean {
 }
 
 /** Checks the bot token once at start, so a wrong one stops start-up with a plain reason. */
-async function verifyBotToken(env: Env): Promise<{ botId: string; botUserId: string }> {
+async function verifyBotToken(
+  env: Env,
+): Promise<{ botId: string; botUserId: string; teamId: string | undefined }> {
   const client = createSlackClient(env.SLACK_BOT_TOKEN ?? "", env.SLACK_API_URL);
   let res: Awaited<ReturnType<typeof client.auth.test>>;
   try {
@@ -74,8 +76,11 @@ async function verifyBotToken(env: Env): Promise<{ botId: string; botUserId: str
   if (!res.bot_id || !res.user_id) {
     throw new Error("SLACK_BOT_TOKEN is not a bot token: use the Bot User OAuth Token (xoxb-…).");
   }
-  return { botId: res.bot_id, botUserId: res.user_id };
+  return { botId: res.bot_id, botUserId: res.user_id, teamId: res.team_id };
 }
+
+/** How long a shutdown waits for requests in flight before cutting their connections. */
+const DRAIN_MS = 10_000;
 
 export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
   const { env, logger } = opts;
@@ -92,6 +97,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       admins: env.LEADBOT_ADMINS,
       alertBurst: env.LEADBOT_ALERT_BURST,
       suppressionKey: env.LEADBOT_SUPPRESSION_KEY,
+      proposalsPerHour: env.LEADBOT_PROPOSALS_PER_HOUR,
     });
     const active = await services.models.ensure(env.LEADBOT_MODEL_FILE);
     logger.info({ version: active.version, database: database.kind }, "scoring model active");
@@ -105,7 +111,13 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       }
     }
     const metrics = createMetrics(services);
-    const routes = apiRoutes({ services, metrics, logger, bootstrapToken: env.LEADBOT_API_TOKEN });
+    const routes = apiRoutes({
+      services,
+      metrics,
+      logger,
+      bootstrapToken: env.LEADBOT_API_TOKEN,
+      metricsToken: env.LEADBOT_METRICS_TOKEN,
+    });
 
     let slack: SlackApp | undefined;
     let notices: MessageDispatcher | undefined;
@@ -155,13 +167,22 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       server.once("error", reject);
       server.listen(env.PORT, resolve);
     });
-    stops.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
+    let serverClosed: Promise<void> | undefined;
+    // Stops accepting, lets requests in flight finish (idle keep-alive sockets go at once), and
+    // cuts whatever is still open after DRAIN_MS, so a stalled client cannot hold the shutdown.
+    const closeServer = () => {
+      serverClosed ??= new Promise<void>((resolve) => {
+        const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+        cut.unref();
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return serverClosed;
+    };
+    stops.push(closeServer);
     const port = (server.address() as AddressInfo).port;
     logger.info({ port }, "HTTP server listening");
 
@@ -251,6 +272,8 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       instanceId,
       slack,
       async stop() {
+        // Requests first: their answers and the alerts they queue need the database still open.
+        await closeServer();
         for (const stop of stops.reverse()) await stop();
         if (!opts.database) await database.close();
       },

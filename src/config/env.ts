@@ -137,6 +137,16 @@ export const envSchema = z
     ),
     /** Load the demo data set into an empty database at start (default: in local mode only). */
     LEADBOT_DEMO: optionalString.pipe(z.enum(["on", "off"]).optional()),
+    /** When set, GET /metrics asks for it as Authorization: Bearer <token>. */
+    LEADBOT_METRICS_TOKEN: optionalString.pipe(
+      z.string().min(16, "expects at least 16 characters").optional(),
+    ),
+    /** Model-change proposals one person may make in an hour (each DMs every manager). */
+    LEADBOT_PROPOSALS_PER_HOUR: z.coerce
+      .number({ message: "expects a whole number of proposals" })
+      .int("expects a whole number of proposals")
+      .min(1, "expects at least 1")
+      .default(5),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
 import { MODEL_KEY, STAGES } from "../core/model.js";
@@ -27,6 +28,8 @@ export interface ApiOptions {
   metrics: Metrics;
   logger: Logger;
   bootstrapToken?: string | undefined;
+  /** LEADBOT_METRICS_TOKEN: when set, /metrics asks for it as a Bearer token. */
+  metricsToken?: string | undefined;
 }
 
 /**
@@ -121,6 +124,13 @@ function sendBatch(res: ServerResponse, total: number, errors: ItemError[], body
   const invalid = new Set(errors.map((e) => e.index)).size;
   const status = total > 0 && invalid === total ? 422 : 200;
   sendJson(res, status, { ...body, errors });
+}
+
+/** Compares in constant time, so the token cannot be guessed a character at a time. */
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? "");
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export function apiRoutes(opts: ApiOptions): Route[] {
@@ -355,7 +365,18 @@ export function apiRoutes(opts: ApiOptions): Route[] {
     route(
       "GET",
       "/metrics",
-      async (_req, res) => {
+      async (req, res) => {
+        if (
+          opts.metricsToken &&
+          !sameSecret(req.headers.authorization, `Bearer ${opts.metricsToken}`)
+        ) {
+          res.setHeader("www-authenticate", 'Bearer realm="leadbot-metrics"');
+          throw new HttpError(
+            401,
+            "unauthorized",
+            "Send the metrics token (LEADBOT_METRICS_TOKEN) as Authorization: Bearer <token>.",
+          );
+        }
         const text = await metrics.registry.metrics();
         res.writeHead(200, { "content-type": metrics.registry.contentType });
         res.end(text);

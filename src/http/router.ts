@@ -32,6 +32,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   model_invalid: 422,
   invalid_input: 400,
   invalid_lead_key: 400,
+  rate_limited: 429,
 };
 
 export class HttpError extends Error {

@@ -26,7 +26,9 @@ export type ErrorCode =
   /** Filters, a view name or routing rules that do not validate; the sentence says which. */
   | "invalid_input"
   /** A lead key in a form that is not accepted here (a bare key where erasure wants one form). */
-  | "invalid_lead_key";
+  | "invalid_lead_key"
+  /** The person made as many of these as allowed for now (`limit` in the sentence). */
+  | "rate_limited";
 
 /** User ids a message names; adapters show them their own way (Slack mentions them). */
 export type ErrorFields = Readonly<Record<string, string>>;
@@ -80,6 +82,12 @@ export class NotFoundError extends DomainError {
 export class ForbiddenError extends DomainError {
   constructor(message: string) {
     super("forbidden", message);
+  }
+}
+
+export class RateLimitedError extends DomainError {
+  constructor(message: string) {
+    super("rate_limited", message);
   }
 }
 

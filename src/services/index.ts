@@ -58,6 +58,7 @@ import {
 } from "./outcomes.js";
 import {
   checkDecider,
+  checkProposalAllowance,
   claimAnnouncement,
   claimUnannounced,
   createProposal,
@@ -201,6 +202,8 @@ export interface Services {
       by: string;
       note?: string | undefined;
     }): Promise<{ proposal: ProposalRow; preview: Preview }>;
+    /** Rejects (rate_limited) when `by` made as many proposals this hour as allowed. */
+    checkAllowance(by: string): Promise<void>;
     get(id: number): Promise<ProposalRow>;
     pending(): Promise<ProposalRow[]>;
     /** Why `by` may not make this decision (audited as a refusal); undefined when they may. */
@@ -340,6 +343,8 @@ export interface ServicesOptions {
   alertBurst?: number | undefined;
   /** LEADBOT_SUPPRESSION_KEY; unset, a key is generated once and kept in the database. */
   suppressionKey?: string | undefined;
+  /** LEADBOT_PROPOSALS_PER_HOUR: proposals one person may make in an hour (default 5). */
+  proposalsPerHour?: number | undefined;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -348,6 +353,7 @@ export function createServices(opts: ServicesOptions): Services {
   const clock = opts.clock ?? Date.now;
   const db = opts.database.db;
   const admins = opts.admins ?? [];
+  const perHour = opts.proposalsPerHour ?? 5;
   const alertBurst = opts.alertBurst ?? DEFAULT_ALERT_BURST;
   const suppression = createSuppression(db, opts.suppressionKey);
   const wake = (n: number) => {
@@ -435,8 +441,8 @@ export function createServices(opts: ServicesOptions): Services {
         return erased;
       },
       unsuppress: (target, actor) => unsuppress(db, suppression, { target, actor }),
-      assign: (p) => assignLead(db, p),
-      recordOutcome: (p) => recordOutcome(db, p, clock()),
+      assign: (p) => assignLead(db, p, admins),
+      recordOutcome: (p) => recordOutcome(db, p, clock(), admins),
       recordOutcomes: (items, p) => recordOutcomes(db, items, { ...p, now: clock() }),
       reopen: (p) => reopenLead(db, p, clock()),
     },
@@ -453,10 +459,11 @@ export function createServices(opts: ServicesOptions): Services {
       preview: (change) => previewChange(db, change, clock()),
       measureImpact: (current, proposed) => measureImpact(db, current, proposed, clock()),
       async create(p) {
-        const created = await createProposal(db, { ...p, now: clock() });
+        const created = await createProposal(db, { ...p, now: clock(), perHour });
         for (const l of proposalListeners) l(created.proposal.id);
         return created;
       },
+      checkAllowance: (by) => checkProposalAllowance(db, { by, perHour }),
       get: (id) => getProposal(db, id),
       pending: () => pendingProposals(db),
       refusal: (p) => checkDecider(db, { ...p, admins }),

@@ -10,10 +10,11 @@ import {
   latestOutcome,
   setClosure,
 } from "../db/queries/outcomes.js";
-import { DomainError, NotFoundError } from "./errors.js";
+import { DomainError, ForbiddenError, NotFoundError } from "./errors.js";
 import { MAX_BATCH_ITEMS } from "./ingest.js";
 import { type ItemError, itemErrors, storable } from "./inputs.js";
 import { resolveLeadId } from "./leads.js";
+import { canApprove, roleOf } from "./team.js";
 
 export type OutcomeKind = "won" | "lost" | "not_a_fit";
 export type OutcomeSource = "slack-alert" | "slack-command" | "api" | "cli";
@@ -69,7 +70,12 @@ export function closureFrom(row: ClosureRow | undefined): Closure | null {
  * idempotent per lead, outcome and time; without one (a button, a command) the latest outcome is
  * checked, so a double click or a retried request records one outcome.
  */
-export async function recordOutcome(db: Db, p: OutcomeInput, now: number): Promise<OutcomeResult> {
+export async function recordOutcome(
+  db: Db,
+  p: OutcomeInput,
+  now: number,
+  admins: readonly string[] = [],
+): Promise<OutcomeResult> {
   return db.transaction(async (tx) => {
     const leadId = typeof p.lead === "number" ? p.lead : await resolveLeadId(tx, p.lead);
     if (!(await lockLead(tx, { id: leadId })))
@@ -90,6 +96,17 @@ export async function recordOutcome(db: Db, p: OutcomeInput, now: number): Promi
         at: existing.createdAt,
         reason: existing.reason,
       };
+    }
+    // API and CLI callers hold a token or the server; in Slack, a rep changes only their own record.
+    if (
+      existing &&
+      existing.byUser !== p.by &&
+      p.source.startsWith("slack-") &&
+      !canApprove(await roleOf(tx, p.by, admins))
+    ) {
+      throw new ForbiddenError(
+        `Lead ${leadId} is already marked ${existing.outcome.replace(/_/g, " ")} by someone else; only a manager or an admin can change that.`,
+      );
     }
     const at = p.at ?? new Date(now);
     const score = await currentScore(tx, { leadId });

@@ -8,6 +8,7 @@ import { insertAudit } from "../db/queries/audit.js";
 import {
   claimAnnouncement as claimAnnouncementRow,
   claimUnannounced as claimUnannouncedRows,
+  countRecentProposals,
   insertProposal,
   insertProposalMessages,
   lockApprovals,
@@ -25,6 +26,7 @@ import {
   ForbiddenError,
   InvalidModelError,
   NotFoundError,
+  RateLimitedError,
 } from "./errors.js";
 import { type ActiveModel, activeModel, activeModels, insertModelVersion } from "./models.js";
 import { type RescoreResult, rescoreForModelChange } from "./rescore.js";
@@ -170,10 +172,36 @@ export async function previewChange(db: Db, change: ProposedChange, now: number)
   };
 }
 
+/** The proposals window: each proposal DMs every manager, so one person's are counted per hour. */
+const PROPOSAL_WINDOW_S = 3_600;
+
+/**
+ * Refuses a proposal from someone who made `perHour` in the last hour, with the limit in the
+ * sentence. Two submissions at the same instant may both pass: the limit bounds, it is not a quota.
+ */
+export async function checkProposalAllowance(
+  db: DbOrTx,
+  p: { by: string; perHour: number },
+): Promise<void> {
+  const made = await countRecentProposals(db, { by: p.by, seconds: PROPOSAL_WINDOW_S });
+  if (made >= p.perHour) {
+    throw new RateLimitedError(
+      `You have made ${made} model-change proposals in the last hour; the limit is ${p.perHour} an hour (LEADBOT_PROPOSALS_PER_HOUR). Try again later, or wait for a manager to decide the pending ones.`,
+    );
+  }
+}
+
 export async function createProposal(
   db: Db,
-  p: { change: ProposedChange; by: string; note?: string | undefined; now: number },
+  p: {
+    change: ProposedChange;
+    by: string;
+    note?: string | undefined;
+    now: number;
+    perHour?: number | undefined;
+  },
 ) {
+  if (p.perHour !== undefined) await checkProposalAllowance(db, { by: p.by, perHour: p.perHour });
   const preview = await previewChange(db, p.change, p.now);
   const row = await insertProposal(db, {
     kind: p.change.kind,

@@ -86,6 +86,7 @@ export interface AssignResult {
 export async function assignLead(
   db: Db,
   p: { lead: string | number; owner: string; by: string; claim?: boolean },
+  admins: readonly string[] = [],
 ): Promise<AssignResult> {
   return db.transaction(async (tx) => {
     const leadId = typeof p.lead === "number" ? p.lead : await resolveLeadId(tx, p.lead);
@@ -97,6 +98,11 @@ export async function assignLead(
       throw new ConflictError("already_claimed", "{owner} already owns this lead.", {
         owner: row.owner,
       });
+    }
+    if (!p.claim && !(await mayAssign(tx, p, row.owner, admins))) {
+      throw new ForbiddenError(
+        `Only lead ${leadId}'s owner, a manager or an admin can assign it${row.owner ? "" : " to someone else; you can assign it to yourself or press Claim"}.`,
+      );
     }
     await setOwner(tx, { id: leadId, owner: p.owner });
     await insertAssignment(tx, {
@@ -114,6 +120,18 @@ export async function assignLead(
     });
     return { leadId, owner: p.owner, previous: row.owner, changed: true };
   });
+}
+
+/** The owner hands a lead on; managers and admins route any lead; anyone takes an unowned one. */
+async function mayAssign(
+  db: DbOrTx,
+  p: { owner: string; by: string },
+  current: string | null,
+  admins: readonly string[],
+): Promise<boolean> {
+  if (current === p.by) return true;
+  if (current === null && p.owner === p.by) return true;
+  return canApprove(await roleOf(db, p.by, admins));
 }
 
 export type { AuditRow };

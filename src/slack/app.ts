@@ -8,6 +8,7 @@ import {
 } from "@slack/bolt";
 import type { Logger } from "../lib/logger.js";
 import type { SlackDeps } from "./deps.js";
+import { workspaceGuard } from "./guard.js";
 import { registerListeners } from "./listeners/index.js";
 import { registerRules } from "./rules/index.js";
 import { registerTuning } from "./tuning/index.js";
@@ -29,6 +30,8 @@ export interface SlackAppOptions {
   /** From auth.test at start, so Bolt does not call it again. */
   botId: string;
   botUserId: string;
+  /** The installed workspace, from auth.test: users of any other one are refused. */
+  teamId?: string | undefined;
   deps: SlackDeps;
 }
 
@@ -118,6 +121,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   app.error(async (err) => {
     opts.deps.logger.error({ err }, "unhandled Slack listener error");
   });
+  app.use(workspaceGuard(opts.deps, opts.teamId));
   registerListeners(app, opts.deps);
   registerTuning(app, opts.deps);
   registerRules(app, opts.deps);

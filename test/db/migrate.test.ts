@@ -20,9 +20,11 @@ const migrationCount = async (url: string | undefined, dataDir?: string) => {
 };
 
 describe("migrations", () => {
-  if (TEST_DATABASE_URL) {
-    const server = TEST_DATABASE_URL;
-    it("when two instances start together on one Postgres, then migrations run once and both start", async () => {
+  const server = TEST_DATABASE_URL ?? "";
+  // Shown as skipped under `npm test`: the race needs a Postgres server (TEST_DATABASE_URL).
+  it.skipIf(!TEST_DATABASE_URL)(
+    "when two instances start together on one Postgres, then migrations run once and both start",
+    async () => {
       const scratch = await createScratchDatabase(server, "leadbot_migrate");
       try {
         const opened = await Promise.all([
@@ -39,8 +41,9 @@ describe("migrations", () => {
       } finally {
         await scratch.drop();
       }
-    });
-  } else {
+    },
+  );
+  describe.skipIf(Boolean(TEST_DATABASE_URL))("on the embedded database", () => {
     const dir = mkdtempSync(join(tmpdir(), "leadbot-migrate-"));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     it("when the embedded database is opened again, then applied migrations are not run twice", async () => {
@@ -52,5 +55,5 @@ describe("migrations", () => {
       await second.close();
       expect(await migrationCount(undefined, dir)).toBe(count);
     });
-  }
+  });
 });

@@ -139,8 +139,9 @@ describe.each(testDatabases())("alert delivery end to end on $name", (config) =>
 
 // Several instances share one Postgres; the embedded database is one process by design (a lock
 // file guards it), so on PGlite the suite above is the single-instance path.
-if (TEST_DATABASE_URL)
-  describe("two app instances on one Postgres", () => {
+describe.skipIf(!TEST_DATABASE_URL)(
+  "two app instances on one Postgres (skipped: set TEST_DATABASE_URL to a Postgres server)",
+  () => {
     let tdb: TestDatabase;
     let second: Database;
     let standin: SlackStandin;
@@ -181,4 +182,5 @@ if (TEST_DATABASE_URL)
       // Both instances had the chance: each dispatcher was woken by its own commits.
       expect(standin.callsTo("chat.postMessage")).toHaveLength(16);
     });
-  });
+  },
+);

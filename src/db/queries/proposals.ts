@@ -30,6 +30,20 @@ export function pendingProposals(db: DbOrTx): Promise<ProposalRow[]> {
     .orderBy(desc(proposals.id));
 }
 
+/** Proposals `by` made in the last `seconds`, by the database's clock (which stamps created_at). */
+export async function countRecentProposals(
+  db: DbOrTx,
+  p: { by: string; seconds: number },
+): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(proposals)
+    .where(
+      sql`${proposals.proposedBy} = ${p.by} and ${proposals.createdAt} > now() - make_interval(secs => ${p.seconds})`,
+    );
+  return Number(row?.n ?? 0);
+}
+
 /** Holds the approval lock until the transaction ends. */
 export async function lockApprovals(tx: DbOrTx): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${APPROVAL_LOCK_KEY})`);

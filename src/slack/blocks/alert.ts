@@ -191,9 +191,10 @@ function body(a: AlertView): KnownBlock[] {
 }
 
 function fallbackText(a: AlertView, suffix = ""): string {
-  const email = a.email ? ` (${a.email})` : "";
+  // The top-level text feeds notifications and screen readers: Slack parses it like any mrkdwn.
+  const email = a.email ? ` (${escapeMrkdwn(a.email)})` : "";
   return truncate(
-    `New ${STAGE_LABEL[a.stage]}: ${a.name}${email}, score ${num(a.score)}, ${a.matrix}${suffix}`,
+    `New ${STAGE_LABEL[a.stage]}: ${escapeMrkdwn(a.name)}${email}, score ${num(a.score)}, ${escapeMrkdwn(a.matrix)}${suffix}`,
     MAX_TEXT,
   );
 }

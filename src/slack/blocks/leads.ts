@@ -113,7 +113,7 @@ export function buildLeadList(p: LeadListInput): EphemeralMessage {
       ],
     });
   }
-  const text = `${p.title}: ${p.leads.map((l) => `${leadName(l)} ${num(l.score)}`).join(", ")}`;
+  const text = `${escapeMrkdwn(p.title)}: ${p.leads.map((l) => `${escapeMrkdwn(leadName(l))} ${num(l.score)}`).join(", ")}`;
   return ephemeral(truncate(text, 3000), blocks.slice(0, MAX_BLOCKS));
 }
 
@@ -207,7 +207,10 @@ export function buildLeadDetail(
       ),
   ];
   if (story.length > 0) blocks.push(section(`*History*\n${story.join("\n")}`));
-  return ephemeral(`${name}: ${num(d.score)} (${d.matrix}), ${STAGE_LABEL[d.stage]}`, blocks);
+  return ephemeral(
+    `${escapeMrkdwn(name)}: ${num(d.score)} (${d.matrix}), ${STAGE_LABEL[d.stage]}`,
+    blocks,
+  );
 }
 
 /** Every point of the score, rule by rule, after decay as of now; totals add up to the score. */
@@ -245,5 +248,5 @@ export function buildWhy(e: Explanation): EphemeralMessage {
       `Scored ${slackDate(new Date(e.at))} with ${e.modelKey && e.modelKey !== DEFAULT_MODEL_KEY ? `model ${escapeMrkdwn(e.modelKey)} ` : "model "}v${e.modelVersion}; engagement points decay with time.`,
     ),
   ];
-  return ephemeral(`Why ${name} scores ${num(r.total)}`, blocks);
+  return ephemeral(`Why ${escapeMrkdwn(name)} scores ${num(r.total)}`, blocks);
 }

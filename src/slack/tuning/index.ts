@@ -5,6 +5,7 @@ import type {
   BlockElementAction,
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
+import type { PreviewState } from "../blocks/tuning/index.js";
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import {
@@ -23,6 +24,7 @@ import {
 } from "../ids.js";
 import { approveClicked, rejectClicked, rejectSubmitted } from "./decide.js";
 import { openModal, refreshModal, type TuningKind } from "./modal.js";
+import { OnePerUser, PreviewCache } from "./preview-limits.js";
 import { reviewClicked, reviewSubmitted } from "./review.js";
 import { decodeTuningMetadata, tuningViewSchema } from "./state.js";
 import { tuningSubmitted } from "./submit.js";
@@ -36,6 +38,10 @@ import { ViewUpdates } from "./view-updates.js";
 
 /** One per process: orders the preview updates of the modals open on this instance. */
 const updates = new ViewUpdates();
+/** One per process: measured previews by model version and change. */
+const previews = new PreviewCache<PreviewState>();
+/** One per process: one impact query in flight per person. */
+const measuring = new OnePerUser();
 
 /** Every field whose edit refreshes the impact preview. */
 const DISPATCHING_ACTIONS = [
@@ -58,11 +64,12 @@ function edited(deps: SlackDeps) {
       deps.logger.warn({ viewId: parsed.data.id }, "tuning edit from a modal without our metadata");
       return;
     }
-    try {
-      await refreshModal(deps, client, meta, parsed.data, updates);
-    } catch (err) {
-      deps.logger.error({ err, kind: meta.kind }, "refreshing a tuning preview failed");
-    }
+    const view = parsed.data;
+    await measuring.run(
+      body.user.id,
+      () => refreshModal(deps, client, meta, view, updates, previews),
+      (err) => deps.logger.error({ err, kind: meta.kind }, "refreshing a tuning preview failed"),
+    );
   };
 }
 

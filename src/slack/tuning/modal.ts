@@ -12,6 +12,7 @@ import {
 import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import { TUNING_WEIGHT_BLOCK_PREFIX } from "../ids.js";
+import { PreviewCache } from "./preview-limits.js";
 import {
   encodeTuningMetadata,
   type FieldErrors,
@@ -135,6 +136,7 @@ export async function measurePreview(
   kind: TuningKind,
   meta: TuningMetadata,
   state: ViewState,
+  cache?: PreviewCache<PreviewState>,
 ): Promise<{ active: ActiveModel; preview: PreviewState }> {
   const s = deps.services;
   const active = await s.models.active();
@@ -147,24 +149,35 @@ export async function measurePreview(
   const read = readChange(kind, active, state);
   if (!read.ok)
     return { active, preview: { kind: "invalid", problems: problems(read.errors, active) } };
-  if (isEmptyChange(read.value)) {
+  const key = PreviewCache.key(active.version, kind, read.value);
+  const cached = cache?.get(key);
+  if (cached) return { active, preview: cached };
+  const measured = await measureChange(deps, active, read.value);
+  // Failures are not kept: the next edit tries again.
+  if (measured.kind === "baseline" || measured.kind === "change") cache?.set(key, measured);
+  return { active, preview: measured };
+}
+
+async function measureChange(
+  deps: SlackDeps,
+  active: ActiveModel,
+  change: Parameters<typeof isEmptyChange>[0],
+): Promise<PreviewState> {
+  const s = deps.services;
+  if (isEmptyChange(change)) {
     return {
-      active,
-      preview: {
-        kind: "baseline",
-        impact: await s.proposals.measureImpact(active.model, active.model),
-      },
+      kind: "baseline",
+      impact: await s.proposals.measureImpact(active.model, active.model),
     };
   }
   try {
-    const p = await s.proposals.preview(read.value);
-    return { active, preview: { kind: "change", changes: p.changes, impact: p.impact } };
+    const p = await s.proposals.preview(change);
+    return { kind: "change", changes: p.changes, impact: p.impact };
   } catch (err) {
     if (err instanceof InvalidChangeError) {
-      return { active, preview: { kind: "invalid", problems: [`${err.field}: ${err.message}`] } };
+      return { kind: "invalid", problems: [`${err.field}: ${err.message}`] };
     }
-    if (err instanceof DomainError)
-      return { active, preview: { kind: "failed", message: err.message } };
+    if (err instanceof DomainError) return { kind: "failed", message: err.message };
     throw err;
   }
 }
@@ -235,12 +248,13 @@ export async function refreshModal(
   meta: TuningMetadata,
   view: TuningView,
   updates: ViewUpdates,
+  cache?: PreviewCache<PreviewState>,
 ): Promise<void> {
   const seq = updates.begin(view.id);
   const state = view.state.values;
   let result: Awaited<ReturnType<typeof measurePreview>>;
   try {
-    result = await measurePreview(deps, meta.kind, meta, state);
+    result = await measurePreview(deps, meta.kind, meta, state, cache);
   } catch (err) {
     deps.logger.error({ err, kind: meta.kind }, "measuring a tuning preview failed");
     const active = await deps.services.models.active();

@@ -119,6 +119,8 @@ export function tuningSubmitted(
     const user = body.user.id;
     let checked: Checked;
     try {
+      // Over the hourly limit: the modal says so and stays open, before anything is measured.
+      await deps.services.proposals.checkAllowance(user);
       checked = await checkSubmission(deps, kind, view.private_metadata, view.state.values);
     } catch (err) {
       const message = formError(deps, err, `checking a ${kind} submission`);

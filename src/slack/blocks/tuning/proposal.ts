@@ -126,7 +126,7 @@ export function diffSections(
 }
 
 function fallback(p: ProposalView, suffix: string): string {
-  const first = p.changes.slice(0, 3).join("; ");
+  const first = p.changes.slice(0, 3).map(escapeMrkdwn).join("; ");
   const more = p.changes.length > 3 ? ` and ${p.changes.length - 3} more` : "";
   return truncate(`Model change #${p.id} by ${p.proposedBy}: ${first}${more}${suffix}`, MAX_TEXT);
 }

@@ -4,6 +4,7 @@ import type {
   ButtonAction,
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
+import { StaleActionError } from "../../../services/errors.js";
 import { buildNotice } from "../../blocks/common.js";
 import { leadName } from "../../blocks/leads.js";
 import { buildLostModal } from "../../blocks/lost.js";
@@ -22,7 +23,7 @@ export function alertLost(deps: SlackDeps) {
     await ack();
     try {
       const ref = decodeAlertAction(action.value);
-      if (!ref) throw new Error(`alert button value not understood: ${action.value}`);
+      if (!ref) throw new StaleActionError(`alert button value not understood: ${action.value}`);
       const lead = await deps.services.alerts.lead(ref.leadId);
       const label = lead ? leadName({ ...lead, id: ref.leadId }) : `Lead #${ref.leadId}`;
       await client.views.open({

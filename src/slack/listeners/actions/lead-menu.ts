@@ -4,6 +4,7 @@ import type {
   OverflowAction,
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
+import { StaleActionError } from "../../../services/errors.js";
 import { LEAD_SHOW, LEAD_WHY } from "../../blocks/ids.js";
 import type { SlackDeps } from "../../deps.js";
 import { answerWhy } from "../commands/answers.js";
@@ -19,14 +20,16 @@ export function leadMenu(deps: SlackDeps) {
     try {
       const [choice, id] = (action.selected_option?.value ?? "").split(":");
       if (!id || !/^\d+$/.test(id))
-        throw new Error(`lead menu value not understood: ${action.selected_option?.value}`);
+        throw new StaleActionError(
+          `lead menu value not understood: ${action.selected_option?.value}`,
+        );
       const answer =
         choice === LEAD_WHY
           ? await answerWhy(deps, id)
           : choice === LEAD_SHOW
             ? await answerShowWithSparkline(deps, client, id)
             : undefined;
-      if (!answer) throw new Error(`lead menu choice not understood: ${choice}`);
+      if (!answer) throw new StaleActionError(`lead menu choice not understood: ${choice}`);
       await respond({ ...answer, replace_original: false });
     } catch (err) {
       await reportError(deps, respond, err, "lead menu");

@@ -4,6 +4,7 @@ import type {
   ButtonAction,
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
+import { StaleActionError } from "../../../services/errors.js";
 import { decodeListPage } from "../../blocks/ids.js";
 import type { SlackDeps } from "../../deps.js";
 import { answerPage } from "../commands/answers.js";
@@ -17,7 +18,7 @@ export function listPage(deps: SlackDeps) {
     await ack();
     try {
       const page = decodeListPage(action.value);
-      if (!page) throw new Error(`list page value not understood: ${action.value}`);
+      if (!page) throw new StaleActionError(`list page value not understood: ${action.value}`);
       await respond({ ...(await answerPage(deps, page)), replace_original: true });
     } catch (err) {
       await reportError(deps, respond, err, "list page");

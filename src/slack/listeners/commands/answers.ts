@@ -1,6 +1,12 @@
 import { parseFilters } from "../../../services/search.js";
 import type { LostReason } from "../../../services/team.js";
-import { buildNotice, type EphemeralMessage, MAX_BLOCKS, mention } from "../../blocks/common.js";
+import {
+  buildNotice,
+  type EphemeralMessage,
+  escapeMrkdwn,
+  MAX_BLOCKS,
+  mention,
+} from "../../blocks/common.js";
 import { describeFilters } from "../../blocks/find.js";
 import type { ListPage } from "../../blocks/ids.js";
 import { buildLeadList, buildWhy, LIST_PAGE_SIZE } from "../../blocks/leads.js";
@@ -30,7 +36,7 @@ export async function answerPage(deps: SlackDeps, page: ListPage): Promise<Ephem
       title: `Leads matching "${page.text ?? ""}"`,
       leads,
       offset: 0,
-      empty: `No lead matches "${page.text ?? ""}". Search by name, email or company.`,
+      empty: `No lead matches "${escapeMrkdwn(page.text ?? "")}". Search by name, email or company.`,
     });
   }
   if (page.q === "search") {

@@ -59,6 +59,11 @@ export interface StandinUser {
   tz?: string;
   is_admin?: boolean;
   is_bot?: boolean;
+  /** A guest (single- or multi-channel). */
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+  /** A user of another workspace (Slack Connect); the stand-in's own team when absent. */
+  team_id?: string;
   profile?: { email?: string; display_name?: string; real_name?: string };
 }
 
