@@ -42,7 +42,14 @@ export function parseModelText(text: string, source = "model"): ScoringModel {
       })),
     );
   }
-  const parsed = modelSchema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    // Aliases are resolved here: an unknown anchor or too many aliases is the file's fault.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ModelFileError(source, [{ path: "", message: (err as Error).message }]);
+  }
+  const parsed = modelSchema.safeParse(value);
   if (parsed.success) return parsed.data;
 
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {

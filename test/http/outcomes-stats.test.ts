@@ -196,7 +196,10 @@ for (const config of testDatabases()) {
     it("when a closed lead crosses a threshold, then the crossing is recorded without an alert until it is reopened", async () => {
       now = T1 + DAY;
       const shown = await call("GET", "/api/v1/leads/d@school.edu");
-      expect(shown.body.closed).toMatchObject({ outcome: "not_a_fit", by: "api" });
+      expect(shown.body.closed).toMatchObject({
+        outcome: "not_a_fit",
+        by: expect.stringMatching(/^api/),
+      });
       await events("d@school.edu", ["demo_request", "meeting_booked"], now);
       const d = await call("GET", "/api/v1/leads/d@school.edu");
       expect(d.body.stage).not.toBe("lead");

@@ -95,11 +95,11 @@ describe.each(testDatabases())(
     }, 60_000);
 
     it("when the digest job runs, then the alert channel and each manager get the week's digest once", async () => {
-      // The digest runs a day after the outcome, so it falls in its week.
+      // The digest runs a day after the outcome (stamped by the app's clock), in its week.
       const services = createServices({
         database: tdb.database,
         logger: silentLogger,
-        clock: () => Date.now() + DAY,
+        clock: () => now + DAY,
         admins: [TEST_ADMIN],
       });
       const job = digestJob(services, {

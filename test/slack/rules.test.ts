@@ -159,7 +159,7 @@ describe.each(testDatabases())("rules modal from Slack on $name", (config) => {
     });
     expect(proposal?.proposedBy).toBe(TEST_REP);
     expect(proposal?.diff).toEqual([
-      "New fit rule Acme-sized company (integrations_page_company): +15 points",
+      'New fit rule Acme-sized company (integrations_page_company): +15 points, when company is one of "Acme", "Globex" and employees 100–5000',
     ]);
     const rule = proposal?.definition.fit.rules.find((r) => r.id === "integrations_page_company");
     expect(rule?.when).toEqual([
@@ -271,7 +271,10 @@ describe.each(testDatabases())("rules modal from Slack on $name", (config) => {
     const bad = await submit(m, base);
     expect(bad.json).toEqual({
       response_action: "errors",
-      errors: { [SETTINGS_BLOCKS.gradeA]: "grades must satisfy A > B > C" },
+      errors: {
+        [SETTINGS_BLOCKS.gradeA]:
+          "Grade B must start below grade A (10): bands go from best to worst.",
+      },
     });
     const good = await submit(m, { ...base, ...field(SETTINGS_BLOCKS.gradeA, "30") });
     expect(good.json ?? null).toBeNull();

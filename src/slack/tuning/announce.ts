@@ -35,7 +35,8 @@ export function createProposalAnnouncer(
     const managers = await deps.services.team.managers();
     for (const row of rows) {
       try {
-        await notifyProposal(deps, client, proposalView(row), managers);
+        const learned = await deps.services.suggestions.learned(row.id);
+        await notifyProposal(deps, client, { ...proposalView(row), learned }, managers);
       } catch (err) {
         deps.logger.error({ err, proposalId: row.id }, "posting a proposal failed");
       }

@@ -191,5 +191,9 @@ export async function announceProposal(
     deps.services.suggestions.learned(proposalId),
     deps.services.team.managers(),
   ]);
+  // The announcer may have posted it already: each proposal is posted once.
+  if (!(await deps.services.proposals.claimAnnouncement(proposalId))) {
+    return { managers: team.filter((m) => m !== row.proposedBy), posted: [] };
+  }
   return notifyProposal(deps, client, { ...proposalView(row), learned }, team);
 }
