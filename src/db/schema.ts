@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: drizzle-kit reads one schema module to generate migrations, and the
+// foreign keys between tables read best side by side.
 import { sql } from "drizzle-orm";
 import {
   bigint,

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the one place where every use case is bound to the database and the
+// clock; it holds wiring only, each use case lives in its own module.
 import type { Impact } from "../core/impact.js";
 import type { ScoringModel, Stage } from "../core/model.js";
 import type { Database } from "../db/client.js";

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one proposal's life (preview, create, refuse, decide, rescore) reads
+// best in one place, and each step shares the same staleness and permission rules.
 import { describeChange, diffModels, withThresholds, withWeights } from "../core/diff.js";
 import { type Impact, ImpactAccumulator } from "../core/impact.js";
 import { DEFAULT_MODEL_KEY, type ScoringModel } from "../core/model.js";

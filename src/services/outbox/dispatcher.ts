@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: claims, leases, backoff and crash reconciliation of every outbox kind
+// share one loop and one set of timing constants; split, their interplay would be hidden.
 import type { Db } from "../../db/client.js";
 import {
   type ClaimedAlert,

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one interactive loop whose commands, surfaces and button presses share
+// the same session state; split, each part would need that state handed around.
 import { randomUUID } from "node:crypto";
 import { createInterface, type Interface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
