@@ -101,6 +101,13 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
     });
     const active = await services.models.ensure(env.LEADBOT_MODEL_FILE);
     logger.info({ version: active.version, database: database.kind }, "scoring model active");
+    // A rescore a killed process left half done is finished in the background; start-up goes on.
+    void services.resumeRescores().then(
+      (r) => {
+        if (r.runs.length > 0) logger.info({ runs: r.runs }, "unfinished rescores finished");
+      },
+      (err: unknown) => logger.error({ err }, "finishing unfinished rescores failed"),
+    );
     if (wantsDemo(env, opts.demo)) {
       if ((await services.leads.count()) === 0) {
         const loaded = await loadDemoData(services, { seed: 42, leads: 2_000 });

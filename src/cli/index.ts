@@ -211,6 +211,9 @@ export function buildCli(): Command {
     .description("rescore every lead against the active model")
     .action(() =>
       withServices(async (s) => {
+        const resumed = await s.resumeRescores();
+        for (const run of resumed.runs)
+          out(`finished an interrupted ${run.cause} rescore: ${run.scored} scored`);
         const r = await s.rescoreAll("model");
         out(
           `model v${r.version}: ${r.scored} scored, ${r.changed} changed, ${r.transitions} stage changes`,

@@ -534,3 +534,22 @@ export const erasureOutbox = pgTable(
   },
   (t) => [index("erasure_outbox_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`)],
 );
+
+/**
+ * Rescores in flight: `after_lead_id` advances in the chunk's own transaction, so a restart
+ * finishes a rescore a killed process left half done. Claims keep two instances off one run.
+ */
+export const rescoreRuns = pgTable(
+  "rescore_runs",
+  {
+    id: id(),
+    modelKey: text("model_key").notNull(),
+    cause: text("cause").notNull(),
+    afterLeadId: bigint("after_lead_id", { mode: "number" }).notNull().default(0),
+    startedAt: ts("started_at").notNull().defaultNow(),
+    finishedAt: ts("finished_at"),
+    claimedBy: text("claimed_by"),
+    claimedUntil: ts("claimed_until"),
+  },
+  (t) => [index("rescore_runs_open_idx").on(t.id).where(sql`finished_at is null`)],
+);

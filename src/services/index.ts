@@ -79,7 +79,7 @@ import {
   recordProposalMessages,
 } from "./proposals.js";
 import { type EventReceipts, eventReceipts } from "./receipts.js";
-import { type RescoreResult, rescoreAll } from "./rescore.js";
+import { type RescoreResult, type ResumeResult, rescoreAll, resumeRescores } from "./rescore.js";
 import {
   type ApplyResult,
   applyRoutingText,
@@ -145,6 +145,8 @@ export interface Services {
   recordEvents(items: readonly unknown[], cause?: ScoreCause): Promise<EventBatchResult>;
   ingestSegment(messages: readonly unknown[]): Promise<SegmentResult>;
   rescoreAll(cause: ScoreCause): Promise<RescoreResult>;
+  /** Finishes the rescores a killed process left half done (at start, and before `leadbot rescore`). */
+  resumeRescores(): Promise<ResumeResult>;
   /** Subscribes to "alerts were queued" (the dispatcher wakes on it). */
   onAlerts(listener: (count: number) => void): void;
   /** Rejects when the database does not answer or holds no model. */
@@ -415,6 +417,8 @@ export function createServices(opts: ServicesOptions): Services {
       return result;
     },
     rescoreAll: (cause) => rescoreAll(db, { now: clock(), cause, alertBurst }),
+    resumeRescores: () =>
+      resumeRescores(db, clock(), { ignoreClaims: opts.database.kind === "pglite", alertBurst }),
     onAlerts(listener) {
       listeners.push(listener);
     },

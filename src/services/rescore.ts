@@ -1,8 +1,17 @@
+import { randomUUID } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import { DEFAULT_MODEL_KEY, type ScoringModel } from "../core/model.js";
 import { planRescore, type RescorePlan } from "../core/plan.js";
 import { modelKeyOf } from "../core/segments.js";
 import type { Db } from "../db/client.js";
+import {
+  advanceRescoreRun,
+  claimRescoreRun,
+  finishRescoreRun,
+  lastRescoreRunId,
+  type RescoreRun,
+  startRescoreRun,
+} from "../db/queries/rescores.js";
 import { leadIdPage, planPredicate } from "../db/queries/scores.js";
 import { burstsFor, DEFAULT_ALERT_BURST, withAlertBurst } from "./bursts.js";
 import { activeModels } from "./models.js";
@@ -13,6 +22,10 @@ import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
  * At 1,000 a full rescore runs as fast as at 2,000 and peaks about 20 MB lower (npm run bench).
  */
 export const RESCORE_CHUNK = 1_000;
+
+/** Who holds the rescores this process walks; a claim outlives a chunk by far. */
+const WALKER = `${process.pid}-${randomUUID().slice(0, 8)}`;
+const RUN_LEASE_SECONDS = 300;
 
 export interface RescoreOptions {
   now: number;
@@ -33,7 +46,8 @@ export interface RescoreResult extends ScoreSummary {
 
 /**
  * Rescores the leads a predicate on `lead_scores s` selects (every lead when undefined), one
- * chunk per transaction, walking lead ids in order so memory stays bounded at any size.
+ * chunk per transaction, walking lead ids in order so memory stays bounded at any size. A
+ * `rescore_runs` row follows the walk chunk by chunk, so a restart finishes it (resumeRescores).
  */
 async function rescoreWhere(
   db: Db,
@@ -41,7 +55,16 @@ async function rescoreWhere(
   opts: RescoreOptions,
   plan: RescorePlan["kind"],
   key: string = DEFAULT_MODEL_KEY,
+  resume?: RescoreRun,
 ): Promise<RescoreResult> {
+  const runId =
+    resume?.id ??
+    (await startRescoreRun(db, {
+      modelKey: key,
+      cause: opts.cause,
+      claimedBy: WALKER,
+      leaseSeconds: RUN_LEASE_SECONDS,
+    }));
   const models = await activeModels(db);
   const version = models.get(key)?.version ?? 0;
   const walk = async (burstId: number | undefined, touch: () => Promise<void>) => {
@@ -54,18 +77,25 @@ async function rescoreWhere(
       alerts: 0,
     };
     const size = opts.chunk ?? RESCORE_CHUNK;
-    let after = 0;
+    let after = resume?.afterLeadId ?? 0;
     for (;;) {
       const ids = await leadIdPage(db, { after, limit: size, where });
       if (ids.length === 0) break;
       after = ids[ids.length - 1]?.id ?? after;
-      const summary = await db.transaction((tx) =>
-        scoreLeads(
+      const last = after;
+      const summary = await db.transaction(async (tx) => {
+        const s = await scoreLeads(
           tx,
           ids.map((r) => r.id),
           { models, now: opts.now, cause: opts.cause, burstId },
-        ),
-      );
+        );
+        await advanceRescoreRun(tx, {
+          id: runId,
+          afterLeadId: last,
+          leaseSeconds: RUN_LEASE_SECONDS,
+        });
+        return s;
+      });
       total.scored += summary.scored;
       total.changed += summary.changed;
       total.transitions += summary.transitions;
@@ -75,13 +105,69 @@ async function rescoreWhere(
     }
     return total;
   };
-  if (!burstsFor(opts.cause)) return walk(undefined, async () => undefined);
+  if (!burstsFor(opts.cause)) {
+    const total = await walk(undefined, async () => undefined);
+    await finishRescoreRun(db, runId);
+    return total;
+  }
   const { value, closed } = await withAlertBurst(
     db,
     { cause: opts.cause, modelVersion: version, limit: opts.alertBurst ?? DEFAULT_ALERT_BURST },
     (scope) => walk(scope.burstId, scope.touch),
   );
+  await finishRescoreRun(db, runId);
   return { ...value, summarised: closed?.status === "summarised" };
+}
+
+export interface ResumeOptions {
+  /** One process owns the database (PGlite): every unfinished run was left by a dead one. */
+  ignoreClaims?: boolean;
+  chunk?: number;
+  alertBurst?: number | undefined;
+}
+
+export interface ResumeResult {
+  /** Runs finished, oldest first, with what each rescored. */
+  runs: { id: number; cause: string; from: number; scored: number; changed: number }[];
+}
+
+/**
+ * Finishes the rescores a dead process left half done: every lead after the run's progress is
+ * rescored with the active models, which is correct for a full and a targeted rescore alike
+ * (rescoring a lead is idempotent). Runs another live instance holds are left to it.
+ */
+export async function resumeRescores(
+  db: Db,
+  now: number,
+  opts: ResumeOptions = {},
+): Promise<ResumeResult> {
+  // Runs started after this call are this process's own, in flight: never take those.
+  const upTo = await lastRescoreRunId(db);
+  const result: ResumeResult = { runs: [] };
+  for (;;) {
+    const run = await claimRescoreRun(db, {
+      claimedBy: WALKER,
+      leaseSeconds: RUN_LEASE_SECONDS,
+      ignoreClaims: opts.ignoreClaims ?? false,
+      upTo,
+    });
+    if (!run) return result;
+    const r = await rescoreWhere(
+      db,
+      undefined,
+      { now, cause: run.cause as ScoreCause, chunk: opts.chunk, alertBurst: opts.alertBurst },
+      "all",
+      run.modelKey,
+      run,
+    );
+    result.runs.push({
+      id: run.id,
+      cause: run.cause,
+      from: run.afterLeadId,
+      scored: r.scored,
+      changed: r.changed,
+    });
+  }
 }
 
 /**
