@@ -87,7 +87,22 @@ export async function truncateAll(db: DbOrTx): Promise<void> {
     sql`select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`,
   );
   if (tables.length === 0) return;
-  await db.execute(
-    sql.raw(`truncate ${tables.map((t) => t.name).join(", ")} restart identity cascade`),
+  const statement = sql.raw(
+    `truncate ${tables.map((t) => t.name).join(", ")} restart identity cascade`,
   );
+  // The running app's dispatcher and announcer lock rows too: a truncate between two of their
+  // statements can be chosen as a deadlock victim, and then simply goes again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.execute(statement);
+      return;
+    } catch (err) {
+      const e = err as { cause?: { code?: string }; code?: string };
+      const code = e.cause?.code ?? e.code;
+      if (code !== "40P01" || attempt >= TRUNCATE_ATTEMPTS) throw err;
+    }
+  }
 }
+
+/** How often truncateAll goes again after losing a deadlock to the app's background work. */
+const TRUNCATE_ATTEMPTS = 5;
