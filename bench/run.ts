@@ -654,7 +654,7 @@ async function main(): Promise<void> {
     const model = loadModelFile();
     await setup(t);
     const needsHttp = runs("ingest") || runs("top") || runs("find");
-    const token = (await createToken(t.database.db, "bench")).token;
+    const token = (await createToken(t.database.db, "bench", "bench", ["ingest", "read"])).token;
     if (runs("ingest")) {
       await insertModelVersion(t.database.db, model, { by: "bench", note: "benchmark model" });
       const r = await timed(() => rescoreAll(t.database.db, { now: NOW, cause: "import" }));
