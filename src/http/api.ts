@@ -307,12 +307,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
           const issue = q.error.issues[0];
           throw new HttpError(400, "invalid_query", `${issue?.path.join(".")}: ${issue?.message}`);
         }
-        const { top, offset, stage, model, ...rest } = q.data;
-        if (model) {
-          const leads = await services.leads.top({ limit: top, stage, owner: rest.owner, model });
-          sendJson(res, 200, { leads });
-          return;
-        }
+        const { top, offset, stage, ...rest } = q.data;
         // The service checks the filters themselves: one schema for every adapter.
         const filters = parseFilters(
           Object.fromEntries(

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DAY_MS } from "../core/engine.js";
-import { GRADES, STAGES } from "../core/model.js";
+import { GRADES, MODEL_KEY, STAGES } from "../core/model.js";
 import type { DbOrTx } from "../db/client.js";
 import { type LeadSummary, searchLeads as searchLeadRows } from "../db/queries/leads.js";
 import { LAST_USED_VIEW, upsertView, viewFilters, viewNames } from "../db/queries/views.js";
@@ -27,6 +27,11 @@ export const leadFiltersSchema = z
     maxScore: z.number().finite().optional(),
     activeWithinDays: z.number().int().min(1).max(MAX_ACTIVE_DAYS).optional(),
     outcome: z.enum(OUTCOME_FILTERS).optional(),
+    /** Only leads scored by this model (by key). */
+    model: z
+      .string()
+      .regex(MODEL_KEY, "a model key: lowercase letters, digits, - and _")
+      .optional(),
   })
   .refine((f) => f.minScore === undefined || f.maxScore === undefined || f.minScore <= f.maxScore, {
     message: "the lowest score must not exceed the highest",
@@ -73,6 +78,7 @@ export function searchLeads(
         ? new Date(now - filters.activeWithinDays * DAY_MS)
         : undefined,
     outcome: filters.outcome,
+    modelKey: filters.model,
     limit: Math.min(Math.max(1, page.limit), MAX_TOP),
     offset: Math.max(0, page.offset ?? 0),
   });

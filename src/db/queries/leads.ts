@@ -157,6 +157,8 @@ export interface SearchLeadsParams {
   activeSince?: Date | undefined;
   /** The lead's latest outcome; "none" when it has none. */
   outcome?: "none" | "won" | "lost" | "not_a_fit" | undefined;
+  /** Only leads scored by this model. */
+  modelKey?: string | undefined;
   limit: number;
   offset: number;
 }
@@ -174,6 +176,7 @@ export function searchLeads(db: DbOrTx, p: SearchLeadsParams): Promise<LeadSumma
           or concat_ws(' ', ${leads.firstName}, ${leads.lastName}) ilike ${p.pattern})`
       : undefined,
     p.stage ? eq(leadScores.stage, p.stage) : undefined,
+    p.modelKey ? eq(leadScores.modelKey, p.modelKey) : undefined,
     p.grades && p.grades.length === 1 ? eq(leadScores.grade, p.grades[0] as string) : undefined,
     p.grades && p.grades.length > 1 ? inArray(leadScores.grade, [...p.grades]) : undefined,
     p.levels && p.levels.length > 0 ? inArray(leadScores.level, [...p.levels]) : undefined,
