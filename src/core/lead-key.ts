@@ -13,12 +13,20 @@ export type LeadKeyForm =
 /** The forms a caller can use when a bare key is not allowed (erasure). */
 export const UNAMBIGUOUS_KEY_FORMS = "an email, id:<internal id> or ext:<externalId>";
 
+import { storable } from "./text.js";
+
 /** A value with an @ and a dot after it is taken as an email; the store checks it further. */
 const EMAIL_LIKE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function parseLeadKey(raw: string): LeadKeyForm {
   const k = raw.trim();
   if (k === "") return { kind: "invalid", reason: `Name a lead: ${UNAMBIGUOUS_KEY_FORMS}.` };
+  // No lead is named by a NUL or half a surrogate pair, and the store cannot even look one up.
+  if (!storable(k))
+    return {
+      kind: "invalid",
+      reason: `A lead's name must not contain NUL or unpaired surrogate characters: use ${UNAMBIGUOUS_KEY_FORMS}.`,
+    };
   const prefixed = /^(id|ext):(.*)$/i.exec(k);
   if (prefixed) {
     const value = (prefixed[2] ?? "").trim();

@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { storable, UNSTORABLE_MESSAGE } from "../core/text.js";
+
+export { storable } from "../core/text.js";
 
 /** Longest accepted free-text field: keeps one bad row from bloating the store. */
 const MAX_TEXT = 500;
@@ -13,15 +16,6 @@ export const MAX_BAG_BYTES = 16 * 1024;
 const MAX_BAG_DEPTH = 8;
 /** Longest email address SMTP allows (RFC 5321 path limit). */
 export const MAX_EMAIL = 254;
-
-/** NUL, or half of a surrogate pair: Postgres cannot store either in text or jsonb. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching NUL is the point.
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const UNSTORABLE_MESSAGE = "must not contain NUL or unpaired surrogate characters";
-
-export function storable(s: string): boolean {
-  return !UNSTORABLE.test(s);
-}
 
 /**
  * Why a JSON object cannot be stored as `attributes` or `properties`, or undefined when it can:

@@ -1,5 +1,6 @@
 import { parseLeadKey, UNAMBIGUOUS_KEY_FORMS } from "../core/lead-key.js";
 import type { BreakdownEntry, Stage } from "../core/model.js";
+import { storable, UNSTORABLE_MESSAGE } from "../core/text.js";
 import type { Db, DbOrTx } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";
 import { queueErasureMessages } from "../db/queries/erasures.js";
@@ -17,7 +18,7 @@ import { closureOf, outcomesOf } from "../db/queries/outcomes.js";
 import { latestAssignment } from "../db/queries/routing.js";
 import { stageCounts as stageCountRows } from "../db/queries/scores.js";
 import { insertSuppressions } from "../db/queries/suppressions.js";
-import { LeadKeyError, NotFoundError } from "./errors.js";
+import { InvalidInputError, LeadKeyError, NotFoundError } from "./errors.js";
 import { emailSchema } from "./inputs.js";
 import type { Suppression } from "./suppression.js";
 
@@ -153,6 +154,7 @@ export async function topLeads(db: DbOrTx, opts: TopOptions): Promise<LeadSummar
 
 /** Leads whose name, email or company contains the text. */
 export async function findLeads(db: DbOrTx, text: string, limit = 20): Promise<LeadSummary[]> {
+  if (!storable(text)) throw new InvalidInputError(`The search text ${UNSTORABLE_MESSAGE}.`);
   const needle = `%${text.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   return findLeadRows(db, { pattern: needle, limit });
 }

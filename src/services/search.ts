@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DAY_MS } from "../core/engine.js";
 import { GRADES, MODEL_KEY, STAGES } from "../core/model.js";
+import { storable, UNSTORABLE_MESSAGE } from "../core/text.js";
 import type { DbOrTx } from "../db/client.js";
 import { type LeadSummary, searchLeads as searchLeadRows } from "../db/queries/leads.js";
 import { LAST_USED_VIEW, upsertView, viewFilters, viewNames } from "../db/queries/views.js";
@@ -18,11 +19,11 @@ export type OutcomeFilter = (typeof OUTCOME_FILTERS)[number];
  */
 export const leadFiltersSchema = z
   .strictObject({
-    q: z.string().trim().min(1).max(200).optional(),
+    q: z.string().trim().min(1).max(200).refine(storable, UNSTORABLE_MESSAGE).optional(),
     stage: z.enum(STAGES).optional(),
     grade: z.array(z.enum(GRADES)).min(1).max(GRADES.length).optional(),
     level: z.array(z.number().int().min(1).max(4)).min(1).max(4).optional(),
-    owner: z.string().trim().min(1).max(200).optional(),
+    owner: z.string().trim().min(1).max(200).refine(storable, UNSTORABLE_MESSAGE).optional(),
     minScore: z.number().finite().optional(),
     maxScore: z.number().finite().optional(),
     activeWithinDays: z.number().int().min(1).max(MAX_ACTIVE_DAYS).optional(),

@@ -14,7 +14,19 @@ describe("parseLeadKey", () => {
     expect(parseLeadKey(raw)).toEqual(form);
   });
 
-  it.each(["", "id:", "id:abc", "id:0", "id:-3", "ext:", "id:99999999999999999999"])(
+  it.each([
+    "",
+    "id:",
+    "id:abc",
+    "id:0",
+    "id:-3",
+    "ext:",
+    "id:99999999999999999999",
+    "ext:\u0000",
+    "a\u0000b",
+    "jane\u0000@acme.com",
+    "ext:\ud800x",
+  ])(
     "when the key is %j, then it is refused with a sentence",
     (raw) => {
       const form = parseLeadKey(raw);
@@ -23,4 +35,12 @@ describe("parseLeadKey", () => {
       expect(form.reason.length).toBeGreaterThan(10);
     },
   );
+
+  it("when a key holds NUL, then the sentence says which characters to remove", () => {
+    const form = parseLeadKey("ext:crm\u00001");
+    expect(form).toEqual({
+      kind: "invalid",
+      reason: expect.stringContaining("must not contain NUL"),
+    });
+  });
 });

@@ -122,7 +122,11 @@ describe.each(testDatabases())("Slack inputs over signed HTTP on $name", (config
         expect(how).not.toBe("silent");
         expect(res.body).not.toContain(INTERNAL_ERROR);
       }),
-      { numRuns: RUNS },
+      {
+        numRuns: Number(process.env.FUZZ_RUNS ?? RUNS),
+        // Text Postgres cannot compare: once as a key, once as a search.
+        examples: [["won \u0000"], ["why ext:a\u0000"], ["find a\u0000b"], ["show \ud800"]],
+      },
     );
     expect(everything()).not.toContain(INTERNAL_ERROR);
     await alive();
@@ -178,7 +182,7 @@ describe.each(testDatabases())("Slack inputs over signed HTTP on $name", (config
           expect(added).toBe(0);
         }
       }),
-      { numRuns: RUNS + 10 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? RUNS) + 10 },
     );
     expect(everything()).not.toContain(INTERNAL_ERROR);
     await alive();

@@ -92,6 +92,19 @@ for (const config of testDatabases()) {
       expect((await call("GET", "/api/v1/leads/id:abc")).status).toBe(400);
     });
 
+    it("when a key or a search holds NUL, then it is a 400 that names what to remove", async () => {
+      const outcome = await call("POST", "/api/v1/outcomes", {
+        outcomes: [{ lead: "ext:crm\u00001", outcome: "won" }],
+      });
+      expect(outcome.status).toBeLessThan(500);
+      expect(JSON.stringify(outcome.body)).toContain("must not contain NUL");
+      for (const query of ["q=a%00b", "owner=U1%00"]) {
+        const res = await call("GET", `/api/v1/leads?${query}`);
+        expect(res.status).toBe(400);
+        expect(String(res.body.message)).toContain("must not contain NUL");
+      }
+    });
+
     it("when DELETE names a lead by a bare key, then it is a 400 that says which forms to use and nobody is erased", async () => {
       const res = await call("DELETE", "/api/v1/leads/42");
       expect(res.status).toBe(400);

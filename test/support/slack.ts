@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type Leadbot, startLeadbot } from "../../src/app.js";
 import { type Env, loadEnv } from "../../src/config/env.js";
 import type { Database } from "../../src/db/client.js";
-import { silentLogger } from "../../src/lib/logger.js";
+import { createLogger, silentLogger } from "../../src/lib/logger.js";
 import type { Services } from "../../src/services/index.js";
 import { createSlackDriver, type SlackDriver } from "../../src/slack/local/driver.js";
 import {
@@ -74,7 +74,8 @@ export async function startSlackHarness(opts: HarnessOptions): Promise<SlackHarn
   try {
     app = await startLeadbot({
       env,
-      logger: silentLogger,
+      // TEST_LOG_LEVEL=error shows what the app logs while a suite runs (for a failing property).
+      logger: process.env.TEST_LOG_LEVEL ? createLogger(process.env.TEST_LOG_LEVEL) : silentLogger,
       database: opts.database,
       clock: opts.clock,
       alertPollMs: opts.alertPollMs ?? 100,
