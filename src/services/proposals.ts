@@ -270,6 +270,25 @@ export async function refusalToDecide(
 
 export type Decision = "approve" | "reject";
 
+/**
+ * Why approving `proposal` would act on an outdated model, or undefined when its base is still the
+ * active version of its own model: staleness is per model, so another model's new version leaves
+ * this proposal current. `active` is its model's active version (none yet for a new model).
+ */
+function staleness(
+  proposal: ProposalRow,
+  active: ActiveModel | undefined,
+): ConflictError | undefined {
+  const activeVersion = active?.version ?? 0;
+  if (activeVersion === proposal.baseVersion) return undefined;
+  return new ConflictError(
+    "proposal_stale",
+    proposal.baseVersion === 0
+      ? `Model ${proposal.modelKey} was created since this was proposed (v${activeVersion} is active now). Propose the change again from the current values.`
+      : `The model changed since this was proposed (it was based on v${proposal.baseVersion}; v${activeVersion} is active now). Propose the change again from the current values.`,
+  );
+}
+
 export interface DecisionResult {
   proposalId: number;
   /** The model the proposal changed (or created). */
@@ -311,18 +330,10 @@ export async function decideProposal(
       const proposal = await getProposal(tx, p.id);
       const refusal = await refusalToDecide(tx, { proposal, by: p.by, admins: p.admins });
       if (refusal) throw refusal;
-      // Staleness is per model: another model's new version leaves this proposal current.
       const active = await activeOrNone(tx, proposal.modelKey);
       base = active?.model;
-      const activeVersion = active?.version ?? 0;
-      if (p.decision === "approve" && activeVersion !== proposal.baseVersion) {
-        throw new ConflictError(
-          "proposal_stale",
-          proposal.baseVersion === 0
-            ? `Model ${proposal.modelKey} was created since this was proposed (v${activeVersion} is active now). Propose the change again from the current values.`
-            : `The model changed since this was proposed (it was based on v${proposal.baseVersion}; v${activeVersion} is active now). Propose the change again from the current values.`,
-        );
-      }
+      const stale = p.decision === "approve" ? staleness(proposal, active) : undefined;
+      if (stale) throw stale;
       const status = p.decision === "approve" ? "approved" : "rejected";
       let version: number | undefined;
       if (p.decision === "approve") {
@@ -406,13 +417,12 @@ export async function checkDecider(
   db: DbOrTx,
   p: { id: number; by: string; decision: Decision; admins: readonly string[] },
 ): Promise<DomainError | undefined> {
-  const refusal = await refusalToDecide(db, {
-    proposal: await getProposal(db, p.id),
-    by: p.by,
-    admins: p.admins,
-  });
+  const proposal = await getProposal(db, p.id);
+  const refusal = await refusalToDecide(db, { proposal, by: p.by, admins: p.admins });
   if (refusal) await auditRefusal(db, p.by, p.id, p.decision, refusal);
-  return refusal;
+  if (refusal || p.decision !== "approve") return refusal;
+  // Checked again, inside its transaction, when the decision is made.
+  return staleness(proposal, await activeOrNone(db, proposal.modelKey));
 }
 
 /** Audit actor of what the app does on its own. */

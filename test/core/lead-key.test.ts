@@ -26,15 +26,12 @@ describe("parseLeadKey", () => {
     "a\u0000b",
     "jane\u0000@acme.com",
     "ext:\ud800x",
-  ])(
-    "when the key is %j, then it is refused with a sentence",
-    (raw) => {
-      const form = parseLeadKey(raw);
-      expect(form.kind).toBe("invalid");
-      if (form.kind !== "invalid") throw new Error("expected invalid");
-      expect(form.reason.length).toBeGreaterThan(10);
-    },
-  );
+  ])("when the key is %j, then it is refused with a sentence", (raw) => {
+    const form = parseLeadKey(raw);
+    expect(form.kind).toBe("invalid");
+    if (form.kind !== "invalid") throw new Error("expected invalid");
+    expect(form.reason.length).toBeGreaterThan(10);
+  });
 
   it("when a key holds NUL, then the sentence says which characters to remove", () => {
     const form = parseLeadKey("ext:crm\u00001");

@@ -3,9 +3,18 @@ import type { ScoringModel } from "../../src/core/model.js";
 import { segmentedCopy } from "../../src/core/segments.js";
 import { ensureModel } from "../../src/services/models.js";
 import { LEAD_MENU } from "../../src/slack/blocks/ids.js";
+import {
+  PROPOSAL_ACTIONS_BLOCK,
+  PROPOSAL_REVIEW,
+  PROPOSAL_REVIEW_MODAL,
+  TUNING_MQL_ACTION,
+  TUNING_MQL_BLOCK,
+  TUNING_THRESHOLDS_MODAL,
+} from "../../src/slack/ids.js";
 import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
 import {
   answerTo,
+  eventually,
   type SlackHarness,
   startSlackHarness,
   TEST_ADMIN,
@@ -228,6 +237,88 @@ describe.each(testDatabases())("several models over HTTP on $name", (config) => 
     });
     expect(defaultDecision.status).toBe("approved");
     expect((await s.models.active("emea")).version).toBe(decided.version);
+  });
+
+  it("when a manager tunes the EMEA model from Slack, then the proposal, its review and its approval are the EMEA model's", async () => {
+    const s = h.app.services;
+    await createEmea();
+    const emea = await s.models.active("emea");
+    const defaultBefore = await s.models.active();
+    const mql = emea.model.thresholds.mql + 5;
+
+    // `/lead thresholds model:emea` opens the EMEA model's values, named as such.
+    const from = h.standin.calls.length;
+    const cmd = await h.driver.command(TEST_REP, "thresholds model:emea");
+    expect(cmd.status).toBe(200);
+    const opened = await eventually(() =>
+      h.standin.calls
+        .slice(from)
+        .find((c) => c.method === "views.open" && c.response !== undefined),
+    );
+    const view = opened.params.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe(TUNING_THRESHOLDS_MODAL);
+    expect(textOf(opened.params.view)).toContain("EMEA");
+    const submitted = await h.driver.viewSubmission(
+      TEST_REP,
+      { id: "V0EMEA", callback_id: view.callback_id, private_metadata: view.private_metadata },
+      { [TUNING_MQL_BLOCK]: { [TUNING_MQL_ACTION]: { type: "number_input", value: String(mql) } } },
+    );
+    expect(submitted.status).toBe(200);
+    expect(submitted.body).toBe("");
+    const proposal = await eventually(async () => (await s.proposals.pending())[0]);
+    expect(proposal.modelKey).toBe("emea");
+    expect(proposal.baseVersion).toBe(emea.version);
+
+    // The manager's Review opens (the base is EMEA's active version, whatever the default's is).
+    const dm = await eventually(() =>
+      h.standin
+        .messages(h.standin.dmChannel(TEST_MANAGER))
+        .find((m) => m.metadata?.event_payload.proposal_id === proposal.id),
+    );
+    const before = h.standin.calls.length;
+    await h.driver.blockAction(TEST_MANAGER, {
+      actionId: PROPOSAL_REVIEW,
+      blockId: PROPOSAL_ACTIONS_BLOCK,
+      value: String(proposal.id),
+      message: { ts: dm.ts, text: dm.text, blocks: dm.blocks ?? [] },
+      channel: { id: dm.channel },
+    });
+    const review = await eventually(() =>
+      h.standin.calls
+        .slice(before)
+        .find(
+          (c) =>
+            c.method === "views.open" &&
+            c.response !== undefined &&
+            (c.params.view as { callback_id?: string }).callback_id === PROPOSAL_REVIEW_MODAL,
+        ),
+    );
+    const reviewView = review.params.view as { callback_id: string; private_metadata: string };
+    const approved = await h.driver.viewSubmission(
+      TEST_MANAGER,
+      { callback_id: reviewView.callback_id, private_metadata: reviewView.private_metadata },
+      {},
+    );
+    expect(approved.status).toBe(200);
+    expect(approved.body).toBe("");
+
+    const after = await eventually(async () => {
+      const a = await s.models.active("emea");
+      return a.version !== emea.version ? a : undefined;
+    });
+    expect(after.model.thresholds.mql).toBe(mql);
+    const defaultAfter = await s.models.active();
+    expect(defaultAfter.version).toBe(defaultBefore.version);
+    expect(defaultAfter.model.thresholds).toEqual(defaultBefore.model.thresholds);
+  });
+
+  it("when /lead weights names a model that does not exist, then the asker is told so", async () => {
+    const res = await h.driver.command(TEST_REP, "weights model:apac");
+    expect(res.status).toBe(200);
+    expect(textOf((await answerTo(h.standin, res.responseId)).payload)).toContain(
+      'No model has the key "apac"',
+    );
+    expect(h.standin.callsTo("views.open")).toEqual([]);
   });
 
   it("when the EMEA segment changes, then leads move between models only once it is approved", async () => {

@@ -229,7 +229,7 @@ describe("a weights modal with a rule picker", () => {
     };
     expect(readChange("weights", active, state)).toEqual({
       ok: true,
-      value: { kind: "weights", weights: { extra_3: 9 } },
+      value: { kind: "weights", weights: { extra_3: 9 }, modelKey: active.key },
     });
   });
 
@@ -237,7 +237,7 @@ describe("a weights modal with a rule picker", () => {
     const small = { ...active, model };
     expect(readChange("weights", small, weights({ title_vp: "30", email_open: "2" }))).toEqual({
       ok: true,
-      value: { kind: "weights", weights: { title_vp: 30, email_open: 2 } },
+      value: { kind: "weights", weights: { title_vp: 30, email_open: 2 }, modelKey: small.key },
     });
   });
 });

@@ -66,9 +66,10 @@ export type LeadCommand =
       note?: string | undefined;
     }
   | { kind: "assign"; lead: string; userId: string }
-  | { kind: "thresholds" }
-  | { kind: "weights" }
-  | { kind: "rules"; settings: boolean }
+  /** `model` is the key of the model to tune (absent: the default model). */
+  | { kind: "thresholds"; model?: string | undefined }
+  | { kind: "weights"; model?: string | undefined }
+  | { kind: "rules"; settings: boolean; model?: string | undefined }
   | { kind: "stats"; period: Period }
   | { kind: "reopen"; lead: string }
   | { kind: "suggest" }
@@ -117,17 +118,17 @@ export const USAGE: Record<Subcommand, { form: string; example: string; summary:
     summary: "give a lead an owner",
   },
   thresholds: {
-    form: "thresholds",
+    form: "thresholds [model:<key>]",
     example: "/lead thresholds",
     summary: "see the MQL/SQL thresholds and propose a change",
   },
   weights: {
-    form: "weights",
+    form: "weights [model:<key>]",
     example: "/lead weights",
     summary: "see the rule points and propose a change",
   },
   rules: {
-    form: "rules [settings]",
+    form: "rules [settings] [model:<key>]",
     example: "/lead rules",
     summary: "add, edit or remove a rule, or change caps and bands, and propose it",
   },
@@ -243,6 +244,17 @@ function normaliseReason(word: string): LostReason | undefined {
   return (LOST_REASONS as readonly string[]).includes(w) ? (w as LostReason) : undefined;
 }
 
+/**
+ * A `model:<key>` argument: the key, null when it names no valid key, undefined when the argument
+ * is something else.
+ */
+function modelArg(arg: string): string | null | undefined {
+  const a = arg.toLowerCase();
+  if (!a.startsWith("model:")) return undefined;
+  const key = a.slice("model:".length);
+  return MODEL_KEY.test(key) ? key : null;
+}
+
 function parseTop(args: string[]): ParseResult {
   let limit: number | undefined;
   let stage: "mql" | "sql" | "all" | undefined;
@@ -251,9 +263,9 @@ function parseTop(args: string[]): ParseResult {
   let view: string | undefined;
   for (const arg of args) {
     const a = arg.toLowerCase();
-    if (a.startsWith("model:")) {
-      const key = a.slice("model:".length);
-      if (!MODEL_KEY.test(key))
+    const key = modelArg(arg);
+    if (key !== undefined) {
+      if (key === null)
         return error(`"${arg}" names no model: use model:<key>, e.g. model:emea.`, "top");
       model = key;
     } else if (/^-?\d+(\.\d+)?$/.test(a)) {
@@ -369,10 +381,18 @@ export function parseCommand(raw: string): ParseResult {
       }
       return { kind: "role", userId, role: role as Role };
     }
-    case "rules":
-      if (args.length > 1 || (args[0] !== undefined && args[0].toLowerCase() !== "settings"))
-        return error("rules takes nothing, or settings.", "rules");
-      return { kind: "rules", settings: args[0] !== undefined };
+    case "rules": {
+      let settings = false;
+      let model: string | undefined;
+      for (const arg of args) {
+        const key = modelArg(arg);
+        if (key === null) return error(`"${arg}" names no model: use model:<key>.`, "rules");
+        if (key !== undefined && model === undefined) model = key;
+        else if (arg.toLowerCase() === "settings" && !settings) settings = true;
+        else return error("rules takes settings, model:<key>, both or nothing.", "rules");
+      }
+      return { kind: "rules", settings, ...(model ? { model } : {}) };
+    }
     case "away": {
       const [first, second] = args.map((x) => x.toLowerCase());
       if (first === "off" && args.length === 1) return { kind: "away", until: null };
@@ -388,7 +408,12 @@ export function parseCommand(raw: string): ParseResult {
       return { kind: "stats", period };
     }
     case "thresholds":
-    case "weights":
+    case "weights": {
+      const model = args.length === 1 ? modelArg(args[0] as string) : undefined;
+      if (args.length > 1 || (args.length === 1 && !model))
+        return error(`${sub} takes nothing, or the model to tune as model:<key>.`, sub);
+      return { kind: sub, ...(model ? { model } : {}) };
+    }
     case "suggest":
     case "history":
     case "routing":

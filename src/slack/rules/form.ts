@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { type Condition, modelSchema, type ScoringModel } from "../../core/model.js";
+import {
+  type Condition,
+  DEFAULT_MODEL_KEY,
+  MODEL_KEY,
+  modelSchema,
+  type ScoringModel,
+} from "../../core/model.js";
 import {
   decodePick,
   encodePick,
@@ -9,22 +15,35 @@ import {
 } from "../blocks/rules.js";
 import { parseJsonWith } from "../edge.js";
 
-/** What a rules modal remembers: the model version it was opened on and the rule picked. */
-const metadataSchema = z.object({ v: z.number().int().positive(), p: z.string() });
+/**
+ * What a rules modal remembers: the model version it was opened on, the rule picked and, for a
+ * model other than the default, its key.
+ */
+const metadataSchema = z.object({
+  v: z.number().int().positive(),
+  p: z.string(),
+  m: z.string().regex(MODEL_KEY).optional(),
+});
 
 export interface RulesMetadata {
   version: number;
   pick: RulePick;
+  /** The key of the model being edited; absent for the default model. */
+  model?: string | undefined;
 }
 
 export function encodeRulesMetadata(m: RulesMetadata): string {
-  return JSON.stringify({ v: m.version, p: encodePick(m.pick) });
+  return JSON.stringify({
+    v: m.version,
+    p: encodePick(m.pick),
+    ...(m.model && m.model !== DEFAULT_MODEL_KEY ? { m: m.model } : {}),
+  });
 }
 
 export function decodeRulesMetadata(raw: string | undefined): RulesMetadata | undefined {
   const m = parseJsonWith(metadataSchema, raw);
   const pick = m ? decodePick(m.p) : undefined;
-  return m && pick ? { version: m.v, pick } : undefined;
+  return m && pick ? { version: m.v, pick, ...(m.m ? { model: m.m } : {}) } : undefined;
 }
 
 /** `view.state.values` as Slack sends it: block id → action id → the element's value. */

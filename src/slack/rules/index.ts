@@ -65,7 +65,7 @@ function rulesView(active: ActiveModel, pick: RulePick, preview: PreviewState): 
     model: active.model,
     version: active.version,
     pick,
-    metadata: encodeRulesMetadata({ version: active.version, pick }),
+    metadata: encodeRulesMetadata({ version: active.version, pick, model: active.key }),
     preview,
   });
 }
@@ -113,15 +113,21 @@ export async function openRulesModal(args: {
   triggerId: string;
   deps: SlackDeps;
   settings?: boolean;
+  /** The key of the model to edit; absent for the default model. */
+  model?: string | undefined;
 }): Promise<void> {
   const { client, deps } = args;
-  const active = await deps.services.models.active();
+  const active = await deps.services.models.active(args.model);
   if (args.settings) {
     await client.views.open({
       trigger_id: args.triggerId,
       view: buildSettingsModal({
         model: active.model,
-        metadata: encodeRulesMetadata({ version: active.version, pick: FIRST_PICK }),
+        metadata: encodeRulesMetadata({
+          version: active.version,
+          pick: FIRST_PICK,
+          model: active.key,
+        }),
       }),
     });
     return;
@@ -155,7 +161,7 @@ function edited(deps: SlackDeps) {
     const view = parsed.data;
     try {
       const seq = updates.begin(view.id);
-      const active = await deps.services.models.active();
+      const active = await deps.services.models.active(meta.model);
       const picked =
         action.action_id === RULE_PICK_ACTION && "selected_option" in action
           ? decodePick(action.selected_option?.value)
@@ -200,7 +206,7 @@ function submitted(deps: SlackDeps, settings: boolean) {
     const state = parsed.data.state.values as RulesState;
     let read: FormResult;
     try {
-      const active = await deps.services.models.active();
+      const active = await deps.services.models.active(meta.model);
       if (active.version !== meta.version) {
         await ack({
           response_action: "errors",
@@ -261,12 +267,19 @@ function settingsOpened(deps: SlackDeps) {
   return async ({ ack, body, client }: EditArgs): Promise<void> => {
     await ack();
     try {
-      const active = await deps.services.models.active();
+      // The settings are those of the model the rules modal underneath is editing.
+      const parsed = viewSchema.safeParse(body.view);
+      const meta = parsed.success ? decodeRulesMetadata(parsed.data.private_metadata) : undefined;
+      const active = await deps.services.models.active(meta?.model);
       await client.views.push({
         trigger_id: body.trigger_id,
         view: buildSettingsModal({
           model: active.model,
-          metadata: encodeRulesMetadata({ version: active.version, pick: FIRST_PICK }),
+          metadata: encodeRulesMetadata({
+            version: active.version,
+            pick: FIRST_PICK,
+            model: active.key,
+          }),
         }),
       });
     } catch (err) {

@@ -6,7 +6,6 @@ import type {
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
 import type { PreviewState } from "../blocks/tuning/index.js";
-import type { WebClient } from "../client.js";
 import type { SlackDeps } from "../deps.js";
 import {
   PROPOSAL_APPROVE,
@@ -23,7 +22,7 @@ import {
   TUNING_WEIGHTS_MODAL,
 } from "../ids.js";
 import { approveClicked, rejectClicked, rejectSubmitted } from "./decide.js";
-import { openModal, refreshModal, type TuningKind } from "./modal.js";
+import { type OpenArgs, openModal, refreshModal, type TuningKind } from "./modal.js";
 import { OnePerUser, PreviewCache } from "./preview-limits.js";
 import { reviewClicked, reviewSubmitted } from "./review.js";
 import { decodeTuningMetadata, tuningViewSchema } from "./state.js";
@@ -92,9 +91,6 @@ export function registerTuning(app: App, deps: SlackDeps): void {
  * with the active values, then shows how the current model stands. Rejects with a DomainError
  * (no active model yet) before anything opens, for the command to show.
  */
-export async function openTuningModal(
-  kind: TuningKind,
-  args: { client: WebClient; triggerId: string; userId: string; deps: SlackDeps },
-): Promise<void> {
+export async function openTuningModal(kind: TuningKind, args: OpenArgs): Promise<void> {
   await openModal(kind, args, updates);
 }

@@ -40,7 +40,7 @@ export function tuningModal(
   state: ViewState | undefined,
   preview: PreviewState,
 ): types.ModalView {
-  const metadata = encodeTuningMetadata({ kind, version: active.version });
+  const metadata = encodeTuningMetadata({ kind, version: active.version, model: active.key });
   const model = { version: active.version, name: active.model.name };
   const note = state ? readNote(state) : undefined;
   if (kind === "thresholds") {
@@ -115,9 +115,11 @@ export function firstWeightBlock(state: ViewState): string | undefined {
 /** The proposed change a modal's fields describe, or the fields at fault. */
 export function readChange(kind: TuningKind, active: ActiveModel, state: ViewState) {
   const s = effectiveState(kind, active, state);
-  return kind === "thresholds"
-    ? readThresholds(s, active.model.thresholds)
-    : readWeights(s, active.model);
+  const read =
+    kind === "thresholds"
+      ? readThresholds(s, active.model.thresholds)
+      : readWeights(s, active.model);
+  return read.ok ? { ...read, value: { ...read.value, modelKey: active.key } } : read;
 }
 
 function problems(errors: FieldErrors, active: ActiveModel): string[] {
@@ -139,7 +141,7 @@ export async function measurePreview(
   cache?: PreviewCache<PreviewState>,
 ): Promise<{ active: ActiveModel; preview: PreviewState }> {
   const s = deps.services;
-  const active = await s.models.active();
+  const active = await s.models.active(meta.model);
   if (active.version !== meta.version) {
     return {
       active,
@@ -187,6 +189,8 @@ export interface OpenArgs {
   triggerId: string;
   userId: string;
   deps: SlackDeps;
+  /** The key of the model to tune; absent for the default model. */
+  model?: string | undefined;
 }
 
 /**
@@ -200,7 +204,7 @@ export async function openModal(
   updates: ViewUpdates,
 ): Promise<void> {
   const { client, deps } = args;
-  const active = await deps.services.models.active();
+  const active = await deps.services.models.active(args.model);
   let opened: Awaited<ReturnType<WebClient["views"]["open"]>>;
   try {
     opened = await client.views.open({
@@ -257,7 +261,7 @@ export async function refreshModal(
     result = await measurePreview(deps, meta.kind, meta, state, cache);
   } catch (err) {
     deps.logger.error({ err, kind: meta.kind }, "measuring a tuning preview failed");
-    const active = await deps.services.models.active();
+    const active = await deps.services.models.active(meta.model);
     result = {
       active,
       preview: {

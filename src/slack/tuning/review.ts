@@ -7,7 +7,7 @@ import type {
   SlackViewMiddlewareArgs,
   ViewSubmitAction,
 } from "@slack/bolt";
-import { ConflictError, DomainError, StaleActionError } from "../../services/errors.js";
+import { DomainError, StaleActionError } from "../../services/errors.js";
 import type { DecisionResult } from "../../services/proposals.js";
 import { buildNotice } from "../blocks/common.js";
 import { buildReviewModal, type ReviewMeta, reviewMetaSchema } from "../blocks/tuning/index.js";
@@ -25,27 +25,15 @@ type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 /**
  * Why `by` may not approve proposal `id` now, as the service says it: not a manager, their own,
- * decided already, or based on a model that is no longer active. Checked when the modal opens and
- * again on submission; the decision itself checks once more, inside its transaction.
+ * decided already, or based on a version of its model that is no longer active. Checked when the
+ * modal opens and again on submission; the decision itself checks once more, inside its transaction.
  */
-async function approvalRefusal(
+function approvalRefusal(
   deps: SlackDeps,
   id: number,
   by: string,
 ): Promise<DomainError | undefined> {
-  const refusal = await deps.services.proposals.refusal({ id, by, decision: "approve" });
-  if (refusal) return refusal;
-  const [row, active] = await Promise.all([
-    deps.services.proposals.get(id),
-    deps.services.models.active(),
-  ]);
-  if (row.baseVersion !== active.version) {
-    return new ConflictError(
-      "proposal_stale",
-      `The model changed since this was proposed (it was based on v${row.baseVersion}; v${active.version} is active now). Propose the change again from the current values.`,
-    );
-  }
-  return undefined;
+  return deps.services.proposals.refusal({ id, by, decision: "approve" });
 }
 
 /** Answers the clicker: in the conversation of the message, or by DM from the App Home. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ScoringModel } from "../../core/model.js";
+import { DEFAULT_MODEL_KEY, MODEL_KEY, type ScoringModel } from "../../core/model.js";
 import type { ProposedChange } from "../../services/proposals.js";
 import { parseJsonWith } from "../edge.js";
 import {
@@ -49,15 +49,22 @@ export type TuningView = z.infer<typeof tuningViewSchema>;
 export interface TuningMetadata {
   kind: "thresholds" | "weights";
   version: number;
+  /** The key of the model being tuned; absent for the default model. */
+  model?: string | undefined;
 }
 
 const metadataSchema = z.object({
   kind: z.enum(["thresholds", "weights"]),
   version: z.number().int().positive(),
+  model: z.string().regex(MODEL_KEY).optional(),
 });
 
 export function encodeTuningMetadata(m: TuningMetadata): string {
-  return JSON.stringify({ kind: m.kind, version: m.version });
+  return JSON.stringify({
+    kind: m.kind,
+    version: m.version,
+    ...(m.model && m.model !== DEFAULT_MODEL_KEY ? { model: m.model } : {}),
+  });
 }
 
 /** Undefined when the metadata is not one of ours (a modal built by an older release, say). */

@@ -59,7 +59,7 @@ export async function checkSubmission(
       },
     };
   }
-  const active = await deps.services.models.active();
+  const active = await deps.services.models.active(meta.model);
   if (active.version !== meta.version) {
     return {
       ok: false,

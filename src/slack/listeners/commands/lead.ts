@@ -49,6 +49,7 @@ export function leadCommand(deps: SlackDeps) {
           triggerId: command.trigger_id,
           userId: user,
           deps,
+          model: parsed.model,
         });
         return;
       }
@@ -58,6 +59,7 @@ export function leadCommand(deps: SlackDeps) {
           triggerId: command.trigger_id,
           deps,
           settings: parsed.settings,
+          model: parsed.model,
         });
         return;
       }
