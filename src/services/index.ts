@@ -99,7 +99,7 @@ import {
   viewOf,
 } from "./search.js";
 import { identifyToLead, segmentMessageSchema, segmentToEvent } from "./segment.js";
-import { gatherStats, type Period, type StatsReport } from "./stats.js";
+import { gatherStats, type Period, RecentStats, type StatsReport } from "./stats.js";
 import {
   type Learned,
   learnedOf,
@@ -184,6 +184,8 @@ export interface Services {
   };
   /** Outcome metrics for a period: conversion by band and grade, funnel, AUC. */
   stats(period: Period): Promise<StatsReport>;
+  /** The same, computed at most once a minute per period: for pages opened all day (App Home). */
+  recentStats(period: Period): Promise<StatsReport>;
   models: {
     /** A model's active version: the default model's unless a key is given. */
     active(key?: string): Promise<ActiveModel>;
@@ -351,6 +353,9 @@ export interface ServicesOptions {
   proposalsPerHour?: number | undefined;
 }
 
+/** How long the App Home's metrics headline is reused before it is computed again. */
+const RECENT_STATS_MS = 60_000;
+
 export function createServices(opts: ServicesOptions): Services {
   const listeners: ((n: number) => void)[] = [];
   const proposalListeners: ((id: number) => void)[] = [];
@@ -364,6 +369,11 @@ export function createServices(opts: ServicesOptions): Services {
     for (const l of listeners) l(n);
   };
   const ctx = () => ({ db, now: clock(), alertBurst, onAlerts: wake, suppression });
+  const recentStats = new RecentStats(
+    (period) => gatherStats(db, { period, now: clock() }),
+    clock,
+    RECENT_STATS_MS,
+  );
   const services: Services = {
     logger: opts.logger,
     clock,
@@ -524,6 +534,7 @@ export function createServices(opts: ServicesOptions): Services {
       burstLeads: (p) => burstLeadPage(db, p),
     },
     stats: (period) => gatherStats(db, { period, now: clock() }),
+    recentStats: (period) => recentStats.get(period),
     tokens: {
       create: (name, actor, scopes) => createToken(db, name, actor, scopes),
       revoke: (id, actor) => revokeToken(db, id, actor),

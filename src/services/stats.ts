@@ -92,3 +92,31 @@ export async function gatherStats(
   }
   return { ...computeMetrics(examples), period: range, scores };
 }
+
+/**
+ * Reports kept in memory for a short while, per period: a page many people open all day (the App
+ * Home headline) reads the metrics once a minute at most, not once per open. The first caller
+ * computes; callers arriving while it runs share its answer.
+ */
+export class RecentStats {
+  private readonly kept = new Map<Period, { at: number; report: Promise<StatsReport> }>();
+
+  constructor(
+    private readonly compute: (period: Period) => Promise<StatsReport>,
+    private readonly clock: () => number,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  get(period: Period): Promise<StatsReport> {
+    const now = this.clock();
+    const hit = this.kept.get(period);
+    if (hit && now - hit.at < this.maxAgeMs) return hit.report;
+    const report = this.compute(period);
+    this.kept.set(period, { at: now, report });
+    // A failure is not kept: the next caller tries again.
+    report.catch(() => {
+      if (this.kept.get(period)?.report === report) this.kept.delete(period);
+    });
+    return report;
+  }
+}

@@ -24,7 +24,7 @@ export async function publishHome(
     canApprove(role) ? s.proposals.pending() : Promise.resolve([]),
     s.leads.stageCounts(),
     s.models.active(),
-    s.stats(DEFAULT_PERIOD),
+    s.recentStats(DEFAULT_PERIOD),
   ]);
   const view = buildHome({
     userId,
