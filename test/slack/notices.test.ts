@@ -151,6 +151,33 @@ describe.each(testDatabases())(
       expect(await job.run()).toBe("digests queued: 0");
     }, 60_000);
 
+    it("when the chart upload is rate limited, then the digest waits and goes out with its chart, once", async () => {
+      const services = createServices({
+        database: tdb.database,
+        logger: silentLogger,
+        clock: () => now + 3 * DAY,
+        admins: [TEST_ADMIN],
+      });
+      const job = digestJob(services, { schedule: "off", tz: "UTC", channel: TEST_ALERT_CHANNEL });
+      const before = postsOf(DIGEST_METADATA_EVENT).length;
+      h.standin.failNext("files.getUploadURLExternal", { status: 429, retryAfter: 1 });
+      const n = Number(((await job.run()) ?? "").replace(/\D+/g, ""));
+      expect(n).toBeGreaterThanOrEqual(2);
+      const posts = await eventually(() => {
+        const p = postsOf(DIGEST_METADATA_EVENT).slice(before);
+        return p.length >= n ? p : undefined;
+      }, 30_000);
+      expect(posts).toHaveLength(n);
+      for (const post of posts) {
+        expect(textOf(post.params.blocks as unknown[])).toContain("in the chart just above.");
+      }
+      const date = new Date(now + 3 * DAY).toISOString().slice(0, 10);
+      const charts = h.standin
+        .files()
+        .filter((f) => f.name === `leadbot-digest-${date}-conversion.png` && f.completed);
+      expect(charts).toHaveLength(n);
+    }, 60_000);
+
     it("when Slack refuses the chart upload, then the digest still arrives once, with its bands as text", async () => {
       // The next day: a new digest date, so the job queues again.
       const services = createServices({
