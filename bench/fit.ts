@@ -5,6 +5,7 @@
  * is copying the data there). Pure CPU: no database.
  */
 import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { suggestModel } from "../src/core/learn/suggest.js";
 import { parseModelText } from "../src/core/model-file.js";
@@ -56,11 +57,16 @@ if (suggestion.ok) {
 }
 
 if (args.worker) {
+  // The longest the event loop waited meanwhile: copying the data to the thread and back.
+  const stall = monitorEventLoopDelay({ resolution: 10 });
+  stall.enable();
   start = performance.now();
   const inWorker = await fitInWorker(data, model, { seed: Number(args.seed) });
   const workerSeconds = (performance.now() - start) / 1000;
+  stall.disable();
   const same = JSON.stringify(inWorker) === JSON.stringify(suggestion);
   print(
     `  in a worker     ${workerSeconds.toFixed(2)} s (${(workerSeconds / seconds).toFixed(2)}x in-thread), ${same ? "same result" : "DIFFERENT RESULT"}`,
   );
+  print(`  loop stall      ${(stall.max / 1e6).toFixed(0)} ms at most while the worker fitted`);
 }
