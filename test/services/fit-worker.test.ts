@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { suggestModel } from "../../src/core/learn/index.js";
+import type { ScoringModel } from "../../src/core/model.js";
 import { parseModelText } from "../../src/core/model-file.js";
-import { fitInWorker, fitsInFlight } from "../../src/services/fit/index.js";
+import { FitFailedError, fitInWorker, fitsInFlight } from "../../src/services/fit/index.js";
 import { syntheticLeads } from "../core/synthetic-leads.js";
 
 const NOW = Date.UTC(2026, 10, 1);
@@ -49,4 +50,15 @@ describe("fitting a suggestion in a worker thread", () => {
     expect(await second).toEqual(suggestModel(b, model, { seed: 1 }));
     expect(fitsInFlight()).toEqual({ running: false, waiting: 0 });
   }, 120_000);
+
+  it("when the fit itself throws, then the caller gets a FitFailedError and the next fit still runs", async () => {
+    const data = syntheticLeads({ seed: 6, leads: 300, now: NOW });
+    // A model without its fit section is nothing suggestModel can start from.
+    const broken = { ...model, fit: undefined } as unknown as ScoringModel;
+    const failed = fitInWorker(data, broken, { seed: 1 });
+    await expect(failed).rejects.toBeInstanceOf(FitFailedError);
+    await expect(failed).rejects.toThrow(/^fitting the suggestion failed: /);
+    const next = await fitInWorker(data, model, { seed: 1 });
+    expect(next).toEqual(suggestModel(data, model, { seed: 1 }));
+  }, 60_000);
 });
