@@ -1,15 +1,14 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalTerminal, startLocalTerminal } from "../support/terminal.js";
 
 /**
- * The learning loop as a manager meets it in local mode (`npx tsx src/main.ts` with no Slack
- * credentials, in a pseudo-terminal, on the demo data): read the stats and their chart, ask for a
- * suggestion, have it approved, and see the leads rescored by the learned model.
+ * The learning loop as a manager meets it in local mode, in a terminal, on the demo data: read
+ * the stats and their chart, ask for a suggestion, have it approved, and see the leads rescored
+ * by the learned model.
  */
 
 const API_TOKEN = "learning-loop-test-token-0123456789";
@@ -27,34 +26,10 @@ interface LeadView {
 
 describe("the learning loop in local mode", () => {
   let dir: string;
-  let child: ChildProcessWithoutNullStreams;
-  let out = "";
-  let cursor = 0;
+  let term: LocalTerminal;
   let base = "";
-
-  /** Waits until `pattern` appears in output printed after the previous match. */
-  async function see(pattern: RegExp, timeoutMs = STEP_TIMEOUT_MS): Promise<RegExpExecArray> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const rest = out.slice(cursor);
-      const m = pattern.exec(rest);
-      if (m) {
-        cursor += m.index + m[0].length;
-        return m;
-      }
-      if (child.exitCode !== null)
-        throw new Error(`leadbot exited (${child.exitCode}):\n${out.slice(-3000)}`);
-      if (Date.now() > until)
-        throw new Error(
-          `did not see ${pattern} within ${timeoutMs} ms; screen:\n${rest.slice(-3000)}`,
-        );
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  function type(line: string): void {
-    child.stdin.write(`${line}\n`);
-  }
+  const see = (pattern: RegExp, timeoutMs?: number) => term.see(pattern, timeoutMs);
+  const type = (line: string) => term.type(line);
 
   async function api<T>(path: string): Promise<T> {
     const res = await fetch(`${base}${path}`, {
@@ -68,40 +43,15 @@ describe("the learning loop in local mode", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "leadbot-loop-"));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      LEADBOT_DATA_DIR: dir,
-      PORT: "0",
-      LEADBOT_API_TOKEN: API_TOKEN,
-    };
-    for (const k of [
-      "DATABASE_URL",
-      "SLACK_BOT_TOKEN",
-      "SLACK_SIGNING_SECRET",
-      "SLACK_APP_TOKEN",
-      "SLACK_API_URL",
-      "LOG_LEVEL",
-      "LEADBOT_ALERT_CHANNEL",
-    ]) {
-      delete env[k];
-    }
-    child = spawn("script", ["-qfec", "npx tsx src/main.ts", "/dev/null"], {
-      env,
-      cwd: process.cwd(),
-    });
-    child.stdout.on("data", (b: Buffer) => {
-      out += b.toString("utf8");
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      out += b.toString("utf8");
+    term = startLocalTerminal({
+      dataDir: dir,
+      apiToken: API_TOKEN,
+      stepTimeoutMs: STEP_TIMEOUT_MS,
     });
   }, START_TIMEOUT_MS);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    }
+    await term?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -174,8 +124,7 @@ describe("the learning loop in local mode", () => {
       await see(/with model v2/);
 
       type("quit");
-      const [code] = (await once(child, "exit")) as [number | null];
-      expect(code).toBe(0);
+      expect(await term.exited()).toBe(0);
     },
     START_TIMEOUT_MS + 300_000,
   );
