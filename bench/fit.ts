@@ -1,12 +1,15 @@
 /**
- * `tsx bench/fit.ts [--leads 100000] [--noise 10] [--seed 42]`: times `suggestModel` on synthetic
- * leads that all carry an outcome, and prints the seconds with the phase figures beside them.
- * Pure CPU: no database.
+ * `tsx bench/fit.ts [--leads 100000] [--noise 10] [--seed 42] [--worker]`: times `suggestModel` on
+ * synthetic leads that all carry an outcome, and prints the seconds with the phase figures beside
+ * them. With `--worker`, also the same fit as the app runs it, in a worker thread (its extra cost
+ * is copying the data there). Pure CPU: no database.
  */
 import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { suggestModel } from "../src/core/learn/suggest.js";
 import { parseModelText } from "../src/core/model-file.js";
+import { fitInWorker } from "../src/services/fit/index.js";
 import { syntheticLeads } from "../test/core/synthetic-leads.js";
 
 const { values: args } = parseArgs({
@@ -14,6 +17,7 @@ const { values: args } = parseArgs({
     leads: { type: "string", default: "100000" },
     noise: { type: "string", default: "10" },
     seed: { type: "string", default: "42" },
+    worker: { type: "boolean", default: false },
   },
 });
 
@@ -50,4 +54,19 @@ if (suggestion.ok) {
   );
 } else {
   print(`  no suggestion: ${suggestion.code}`);
+}
+
+if (args.worker) {
+  // The longest the event loop waited meanwhile: copying the data to the thread and back.
+  const stall = monitorEventLoopDelay({ resolution: 10 });
+  stall.enable();
+  start = performance.now();
+  const inWorker = await fitInWorker(data, model, { seed: Number(args.seed) });
+  const workerSeconds = (performance.now() - start) / 1000;
+  stall.disable();
+  const same = JSON.stringify(inWorker) === JSON.stringify(suggestion);
+  print(
+    `  in a worker     ${workerSeconds.toFixed(2)} s (${(workerSeconds / seconds).toFixed(2)}x in-thread), ${same ? "same result" : "DIFFERENT RESULT"}`,
+  );
+  print(`  loop stall      ${(stall.max / 1e6).toFixed(0)} ms at most while the worker fitted`);
 }

@@ -1,10 +1,9 @@
-import {
-  type Backtest,
-  type DataNeed,
-  type LearnExample,
-  type RuleEvidence,
-  type Suggestion,
-  suggestModel,
+import type {
+  Backtest,
+  DataNeed,
+  LearnExample,
+  RuleEvidence,
+  Suggestion,
 } from "../core/learn/index.js";
 import type { ActivityEvent } from "../core/model.js";
 import type { Db, DbOrTx } from "../db/client.js";
@@ -15,6 +14,7 @@ import {
   pendingSuggestion,
   suggestionOfProposal,
 } from "../db/queries/learn.js";
+import { fitInWorker } from "./fit/index.js";
 import { activeModel } from "./models.js";
 import { createProposal, type Preview, type ProposalRow } from "./proposals.js";
 import { leadFacts } from "./scoring.js";
@@ -106,7 +106,8 @@ export async function suggestModelChange(
   },
 ): Promise<SuggestResult> {
   const [active, examples] = await Promise.all([activeModel(db), gatherExamples(db, p.now)]);
-  const s = suggestModel(examples, active.model, { seed: FIT_SEED });
+  // Seconds of CPU at scale: off the event loop, so Slack and the API keep answering.
+  const s = await fitInWorker(examples, active.model, { seed: FIT_SEED });
   if (!s.ok) {
     return {
       ok: false,

@@ -1,15 +1,10 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalTerminal, startLocalTerminal } from "../support/terminal.js";
 
-/**
- * Local mode as a person meets it: `npx tsx src/main.ts` with no Slack credentials, in a
- * pseudo-terminal (script(1)), on a fresh embedded database. Typing goes to the console, which
- * drives the real app through the local Slack stand-in.
- */
+/** Local mode as a person meets it, in a terminal, on a fresh embedded database. */
 
 const API_TOKEN = "local-mode-test-token-0123456789";
 /** First start runs initdb and loads 2,000 demo leads. */
@@ -18,70 +13,21 @@ const STEP_TIMEOUT_MS = 30_000;
 
 describe("local mode in a terminal", () => {
   let dir: string;
-  let child: ChildProcessWithoutNullStreams;
-  let out = "";
-  let cursor = 0;
-
-  /** Waits until `pattern` appears in output printed after the previous match. */
-  async function see(pattern: RegExp, timeoutMs = STEP_TIMEOUT_MS): Promise<RegExpExecArray> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const rest = out.slice(cursor);
-      const m = pattern.exec(rest);
-      if (m) {
-        cursor += m.index + m[0].length;
-        return m;
-      }
-      if (child.exitCode !== null)
-        throw new Error(`leadbot exited (${child.exitCode}):\n${out.slice(-3000)}`);
-      if (Date.now() > until)
-        throw new Error(
-          `did not see ${pattern} within ${timeoutMs} ms; screen:\n${rest.slice(-3000)}`,
-        );
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  function type(line: string): void {
-    child.stdin.write(`${line}\n`);
-  }
+  let term: LocalTerminal;
+  const see = (pattern: RegExp, timeoutMs?: number) => term.see(pattern, timeoutMs);
+  const type = (line: string) => term.type(line);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "leadbot-local-"));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      LEADBOT_DATA_DIR: dir,
-      PORT: "0",
-      LEADBOT_API_TOKEN: API_TOKEN,
-    };
-    for (const k of [
-      "DATABASE_URL",
-      "SLACK_BOT_TOKEN",
-      "SLACK_SIGNING_SECRET",
-      "SLACK_APP_TOKEN",
-      "SLACK_API_URL",
-      "LOG_LEVEL",
-      "LEADBOT_ALERT_CHANNEL",
-    ]) {
-      delete env[k];
-    }
-    child = spawn("script", ["-qfec", "npx tsx src/main.ts", "/dev/null"], {
-      env,
-      cwd: process.cwd(),
-    });
-    child.stdout.on("data", (b: Buffer) => {
-      out += b.toString("utf8");
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      out += b.toString("utf8");
+    term = startLocalTerminal({
+      dataDir: dir,
+      apiToken: API_TOKEN,
+      stepTimeoutMs: STEP_TIMEOUT_MS,
     });
   }, START_TIMEOUT_MS);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    }
+    await term?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -177,8 +123,7 @@ describe("local mode in a terminal", () => {
       await see(/Scoring model v2 is active/);
 
       type("quit");
-      const [code] = (await once(child, "exit")) as [number | null];
-      expect(code).toBe(0);
+      expect(await term.exited()).toBe(0);
     },
     START_TIMEOUT_MS + 60_000,
   );

@@ -4,6 +4,7 @@ import { type Leadbot, startLeadbot } from "../../src/app.js";
 import { loadEnv } from "../../src/config/env.js";
 import { loadDemoData } from "../../src/demo/index.js";
 import { silentLogger } from "../../src/lib/logger.js";
+import { fitsInFlight } from "../../src/services/fit/index.js";
 import { testDatabases, withDatabase } from "../support/db.js";
 
 const TOKEN = "bootstrap-token-for-tests-0001";
@@ -113,6 +114,30 @@ for (const config of testDatabases()) {
       expect(pending.map((p) => p.id)).toEqual([proposal.id]);
       expect(await app.services.suggestions.learned(proposal.id)).toMatchObject({ backtest });
     }, 240_000);
+
+    it("when a fit is running, then the same server still answers /healthz before the fit ends", async () => {
+      const health = () =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(`${base}/healthz`, { agent: false }, (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          });
+          req.on("error", reject);
+          req.end();
+        });
+      const events: string[] = [];
+      const fit = post({ dryRun: true }).then((r) => {
+        events.push("fit answered");
+        return r;
+      });
+      // The request reads the outcomes first; then its fit runs in the worker.
+      while (!fitsInFlight().running && events.length === 0)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(await health()).toBe(200);
+      events.push("healthz answered");
+      expect((await fit).status).toBe(200);
+      expect(events).toEqual(["healthz answered", "fit answered"]);
+    }, 120_000);
 
     it("when asked for a dry run, then it answers 200 with the backtest and stores no proposal", async () => {
       const before = (await app.services.proposals.pending()).length;

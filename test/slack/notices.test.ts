@@ -1,4 +1,6 @@
+import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHART_SIZE } from "../../src/charts/index.js";
 import { digestJob, reminderJob } from "../../src/jobs/notices.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices } from "../../src/services/index.js";
@@ -119,9 +121,97 @@ describe.each(testDatabases())(
       expect(blocks[0]?.block_id).toBe(DIGEST_HEADER_BLOCK);
       const text = textOf(blocks);
       expect(text).toContain("*Outcomes this week*\n1 won · 0 lost · 0 not a fit");
-      expect(text).toContain("Conversion by score band");
       expect(text).toContain("*Pending model changes*: none.");
+      // The chart went up as a file in each digest's channel, just before the digest itself.
+      expect(text).toContain(
+        "Conversion by score band* (score when the outcome was recorded): in the chart just above.",
+      );
+      expect(text).not.toContain("```");
+      const charts = h.standin.files().filter((f) => f.name.startsWith("leadbot-digest-"));
+      expect(charts).toHaveLength(n);
+      for (const post of posts) {
+        const channel = String(post.params.channel);
+        const chart = charts.find((f) => f.channels.includes(channel));
+        expect(chart?.completed).toBe(true);
+        const bytes = chart?.bytes as Buffer;
+        expect(bytes.subarray(1, 4).toString("latin1")).toBe("PNG");
+        // A drawn chart, not an empty or runaway image.
+        expect(bytes.length).toBeGreaterThan(5_000);
+        expect(bytes.length).toBeLessThan(500_000);
+        const png = PNG.sync.read(bytes);
+        expect({ width: png.width, height: png.height }).toEqual(CHART_SIZE.default);
+        const messages = h.standin.messages(channel);
+        const fileAt = messages.findIndex((m) => m.files?.some((f) => f.id === chart?.id));
+        const digestAt = messages.findIndex(
+          (m) => m.metadata?.event_type === DIGEST_METADATA_EVENT,
+        );
+        expect(fileAt).toBeGreaterThanOrEqual(0);
+        expect(fileAt).toBeLessThan(digestAt);
+      }
       expect(await job.run()).toBe("digests queued: 0");
+    }, 60_000);
+
+    it("when the chart upload is rate limited, then the digest waits and goes out with its chart, once", async () => {
+      const services = createServices({
+        database: tdb.database,
+        logger: silentLogger,
+        clock: () => now + 3 * DAY,
+        admins: [TEST_ADMIN],
+      });
+      const job = digestJob(services, { schedule: "off", tz: "UTC", channel: TEST_ALERT_CHANNEL });
+      const before = postsOf(DIGEST_METADATA_EVENT).length;
+      h.standin.failNext("files.getUploadURLExternal", { status: 429, retryAfter: 1 });
+      const n = Number(((await job.run()) ?? "").replace(/\D+/g, ""));
+      expect(n).toBeGreaterThanOrEqual(2);
+      const posts = await eventually(() => {
+        const p = postsOf(DIGEST_METADATA_EVENT).slice(before);
+        return p.length >= n ? p : undefined;
+      }, 30_000);
+      expect(posts).toHaveLength(n);
+      for (const post of posts) {
+        expect(textOf(post.params.blocks as unknown[])).toContain("in the chart just above.");
+      }
+      const date = new Date(now + 3 * DAY).toISOString().slice(0, 10);
+      const charts = h.standin
+        .files()
+        .filter((f) => f.name === `leadbot-digest-${date}-conversion.png` && f.completed);
+      expect(charts).toHaveLength(n);
+    }, 60_000);
+
+    it("when Slack refuses the chart upload, then the digest still arrives once, with its bands as text", async () => {
+      // The next day: a new digest date, so the job queues again.
+      const services = createServices({
+        database: tdb.database,
+        logger: silentLogger,
+        clock: () => now + 2 * DAY,
+        admins: [TEST_ADMIN],
+      });
+      const job = digestJob(services, { schedule: "off", tz: "UTC", channel: TEST_ALERT_CHANNEL });
+      const before = postsOf(DIGEST_METADATA_EVENT).length;
+      const filesBefore = h.standin.files().length;
+      const asked = h.standin.callsTo("files.getUploadURLExternal").length;
+      h.standin.failFor("files.getUploadURLExternal", 60_000, { error: "not_allowed_token_type" });
+      try {
+        const n = Number(((await job.run()) ?? "").replace(/\D+/g, ""));
+        expect(n).toBeGreaterThanOrEqual(2);
+        const posts = await eventually(() => {
+          const p = postsOf(DIGEST_METADATA_EVENT).slice(before);
+          return p.length >= n ? p : undefined;
+        });
+        expect(posts).toHaveLength(n);
+        for (const post of posts) {
+          const text = textOf(post.params.blocks as unknown[]);
+          expect(text).toContain(
+            "*Conversion by score band* (score when the outcome was recorded)\n```",
+          );
+          expect(text).toMatch(/\d+% \(\d+\/\d+\)/);
+        }
+        // One refused try per digest: a refusal is not retried.
+        expect(h.standin.callsTo("files.getUploadURLExternal").length - asked).toBe(n);
+        expect(h.standin.files().length).toBe(filesBefore);
+      } finally {
+        h.standin.recover();
+      }
     }, 60_000);
   },
 );

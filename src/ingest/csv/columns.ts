@@ -22,8 +22,11 @@ export const LEAD_COLUMNS: Record<string, string> = {
   annualrevenue: "annualRevenue",
   revenue: "annualRevenue",
   country: "country",
+  // HubSpot's export heading.
+  countryregion: "country",
   source: "source",
   leadsource: "source",
+  originalsource: "source",
   owner: "owner",
   attributes: "attributes",
 };
@@ -159,7 +162,31 @@ export function plainNumber(v: string): string {
 
 export const NUMERIC_FIELDS = new Set(["employees", "annualRevenue"]);
 
-/** Builds the input item of one row; an empty cell leaves the field out (it does not clear it). */
+/** A plain decimal: no leading zeros (zip codes, account numbers), no exponent, no sign but minus. */
+const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
+/** A decimal with thousands commas, as CRMs and spreadsheets export them: "1,234.5". */
+const GROUPED_DECIMAL = /^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$/;
+/** Digits a double holds exactly: longer digit strings are ids, kept as text. */
+const MAX_NUMBER_DIGITS = 15;
+
+/**
+ * The value an unknown lead column stores in `attributes`: a number when the cell is written as
+ * one ("12", "-3", "12.5", "1,234"), so range rules and learned quantile rules can use it; any
+ * other text as is ("02134" and "+1 415 555 0100" stay text: a leading zero or sign makes an id).
+ */
+export function attributeValue(cell: string): string | number {
+  if (!PLAIN_DECIMAL.test(cell) && !GROUPED_DECIMAL.test(cell)) return cell;
+  const digits = cell.replace(/[^0-9]/g, "").replace(/^0+/, "");
+  if (digits.length > MAX_NUMBER_DIGITS) return cell;
+  const n = Number(cell.replace(/,/g, ""));
+  return Number.isFinite(n) ? n : cell;
+}
+
+/**
+ * Builds the input item of one row; an empty cell leaves the field out (it does not clear it).
+ * Lead attributes are typed (see attributeValue); event properties stay text, because an event
+ * row without an id is named by a hash of its content and a file imported again must hash alike.
+ */
 export function buildItem(
   kind: CsvKind,
   columns: Column[],
@@ -174,7 +201,7 @@ export function buildItem(
     if (value === "") continue;
     const t = column.target;
     if (t.to === "field") item[t.name] = NUMERIC_FIELDS.has(t.name) ? plainNumber(value) : value;
-    else if (t.to === "nested") bag[t.key] = value;
+    else if (t.to === "nested") bag[t.key] = kind === "leads" ? attributeValue(value) : value;
     else {
       let parsed: unknown;
       try {

@@ -85,6 +85,11 @@ export interface DigestMessage {
   kind: "digest";
   id: number;
   digest: Digest;
+  /**
+   * Whether the conversion-by-band chart was uploaded to the channel just before: the message
+   * then points at it; otherwise it carries the bands as text.
+   */
+  chartUploaded?: boolean | undefined;
 }
 
 /** A daily reminder to an owner of their alerts without an outcome; `id` is its row. */
@@ -124,6 +129,17 @@ export interface PostedRef {
   id: string;
 }
 
+/** A file to deliver as its own message in a channel: a chart, rendered before it gets here. */
+export interface OutgoingFile {
+  bytes: Buffer;
+  filename: string;
+  title: string;
+  /** What the picture shows, for screen readers. */
+  altText: string;
+  /** The line posted with the file. */
+  comment?: string | undefined;
+}
+
 export interface NotificationSink {
   /** Delivers `msg` to `channel`, marked with its key so `findPosted` can find it again. */
   post(channel: string, msg: OutgoingMessage): Promise<PostedRef>;
@@ -133,6 +149,11 @@ export interface NotificationSink {
   findPosted(channel: string, key: MessageKey, since: Date): Promise<PostedRef | undefined>;
   /** The channel id of a direct conversation with `userId`. */
   openDm(userId: string): Promise<string>;
+  /**
+   * Shares `file` in `channel`. A refusal no retry fixes (no permission to upload, uploads
+   * disabled) is a permanent SinkError: callers deliver their text without the file then.
+   */
+  upload(channel: string, file: OutgoingFile): Promise<{ fileId: string }>;
 }
 
 export type SinkFailureKind = "rate_limited" | "transient" | "permanent";

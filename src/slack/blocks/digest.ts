@@ -37,7 +37,14 @@ export function bandsText(bands: Digest["bands"]): string {
   return `\`\`\`\n${rows.join("\n")}\n\`\`\``;
 }
 
-export function buildDigestMessage(d: Digest): SlackMessage {
+/**
+ * The digest as Block Kit. With `chartUploaded`, the conversion-by-band chart was shared in the
+ * channel just before this message, so the bands section points at it instead of drawing them.
+ */
+export function buildDigestMessage(
+  d: Digest,
+  opts: { chartUploaded?: boolean } = {},
+): SlackMessage {
   const o = d.outcomes;
   const trend = d.aucTrend.map((p) => p.auc.toFixed(2)).join(" → ");
   const blocks: KnownBlock[] = [
@@ -58,10 +65,12 @@ export function buildDigestMessage(d: Digest): SlackMessage {
       ],
     },
     section(
-      truncate(
-        `*Conversion by score band* (score when the outcome was recorded)\n${bandsText(d.bands)}`,
-        MAX_TEXT,
-      ),
+      opts.chartUploaded
+        ? "*Conversion by score band* (score when the outcome was recorded): in the chart just above."
+        : truncate(
+            `*Conversion by score band* (score when the outcome was recorded)\n${bandsText(d.bands)}`,
+            MAX_TEXT,
+          ),
       DIGEST_BANDS_BLOCK,
     ),
   ];

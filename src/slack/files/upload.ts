@@ -21,19 +21,33 @@ export type UploadResult = { ok: true; fileId: string } | { ok: false; error: st
  */
 export async function uploadPng(client: WebClient, u: PngUpload): Promise<UploadResult> {
   try {
-    const res = await client.files.uploadV2({
-      file: u.png,
-      filename: u.filename,
-      title: u.title,
-      alt_text: u.altText,
-      ...(u.channelId ? { channel_id: u.channelId } : {}),
-      ...(u.comment && u.channelId ? { initial_comment: u.comment } : {}),
-    });
-    const completions = (res as { files?: { files?: { id?: string }[] }[] }).files ?? [];
-    const fileId = completions[0]?.files?.[0]?.id;
-    return fileId ? { ok: true, fileId } : { ok: false, error: "no_file_returned" };
+    const fileId = await uploadPngOrThrow(client, u);
+    return fileId ? { ok: true, fileId } : { ok: false, error: NO_FILE_RETURNED };
   } catch (err) {
     const code = (err as { data?: { error?: string } }).data?.error;
     return { ok: false, error: code ?? (err instanceof Error ? err.message : String(err)) };
   }
+}
+
+/** Slack completed the upload but named no file: nothing to show. */
+export const NO_FILE_RETURNED = "no_file_returned";
+
+/**
+ * The same upload, with the Web API client's error thrown as is, for callers that sort failures
+ * themselves (the outbox sink); the file's id, or undefined when Slack named none.
+ */
+export async function uploadPngOrThrow(
+  client: WebClient,
+  u: PngUpload,
+): Promise<string | undefined> {
+  const res = await client.files.uploadV2({
+    file: u.png,
+    filename: u.filename,
+    title: u.title,
+    alt_text: u.altText,
+    ...(u.channelId ? { channel_id: u.channelId } : {}),
+    ...(u.comment && u.channelId ? { initial_comment: u.comment } : {}),
+  });
+  const completions = (res as { files?: { files?: { id?: string }[] }[] }).files ?? [];
+  return completions[0]?.files?.[0]?.id;
 }

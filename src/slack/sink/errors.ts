@@ -25,6 +25,13 @@ const PERMANENT_ERRORS = new Set([
   "message_not_found",
   "cant_update_message",
   "edit_window_closed",
+  // Uploads (files.uploadV2): the token or the workspace does not allow them.
+  "not_allowed_token_type",
+  "file_uploads_disabled",
+  "file_uploads_except_images_disabled",
+  "storage_limit_reached",
+  "file_too_large",
+  "posting_to_general_channel_denied",
 ]);
 
 /** Sorts a Web API failure into what the outbox does about it. */

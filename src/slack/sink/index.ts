@@ -1,11 +1,13 @@
 import type {
   MessageKey,
   NotificationSink,
+  OutgoingFile,
   OutgoingMessage,
   PostedRef,
 } from "../../services/outbox/sink.js";
 import { SinkError } from "../../services/outbox/sink.js";
 import type { WebClient } from "../client.js";
+import { NO_FILE_RETURNED, uploadPngOrThrow } from "../files/upload.js";
 import { classifySlackError } from "./errors.js";
 import { METADATA_OF, renderMessage } from "./render.js";
 
@@ -93,6 +95,21 @@ export function createSlackSink(slack: WebClient): NotificationSink {
       const id = opened.channel?.id;
       if (!id) throw SinkError.transient("no_channel_in_response");
       return id;
+    },
+
+    async upload(channel: string, file: OutgoingFile): Promise<{ fileId: string }> {
+      const fileId = await call(() =>
+        uploadPngOrThrow(slack, {
+          png: file.bytes,
+          filename: file.filename,
+          title: file.title,
+          altText: file.altText,
+          channelId: channel,
+          comment: file.comment,
+        }),
+      );
+      if (!fileId) throw SinkError.transient(NO_FILE_RETURNED);
+      return { fileId };
     },
   };
 }

@@ -107,7 +107,9 @@ export function renderMessage(msg: OutgoingMessage): SlackMessage & { metadata: 
     case "digest":
     case "reminder": {
       const message =
-        msg.kind === "digest" ? buildDigestMessage(msg.digest) : buildReminderMessage(msg.reminder);
+        msg.kind === "digest"
+          ? buildDigestMessage(msg.digest, { chartUploaded: msg.chartUploaded === true })
+          : buildReminderMessage(msg.reminder);
       return {
         ...message,
         metadata: {

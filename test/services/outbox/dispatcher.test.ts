@@ -72,6 +72,11 @@ class FakeSink implements NotificationSink {
     return `D-${userId}`;
   }
 
+  async upload(): Promise<{ fileId: string }> {
+    this.calls.push("upload");
+    return { fileId: `F${++this.seq}` };
+  }
+
   count(call: string): number {
     return this.calls.filter((c) => c === call).length;
   }
