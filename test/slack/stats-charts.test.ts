@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CHART_SIZE, SPARK_SIZE } from "../../src/charts/index.js";
 import { ensureModel } from "../../src/services/models.js";
 import type { StoredFile } from "../../src/slack/local/standin/index.js";
+import { RESPONSE_URL } from "../../src/slack/local/standin/server.js";
 import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
 import {
   answerTo,
@@ -138,5 +139,26 @@ describe.each(testDatabases())("/lead stats and /lead show pictures on $name", (
     expect(file?.channels).toEqual([]);
     expect(pngSize(file as StoredFile)).toEqual(SPARK_SIZE.default);
     expect(textOf(answer.payload)).toContain("Closed: won");
+  });
+
+  it("when Slack refuses the sparkline's image block, then the lead comes again without it", async () => {
+    const s = h.app.services;
+    await s.recordEvents([
+      {
+        id: "show-refused",
+        email: "buyer5@firm5.com",
+        type: "webinar_attend",
+        occurredAt: new Date(s.clock()).toISOString(),
+      },
+    ]);
+    h.standin.failNext(RESPONSE_URL, { error: "invalid_blocks" });
+    const res = await h.driver.command(TEST_MANAGER, "show buyer5@firm5.com", {
+      channelId: CHANNEL,
+    });
+    const answer = await answerTo(h.standin, res.responseId);
+    const blocks = (answer.payload.blocks ?? []) as { type: string }[];
+    expect(blocks.some((b) => b.type === "image")).toBe(false);
+    expect(textOf(answer.payload)).toContain("buyer5@firm5.com");
+    expect(h.standin.responses(res.responseId ?? "")).toHaveLength(1);
   });
 });

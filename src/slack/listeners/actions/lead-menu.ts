@@ -5,10 +5,11 @@ import type {
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
 import { StaleActionError } from "../../../services/errors.js";
+import type { EphemeralMessage } from "../../blocks/common.js";
 import { LEAD_SHOW, LEAD_WHY } from "../../blocks/ids.js";
 import type { SlackDeps } from "../../deps.js";
 import { answerWhy } from "../commands/answers.js";
-import { answerShowWithSparkline } from "../commands/pictures.js";
+import { respondShow } from "../commands/pictures.js";
 import { reportError } from "../respond.js";
 
 type Args = SlackActionMiddlewareArgs<BlockAction<OverflowAction>> & AllMiddlewareArgs;
@@ -23,14 +24,10 @@ export function leadMenu(deps: SlackDeps) {
         throw new StaleActionError(
           `lead menu value not understood: ${action.selected_option?.value}`,
         );
-      const answer =
-        choice === LEAD_WHY
-          ? await answerWhy(deps, id)
-          : choice === LEAD_SHOW
-            ? await answerShowWithSparkline(deps, client, id)
-            : undefined;
-      if (!answer) throw new StaleActionError(`lead menu choice not understood: ${choice}`);
-      await respond({ ...answer, replace_original: false });
+      const send = (m: EphemeralMessage) => respond({ ...m, replace_original: false });
+      if (choice === LEAD_WHY) await send(await answerWhy(deps, id));
+      else if (choice === LEAD_SHOW) await respondShow(deps, client, send, id);
+      else throw new StaleActionError(`lead menu choice not understood: ${choice}`);
     } catch (err) {
       await reportError(deps, respond, err, "lead menu");
     }

@@ -18,7 +18,7 @@ import {
   answerRole,
   answerWhy,
 } from "./answers.js";
-import { answerShowWithSparkline, answerStatsWithCharts } from "./pictures.js";
+import { answerStatsWithCharts, respondShow } from "./pictures.js";
 import { answerAway, answerRouting, answerView } from "./routing-answers.js";
 import { answerSuggest } from "./suggest.js";
 
@@ -99,6 +99,10 @@ export function leadCommand(deps: SlackDeps) {
         });
         return;
       }
+      if (parsed.kind === "show") {
+        await respondShow(deps, client, (m) => respond(m), parsed.lead);
+        return;
+      }
       if (parsed.kind === "suggest") {
         await answerSuggest(deps, client, respond, user);
         return;
@@ -115,7 +119,9 @@ function run(
   deps: SlackDeps,
   c: Exclude<
     LeadCommand,
-    { kind: "help" | "thresholds" | "weights" | "rules" | "findForm" | "stats" | "suggest" }
+    {
+      kind: "help" | "thresholds" | "weights" | "rules" | "findForm" | "stats" | "suggest" | "show";
+    }
   >,
   user: string,
   client: Args["client"],
@@ -133,8 +139,6 @@ function run(
       });
     case "find":
       return answerPage(deps, { q: "find", limit: LIST_PAGE_SIZE, offset: 0, text: c.text });
-    case "show":
-      return answerShowWithSparkline(deps, client, c.lead);
     case "reopen":
       return answerReopen(deps, user, c.lead);
     case "why":

@@ -79,17 +79,28 @@ export async function postStatsCharts(
 }
 
 /**
- * `/lead show` with a sparkline of the score history: the PNG is uploaded unshared and shown by
- * an image block that names the file; when the upload is refused the detail comes without it.
+ * One lead with a sparkline of its score history: the PNG is uploaded unshared and shown by an
+ * image block that names the file; when the upload is refused the detail comes without it. Slack
+ * may also refuse the image block itself when the file is not processed yet (`invalid_blocks`):
+ * the lead is then sent again without the picture rather than not at all.
  */
-export async function answerShowWithSparkline(
+export async function respondShow(
   deps: SlackDeps,
   client: WebClient,
+  send: (message: EphemeralMessage) => Promise<unknown>,
   lead: string,
-): Promise<EphemeralMessage> {
+): Promise<void> {
   const detail = await deps.services.leads.get(lead);
   const fileId = await uploadSparkline(deps, client, detail);
-  return buildLeadDetail(detail, fileId ? { fileId } : undefined);
+  if (fileId) {
+    try {
+      await send(buildLeadDetail(detail, { fileId }));
+      return;
+    } catch (err) {
+      deps.logger.warn({ err, leadId: detail.id }, "the lead with its sparkline was refused");
+    }
+  }
+  await send(buildLeadDetail(detail));
 }
 
 async function uploadSparkline(

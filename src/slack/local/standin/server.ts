@@ -43,6 +43,9 @@ export interface Routes {
   fileBytes(fileId: string): Buffer | undefined;
 }
 
+/** The name under which faults for response_url posts are injected (it is no Web API method). */
+export const RESPONSE_URL = "response_url";
+
 /** Fields Slack accepts as JSON strings in a form body. */
 const JSON_FIELDS = new Set(["blocks", "attachments", "metadata", "view", "unfurls", "files"]);
 
@@ -123,6 +126,15 @@ export class StandinServer {
     if (url.pathname.startsWith("/response/")) {
       const id = decodeURIComponent(url.pathname.slice("/response/".length));
       const payload = parseBody(raw, req.headers["content-type"]);
+      // Slack refuses a response_url post it cannot show (say `invalid_blocks`) with a 4xx and
+      // the error as plain text; `failNext(RESPONSE_URL, …)` plays that.
+      const failure = routes.failureFor(RESPONSE_URL);
+      if (failure && !("hangMs" in failure)) {
+        const status = "status" in failure ? failure.status : 400;
+        const text = "error" in failure ? failure.error : "internal_error";
+        res.writeHead(status, { "content-type": "text/plain" }).end(text);
+        return;
+      }
       routes.responsePosted({ id, payload, at: Date.now() });
       res.writeHead(200, { "content-type": "text/plain" }).end("ok");
       return;
