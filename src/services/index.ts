@@ -125,13 +125,14 @@ import {
   type Stats,
   teamStats,
 } from "./team.js";
+import { createTokenVerifier } from "./token-cache.js";
 import {
   type ApiCaller,
   createToken,
   listTokens,
   revokeToken,
   type Scope,
-  verifyToken,
+  setTokenScopes,
 } from "./tokens.js";
 
 /**
@@ -287,6 +288,12 @@ export interface Services {
       token: string;
     }>;
     revoke(id: number, actor?: string): Promise<void>;
+    /** Replaces an active token's scopes; every instance enforces them from the commit on. */
+    setScopes(
+      id: number,
+      scopes: readonly Scope[],
+      actor?: string,
+    ): Promise<{ id: number; before: string[]; scopes: Scope[] }>;
     list(): ReturnType<typeof listTokens>;
     /** The token's name, id and scopes, or undefined when it is unknown or revoked. */
     verify(token: string, bootstrap?: string): Promise<ApiCaller | undefined>;
@@ -364,6 +371,7 @@ export function createServices(opts: ServicesOptions): Services {
     for (const l of listeners) l(n);
   };
   const ctx = () => ({ db, now: clock(), alertBurst, onAlerts: wake, suppression });
+  const tokenVerifier = createTokenVerifier(db, opts.database.notifications);
   const services: Services = {
     logger: opts.logger,
     clock,
@@ -525,10 +533,12 @@ export function createServices(opts: ServicesOptions): Services {
     },
     stats: (period) => gatherStats(db, { period, now: clock() }),
     tokens: {
-      create: (name, actor, scopes) => createToken(db, name, actor, scopes),
-      revoke: (id, actor) => revokeToken(db, id, actor),
+      create: (name, actor, scopes) => createToken(db, name, actor, scopes, tokenVerifier.changed),
+      revoke: (id, actor) => revokeToken(db, id, actor, tokenVerifier.changed),
+      setScopes: (id, scopes, actor) =>
+        setTokenScopes(db, id, scopes, actor, tokenVerifier.changed),
       list: () => listTokens(db),
-      verify: (token, bootstrap) => verifyToken(db, token, bootstrap, clock()),
+      verify: (token, bootstrap) => tokenVerifier.verify(token, bootstrap, clock()),
     },
     suggestions: {
       suggest: (p) => suggestModelChange(db, { ...p, now: clock() }),
