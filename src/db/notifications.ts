@@ -143,34 +143,40 @@ export function postgresNotifications(url: string, logger: Logger = silentLogger
   };
 
   /** LISTENs on every channel a subscriber wants and not yet listened on this connection. */
-  const establish = (): Promise<void> => {
-    establishing ??= (async () => {
-      try {
-        client ??= open();
-        const conn = client;
-        const wanted = new Set([...subscribers].map((s) => s.channel));
-        for (const channel of wanted) {
-          if (listened.has(channel)) continue;
-          await conn.unsafe(`listen "${channel}"`);
-          if (conn !== client || closed) return;
-          listened.add(channel);
-          for (const s of subscribers) {
-            if (s.channel !== channel || s.live) continue;
-            s.live = true;
-            safely(logger, () => s.handlers.reset());
-          }
-        }
-        retryMs = RETRY_FIRST_MS;
-        startHeartbeat();
-      } catch (err) {
-        if (closed) return;
-        logger.debug({ err: (err as Error).message }, "LISTEN failed; trying again");
-        if (client) lost(client, "listen failed");
-        scheduleRetry();
-      } finally {
-        establishing = undefined;
+  const listenAll = async (): Promise<void> => {
+    try {
+      client ??= open();
+      const conn = client;
+      // Again until none is missing: a subscriber may join while a LISTEN is on its way.
+      for (;;) {
+        const missing = [...subscribers].find((s) => !listened.has(s.channel))?.channel;
+        if (missing === undefined) break;
+        await conn.unsafe(`listen "${missing}"`);
+        if (conn !== client || closed) return;
+        listened.add(missing);
       }
-    })();
+      // Subscribers that joined a channel already listened on are live from here too.
+      for (const s of subscribers) {
+        if (s.live || !listened.has(s.channel)) continue;
+        s.live = true;
+        safely(logger, () => s.handlers.reset());
+      }
+      retryMs = RETRY_FIRST_MS;
+      startHeartbeat();
+    } catch (err) {
+      if (closed) return;
+      logger.debug({ err: (err as Error).message }, "LISTEN failed; trying again");
+      if (client) lost(client, "listen failed");
+      scheduleRetry();
+    }
+  };
+  /** One listenAll at a time; it runs after the caller's turn, never inside listen(). */
+  const establish = (): Promise<void> => {
+    establishing ??= Promise.resolve()
+      .then(listenAll)
+      .finally(() => {
+        establishing = undefined;
+      });
     return establishing;
   };
 
@@ -187,8 +193,8 @@ export function postgresNotifications(url: string, logger: Logger = silentLogger
         .catch((err: unknown) => {
           if (conn !== client || closed) return;
           // A connection that does not answer is replaced: its LISTENs may be gone.
-          client = undefined;
           lost(conn, (err as Error).message);
+          client = undefined;
           void conn.end({ timeout: 0 }).catch(() => {});
         })
         .finally(() => clearTimeout(timer));
