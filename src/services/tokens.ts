@@ -178,23 +178,3 @@ export function touchDue(touchedAt: number | null, now: number): boolean {
 export function recordUse(db: DbOrTx, id: number, now: number): Promise<void> {
   return touchToken(db, { id, at: new Date(now), staleBefore: new Date(now - TOUCH_EVERY_MS) });
 }
-
-/**
- * Checks a token against the bootstrap token (scope admin) and the stored hashes, with no cache.
- * Returns the caller, or undefined when the token is unknown or revoked. Records the use when the
- * last one recorded is over a minute old, so a fresh token costs the one lookup and nothing more.
- */
-export async function verifyToken(
-  db: DbOrTx,
-  token: string,
-  bootstrap: string | undefined,
-  now: number,
-): Promise<ApiCaller | undefined> {
-  const tokenHash = hashToken(token);
-  if (isBootstrap(tokenHash, bootstrap)) return BOOTSTRAP_CALLER;
-  const grant = await grantOf(db, tokenHash);
-  if (!grant) return undefined;
-  const id = grant.caller.tokenId;
-  if (id !== null && touchDue(grant.touchedAt, now)) await recordUse(db, id, now);
-  return grant.caller;
-}
