@@ -556,20 +556,22 @@ async function topFigure(t: Target, server: Server, token: string): Promise<void
     ["http", "GET /api/v1/leads?top=10"],
   ] as const) {
     const s = stats[name] as { p50: number; p99: number };
+    // Over HTTP the goal is 2x: the token check is answered from memory, one query remains.
+    const goal = name === "http" ? 2 : 3;
     figures.push({
       name: "top",
       figure: `${label} at ${fmt.int(leadCount)} leads, p99 (p50)`,
       value: `${fmt.ms(s.p99)} (${fmt.ms(s.p50)})`,
       baseline: `bare query ${fmt.ms(base.p99)} (${fmt.ms(base.p50)})`,
       ratio: s.p99 / base.p99,
-      goal: "<= 3.00",
-      pass: s.p99 / base.p99 <= 3,
+      goal: `<= ${goal.toFixed(2)}`,
+      pass: s.p99 / base.p99 <= goal,
     });
   }
   notes.push(
     `Top-10: ${fmt.int(TOP_ITERATIONS)} interleaved runs of each variant after 200 warm-up runs; the bare query is ` +
       `\`select lead_id, total from lead_scores order by total desc, lead_id limit 10\`${t.raw ? " as a prepared statement on a raw postgres.js connection" : ""}; ` +
-      "the HTTP figure includes the bearer-token check against the stored token hashes.",
+      "the HTTP figure includes the bearer-token check (verified tokens are remembered per instance, so after the first call it costs no query).",
   );
 }
 

@@ -128,6 +128,20 @@ export function buildCli(): Command {
       }),
     );
   token
+    .command("scopes <id>")
+    .description("give a token other scopes; running instances enforce them at once")
+    .requiredOption(
+      "-s, --scope <scopes>",
+      "comma-separated scopes: ingest (send data), read (GET routes), admin (everything)",
+      parseScopes,
+    )
+    .action((id: string, o: { scope: Scope[] }) =>
+      withServices(async (s) => {
+        const t = await s.tokens.setScopes(positiveInt(id), o.scope);
+        out(`token ${t.id} scopes ${t.before.join(",")} -> ${t.scopes.join(",")}`);
+      }),
+    );
+  token
     .command("list")
     .description("list tokens")
     .action(() =>

@@ -11,6 +11,7 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { type Logger, silentLogger } from "../lib/logger.js";
 import { acquireDirLock } from "./dir-lock.js";
+import { type Notifications, pgliteNotifications, postgresNotifications } from "./notifications.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -34,6 +35,8 @@ export interface Database {
     columns: readonly string[],
     rows: Iterable<readonly unknown[]>,
   ): Promise<void>;
+  /** LISTEN/NOTIFY: changes other instances (or this one) must hear about at once. */
+  notifications: Notifications;
   close(): Promise<void>;
 }
 
@@ -52,7 +55,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   const logger = opts.logger ?? silentLogger;
   const database =
     opts.url && opts.url !== "memory://"
-      ? openPostgres(opts.url, opts.maxConnections ?? 10)
+      ? openPostgres(opts.url, opts.maxConnections ?? 10, logger)
       : await openPglite(
           opts.url === "memory://" ? undefined : (opts.dataDir ?? "./.data"),
           logger,
@@ -91,15 +94,18 @@ function copyStatement(table: string, columns: readonly string[], source: string
   return `COPY ${ident(table)} (${columns.map(ident).join(", ")}) FROM ${source} WITH (FORMAT csv)`;
 }
 
-function openPostgres(url: string, max: number): Database {
+function openPostgres(url: string, max: number, logger: Logger): Database {
   const client = postgres(url, {
     max,
     onnotice: () => {},
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  // Its connection opens with the first listen(): short-lived tools never open it.
+  const notifications = postgresNotifications(url, logger);
   return {
     db,
     kind: "postgres",
+    notifications,
     async copyIn(table, columns, rows) {
       const stream = await client.unsafe(copyStatement(table, columns, "STDIN")).writable();
       await new Promise<void>((resolveDone, reject) => {
@@ -116,7 +122,10 @@ function openPostgres(url: string, max: number): Database {
         stream.end(buf);
       });
     },
-    close: () => client.end({ timeout: 5 }),
+    async close() {
+      await notifications.close();
+      await client.end({ timeout: 5 });
+    },
   };
 }
 
@@ -137,10 +146,12 @@ async function openPglite(dataDir: string | undefined, logger: Logger): Promise<
   }
   logger.debug({ dataDir }, "embedded database open");
   const db = drizzlePglite(pg, { schema }) as unknown as Db;
+  const notifications = pgliteNotifications(pg, logger);
   let closed = false;
   return {
     db,
     kind: "pglite",
+    notifications,
     async copyIn(table, columns, rows) {
       const parts: string[] = [];
       for (const row of rows) parts.push(toCsvLine(row));
@@ -152,6 +163,7 @@ async function openPglite(dataDir: string | undefined, logger: Logger): Promise<
       if (closed) return;
       closed = true;
       try {
+        await notifications.close();
         await pg.close();
       } finally {
         release();

@@ -125,13 +125,14 @@ import {
   type Stats,
   teamStats,
 } from "./team.js";
+import { createTokenVerifier } from "./token-cache.js";
 import {
   type ApiCaller,
   createToken,
   listTokens,
   revokeToken,
   type Scope,
-  verifyToken,
+  setTokenScopes,
 } from "./tokens.js";
 
 /**
@@ -289,6 +290,12 @@ export interface Services {
       token: string;
     }>;
     revoke(id: number, actor?: string): Promise<void>;
+    /** Replaces an active token's scopes; every instance enforces them from the commit on. */
+    setScopes(
+      id: number,
+      scopes: readonly Scope[],
+      actor?: string,
+    ): Promise<{ id: number; before: string[]; scopes: Scope[] }>;
     list(): ReturnType<typeof listTokens>;
     /** The token's name, id and scopes, or undefined when it is unknown or revoked. */
     verify(token: string, bootstrap?: string): Promise<ApiCaller | undefined>;
@@ -374,6 +381,7 @@ export function createServices(opts: ServicesOptions): Services {
     clock,
     RECENT_STATS_MS,
   );
+  const tokenVerifier = createTokenVerifier(db, opts.database.notifications);
   const services: Services = {
     logger: opts.logger,
     clock,
@@ -536,10 +544,12 @@ export function createServices(opts: ServicesOptions): Services {
     stats: (period) => gatherStats(db, { period, now: clock() }),
     recentStats: (period) => recentStats.get(period),
     tokens: {
-      create: (name, actor, scopes) => createToken(db, name, actor, scopes),
-      revoke: (id, actor) => revokeToken(db, id, actor),
+      create: (name, actor, scopes) => createToken(db, name, actor, scopes, tokenVerifier.changed),
+      revoke: (id, actor) => revokeToken(db, id, actor, tokenVerifier.changed),
+      setScopes: (id, scopes, actor) =>
+        setTokenScopes(db, id, scopes, actor, tokenVerifier.changed),
       list: () => listTokens(db),
-      verify: (token, bootstrap) => verifyToken(db, token, bootstrap, clock()),
+      verify: (token, bootstrap) => tokenVerifier.verify(token, bootstrap, clock()),
     },
     suggestions: {
       suggest: (p) => suggestModelChange(db, { ...p, now: clock() }),

@@ -203,7 +203,7 @@ for (const config of testDatabases()) {
       expect(shown.stdout).toContain("U0REP0002");
     }, 180_000); // three runs, each opening the embedded database: over a minute on a busy machine
 
-    it("when tokens are created, listed and revoked, then each step shows in the list", async () => {
+    it("when tokens are created, listed, given other scopes and revoked, then each step shows in the list", async () => {
       const created = await run("token", "create", "crm-sync", "--scope", "ingest,read");
       expect(created.code).toBe(0);
       const m = /^token (\d+) \(crm-sync, scopes ingest,read\): (\S+)$/m.exec(created.stdout);
@@ -219,14 +219,20 @@ for (const config of testDatabases()) {
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toContain("ingest, read, admin");
 
+      expect((await run("token", "scopes", id, "--scope", "read")).stdout).toContain(
+        `token ${id} scopes ingest,read -> read`,
+      );
       expect((await run("token", "revoke", id)).stdout).toContain(`token ${id} revoked`);
       const after = await run("token", "list");
       expect(after.stdout).toMatch(
         new RegExp(
-          `^${id}\\tcrm-sync\\tscopes ingest,read\\tcreated \\S+\\tlast used never\\trevoked \\S+$`,
+          `^${id}\\tcrm-sync\\tscopes read\\tcreated \\S+\\tlast used never\\trevoked \\S+$`,
           "m",
         ),
       );
+      const gone = await run("token", "scopes", id, "--scope", "read");
+      expect(gone.code).not.toBe(0);
+      expect(gone.stderr).toContain(`No active API token has id ${id}.`);
     }, 180_000);
 
     it("when a lead is erased from the CLI, then a bare key is refused, the email works, a re-import drops the person and unsuppress lets them back", async () => {

@@ -106,6 +106,29 @@ export interface TopLeadsParams {
   model?: string | undefined;
 }
 
+/** The plain top list, prepared once per database handle: built once, planned once per connection. */
+function preparePlainTop(db: DbOrTx) {
+  return db
+    .select(summaryColumns)
+    .from(leadScores)
+    .innerJoin(leads, eq(leads.id, leadScores.leadId))
+    .orderBy(desc(leadScores.total), leadScores.leadId)
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"))
+    .prepare("leads_top");
+}
+const plainTops = new WeakMap<DbOrTx, ReturnType<typeof preparePlainTop>>();
+
+/** The best-scoring leads with no filter: the hot read of the API, `/lead top` and dashboards. */
+function plainTop(db: DbOrTx, limit: number, offset: number): Promise<LeadSummary[]> {
+  let query = plainTops.get(db);
+  if (!query) {
+    query = preparePlainTop(db);
+    plainTops.set(db, query);
+  }
+  return query.execute({ limit, offset }) as Promise<LeadSummary[]>;
+}
+
 /** The highest-scoring leads, served from the (stage, total) indexes. */
 export function topLeads(db: DbOrTx, p: TopLeadsParams): Promise<LeadSummary[]> {
   const filters = [
@@ -113,6 +136,7 @@ export function topLeads(db: DbOrTx, p: TopLeadsParams): Promise<LeadSummary[]> 
     p.owner ? eq(leads.owner, p.owner) : undefined,
     p.model ? eq(leadScores.modelKey, p.model) : undefined,
   ].filter((f) => f !== undefined);
+  if (filters.length === 0) return plainTop(db, p.limit, p.offset ?? 0);
   return db
     .select(summaryColumns)
     .from(leadScores)
@@ -190,11 +214,12 @@ export function searchLeads(db: DbOrTx, p: SearchLeadsParams): Promise<LeadSumma
         ? sql`${latestOutcome} = ${p.outcome}`
         : undefined,
   ].filter((f) => f !== undefined);
+  if (filters.length === 0) return plainTop(db, p.limit, p.offset);
   return db
     .select(summaryColumns)
     .from(leadScores)
     .innerJoin(leads, eq(leads.id, leadScores.leadId))
-    .where(filters.length > 0 ? and(...filters) : undefined)
+    .where(and(...filters))
     .orderBy(desc(leadScores.total), leadScores.leadId)
     .limit(p.limit)
     .offset(p.offset) as Promise<LeadSummary[]>;

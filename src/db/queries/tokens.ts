@@ -28,6 +28,21 @@ export async function revokeToken(db: DbOrTx, p: { id: number; at: Date }): Prom
   return rows.length > 0;
 }
 
+/** Replaces an active token's scopes; its scopes before, or undefined when no active token has that id. */
+export async function setTokenScopes(
+  db: DbOrTx,
+  p: { id: number; scopes: string[] },
+): Promise<{ before: string[] } | undefined> {
+  const [before] = await db
+    .select({ scopes: apiTokens.scopes })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.id, p.id), isNull(apiTokens.revokedAt)))
+    .for("update");
+  if (!before) return undefined;
+  await db.update(apiTokens).set({ scopes: p.scopes }).where(eq(apiTokens.id, p.id));
+  return { before: before.scopes };
+}
+
 export function listTokens(db: DbOrTx) {
   return db
     .select({
