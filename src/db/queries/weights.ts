@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { ENGAGEMENT_CAP_RULE, FIT_CAP_RULE } from "../../core/engine.js";
 import type { Stage } from "../../core/model.js";
 import { type DbOrTx, execRows } from "../client.js";
 
@@ -72,6 +73,16 @@ export async function applyPointChanges(
   const g = p.grades;
   const lv = p.levels;
   const r2 = round2;
+  // Stored lines rewritten below: the changed rules' and the caps'.
+  const dropped = sql`array(select jsonb_array_elements_text(${JSON.stringify([
+    FIT_CAP_RULE,
+    ENGAGEMENT_CAP_RULE,
+    ...p.changes.map((c) => c[0]),
+  ])}::jsonb))`;
+  // Like the rescan baseline: sorts and aggregates of this size stay in memory, and the wide
+  // statement is not worth compiling (JIT took a second of it on PG 15).
+  await tx.execute(sql`set local work_mem = '64MB'`);
+  await tx.execute(sql`set local jit = off`);
   const rows = await execRows<{
     kind: string;
     n: number;
@@ -94,44 +105,70 @@ export async function applyPointChanges(
         where s.model_key = ${p.modelKey} and (${sql.join(touches, sql` or `)})
         order by s.lead_id
         for no key update
-      ), kept as (
-        select t.lead_id, e.value as entry
-        from target t cross join lateral jsonb_array_elements(t.breakdown) e
-        where e.value->>'ruleId' not in ('fit_cap', 'engagement_cap')
-          and not exists (select 1 from c where c.rule_id = e.value->>'ruleId')
-      ), fresh_eng as (
-        select t.lead_id, jsonb_build_object('ruleId', c.rule_id, 'label', c.label,
-            'group', 'engagement', 'count', (t.decay->c.rule_id->>0)::int,
-            'basePoints', ${r2(sql`c.points * (t.decay->c.rule_id->>0)::float8`)},
-            'points', ${r2(sql`c.points * (t.decay->c.rule_id->>1)::float8`)}) as entry
-        from target t join c on c.grp = 'engagement' and t.decay ? c.rule_id
-      ), fresh_fit as (
-        select t.lead_id, jsonb_build_object('ruleId', c.rule_id, 'label', c.label,
-            'group', 'fit', 'count', 1, 'basePoints', ${r2(sql`c.points`)},
-            'points', ${r2(sql`c.points`)}) as entry
-        from target t join c on c.grp = 'fit'
-          and t.breakdown @> jsonb_build_array(jsonb_build_object('ruleId', c.rule_id))
       ), lines as (
-        select lead_id, entry, entry->>'group' as grp, (entry->>'points')::float8 as pts,
-          (${order}::jsonb->>(entry->>'ruleId'))::int as ord
-        from (select * from kept union all select * from fresh_fit
-              union all select * from fresh_eng where (entry->>'points')::float8 <> 0) u
-      ), sums as (
-        select t.lead_id, t.stage as previous, t.total as old_total, t.decay, t.scored_at,
-          t.next_due_at,
-          ${r2(sql`coalesce(sum(l.pts) filter (where l.grp = 'fit' and l.pts > 0), 0)`)} as fit_pos,
-          coalesce(sum(l.pts) filter (where l.grp = 'fit' and l.pts < 0), 0) as fit_neg,
-          ${r2(sql`coalesce(sum(l.pts) filter (where l.grp = 'engagement' and l.pts > 0), 0)`)} as eng_pos,
-          coalesce(sum(l.pts) filter (where l.grp = 'engagement' and l.pts < 0), 0) as eng_neg,
-          coalesce(jsonb_agg(l.entry order by l.ord) filter (where l.lead_id is not null), '[]'::jsonb) as lines
-        from target t left join lines l on l.lead_id = t.lead_id
-        group by t.lead_id, t.stage, t.total, t.decay, t.scored_at, t.next_due_at
+        select t.lead_id, l.entry, l.entry->>'group' as grp,
+          l.entry->>'ruleId' = 'inactivity' as inactivity, (l.entry->>'points')::float8 as pts,
+          (${order}::jsonb->>(l.entry->>'ruleId'))::int as ord
+        from target t cross join lateral (
+          select e.value as entry from jsonb_array_elements(t.breakdown) e
+          where e.value->>'ruleId' <> all (${dropped})
+          union all
+          select jsonb_build_object('ruleId', c.rule_id, 'label', c.label,
+              'group', 'engagement', 'count', (t.decay->c.rule_id->>0)::int,
+              'basePoints', ${r2(sql`c.points * (t.decay->c.rule_id->>0)::float8`)},
+              'points', ${r2(sql`c.points * (t.decay->c.rule_id->>1)::float8`)})
+          from c where c.grp = 'engagement' and t.decay ? c.rule_id
+          union all
+          select jsonb_build_object('ruleId', c.rule_id, 'label', c.label,
+              'group', 'fit', 'count', 1, 'basePoints', ${r2(sql`c.points`)},
+              'points', ${r2(sql`c.points`)})
+          from c where c.grp = 'fit'
+            and t.breakdown @> jsonb_build_array(jsonb_build_object('ruleId', c.rule_id))
+        ) l
+        where (l.entry->>'points')::float8 <> 0
+      ), sums as materialized (
+        select lead_id,
+          ${r2(sql`coalesce(sum(pts) filter (where grp = 'fit' and pts > 0), 0)`)} as fit_pos,
+          coalesce(sum(pts) filter (where grp = 'fit' and pts < 0), 0) as fit_neg,
+          ${r2(sql`coalesce(sum(pts) filter (where grp = 'engagement' and pts > 0), 0)`)} as eng_pos,
+          coalesce(sum(pts) filter (where grp = 'engagement' and pts < 0), 0) as eng_neg,
+          count(*) filter (where grp = 'fit')::int as fit_lines,
+          count(*) filter (where grp = 'engagement' and not inactivity)::int as eng_lines,
+          jsonb_agg(entry order by ord) as lines
+        from lines group by lead_id
       ), scored as (
-        select x.*, ${r2(sql`least(x.fit_pos, ${p.fitCap}::float8) + x.fit_neg`)} as fit,
-          ${r2(sql`least(x.eng_pos, ${p.engagementCap}::float8) + x.eng_neg`)} as engagement
-        from sums x
-      ), totals as (
-        select x.*, ${r2(sql`x.fit + x.engagement`)} as total from scored x
+        select t.lead_id, t.stage as previous, t.total as old_total, t.decay, t.scored_at,
+          t.next_due_at, coalesce(x.fit_pos, 0) as fit_pos, coalesce(x.eng_pos, 0) as eng_pos,
+          ${r2(sql`least(coalesce(x.fit_pos, 0), ${p.fitCap}::float8) + coalesce(x.fit_neg, 0)`)} as fit,
+          ${r2(sql`least(coalesce(x.eng_pos, 0), ${p.engagementCap}::float8) + coalesce(x.eng_neg, 0)`)}
+            as engagement,
+          -- The breakdown in the scorer's order, the cap lines where the scorer puts them.
+          case when x.fit_pos > ${p.fitCap}::float8 then jsonb_build_array(jsonb_build_object(
+              'ruleId', 'fit_cap', 'label', ${p.fitCapLabel}::text, 'group', 'fit', 'count', 1,
+              'basePoints', ${r2(sql`${p.fitCap}::float8 - x.fit_pos`)},
+              'points', ${r2(sql`${p.fitCap}::float8 - x.fit_pos`)})) end as fit_cap,
+          case when x.eng_pos > ${p.engagementCap}::float8 then jsonb_build_array(jsonb_build_object(
+              'ruleId', 'engagement_cap', 'label', ${p.engagementCapLabel}::text,
+              'group', 'engagement', 'count', 1,
+              'basePoints', ${r2(sql`${p.engagementCap}::float8 - x.eng_pos`)},
+              'points', ${r2(sql`${p.engagementCap}::float8 - x.eng_pos`)})) end as eng_cap,
+          coalesce(x.lines, '[]') as lines, coalesce(x.fit_lines, 0) as fit_lines,
+          coalesce(x.eng_lines, 0) as eng_lines
+        from target t left join sums x on x.lead_id = t.lead_id
+      ), totals as materialized (
+        select x.*, ${r2(sql`x.fit + x.engagement`)} as total,
+          -- The breakdown in the scorer's order: each cap line after its group's rule lines.
+          case when x.fit_cap is null and x.eng_cap is null then x.lines
+            else (select coalesce(jsonb_agg(v.value order by v.n), '[]') from (
+              select e.value, e.n + case when x.fit_cap is not null and e.n > x.fit_lines then 1 else 0 end
+                + case when x.eng_cap is not null and e.n > x.fit_lines + x.eng_lines then 1 else 0 end as n
+              from jsonb_array_elements(x.lines) with ordinality e(value, n)
+              union all select x.fit_cap->0, x.fit_lines + 1 where x.fit_cap is not null
+              union all select x.eng_cap->0,
+                x.fit_lines + x.eng_lines + 1 + case when x.fit_cap is not null then 1 else 0 end
+              where x.eng_cap is not null) v)
+          end as breakdown
+        from scored x
       ), staged as (
         select x.*,
           case when x.fit >= ${g.A} then 'A' when x.fit >= ${g.B} then 'B'
@@ -146,28 +183,12 @@ export async function applyPointChanges(
             when x.total >= ${mql} then 'mql'
             else 'lead'
           end as stage,
-          -- The breakdown in the scorer's order, with the cap lines where the scorer puts them.
-          (select coalesce(jsonb_agg(e.entry order by e.ord), '[]'::jsonb) from (
-            select v.value as entry, (${order}::jsonb->>(v.value->>'ruleId'))::int as ord
-            from jsonb_array_elements(x.lines) v
-            union all
-            select jsonb_build_object('ruleId', 'fit_cap', 'label', ${p.fitCapLabel}::text,
-                'group', 'fit', 'count', 1, 'basePoints', ${r2(sql`${p.fitCap}::float8 - x.fit_pos`)},
-                'points', ${r2(sql`${p.fitCap}::float8 - x.fit_pos`)}),
-              (${order}::jsonb->>'fit_cap')::int
-            where x.fit_pos > ${p.fitCap}::float8
-            union all
-            select jsonb_build_object('ruleId', 'engagement_cap', 'label', ${p.engagementCapLabel}::text,
-                'group', 'engagement', 'count', 1,
-                'basePoints', ${r2(sql`${p.engagementCap}::float8 - x.eng_pos`)},
-                'points', ${r2(sql`${p.engagementCap}::float8 - x.eng_pos`)}),
-              (${order}::jsonb->>'engagement_cap')::int
-            where x.eng_pos > ${p.engagementCap}::float8
-          ) e) as breakdown,
-          ${p.due.lineRounding}::float8 * ((select count(*) from jsonb_object_keys(x.decay)) + 2) as slop,
-          (select sum(dk.points * (x.decay->dk.rule_id->>1)::float8 * ln(2) / dk.half_ms)
-            from dk where x.decay ? dk.rule_id) as rate
+          a.slop, b.rate
         from totals x
+        cross join lateral (select ${p.due.lineRounding}::float8 * (count(*) + 2) as slop
+          from jsonb_object_keys(x.decay)) a
+        cross join lateral (select sum(dk.points * (x.decay->dk.rule_id->>1)::float8 * ln(2) / dk.half_ms)
+          as rate from dk where x.decay ? dk.rule_id) b
       ), due as (
         select x.*, case when coalesce(x.rate, 0) <= 0 then x.next_due_at else least(x.next_due_at,
           x.scored_at + make_interval(secs => least(${p.due.maxMs}::float8,
