@@ -1,5 +1,5 @@
-import { parseLeadKey, UNAMBIGUOUS_KEY_FORMS } from "../core/lead-key.js";
 import { nextStage, score } from "../core/engine.js";
+import { parseLeadKey, UNAMBIGUOUS_KEY_FORMS } from "../core/lead-key.js";
 import type { Activity, BreakdownEntry, LeadFacts, Stage } from "../core/model.js";
 import type { Db, DbOrTx } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";

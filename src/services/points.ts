@@ -45,6 +45,7 @@ export async function applyPoints(db: Db, p: PointsOptions): Promise<ScoreSummar
       grades: m.grades,
       levels: m.levels,
       thresholds: m.thresholds,
+      engagementRules: m.engagement.rules.map((x) => x.id),
       decaying: m.engagement.rules
         .filter((x) => x.points > 0 && x.halfLifeDays !== undefined)
         .map((x) => [x.id, x.points, (x.halfLifeDays as number) * DAY_MS] as const),
