@@ -36,7 +36,7 @@ export interface PointUpdateParams {
 export interface PointUpdateResult {
   /** Leads the changed rules apply to. */
   scored: number;
-  /** Of those, leads whose score moved. */
+  /** Of those, leads whose score, stage or breakdown moved. */
   changed: number;
   crossings: {
     lead_id: number;
@@ -161,7 +161,8 @@ export async function applyPointChanges(
         order by s.lead_id
         for no key update
       ), edited as materialized (
-        select t.lead_id, t.decay, t.stage as previous, t.total as old_total, t.scored_at,
+        select t.lead_id, t.decay, t.stage as previous, t.total as old_total,
+          t.breakdown as old_breakdown, t.scored_at,
           t.next_due_at, ${kept} as kept,
           ${sql.join(
             p.changes.map((c, i) => sql`${line(c)} as l${sql.raw(String(i))}`),
@@ -186,7 +187,8 @@ export async function applyPointChanges(
           ${lines} as lines
         from summed x${sql.join(inserts, sql``)}
       ), totals as materialized (
-        select x.lead_id, x.decay, x.previous, x.old_total, x.scored_at, x.next_due_at,
+        select x.lead_id, x.decay, x.previous, x.old_total, x.old_breakdown, x.scored_at,
+          x.next_due_at,
           x.eng_pos,
           ${r2(sql`least(x.fit_pos, ${p.fitCap}::float8) + x.fit_neg`)} as fit,
           ${r2(sql`least(x.eng_pos, ${p.engagementCap}::float8) + x.eng_neg`)} as engagement,
@@ -250,7 +252,8 @@ export async function applyPointChanges(
       select 'count' as kind, (select count(*) from written)::int as n, null::int as lead_id,
         null as from_stage, null as to_stage, null::float8 as total, null as owner
       union all
-      select 'changed', (select count(*) from timed where total <> old_total or stage <> previous)::int,
+      select 'changed', (select count(*) from timed
+          where total <> old_total or stage <> previous or breakdown <> old_breakdown)::int,
         null, null, null, null, null
       union all
       select 'crossing', 0, d.lead_id::int, d.previous, d.stage, d.total, l.owner
