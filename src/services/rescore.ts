@@ -237,6 +237,7 @@ export async function rescoreForModelChange(
         changes: points,
         now: opts.now,
         burstId,
+        slice: opts.chunk,
       });
     if (!burstsFor(opts.cause))
       return { version: to.version, plan: "targeted", ...(await apply(undefined)) };

@@ -192,9 +192,11 @@ for (const config of testDatabases()) {
         await insertModelVersion(t.database.db, to, { by: "test" });
         // Half the changes come hours after the leads were scored.
         const changeAt = round % 2 === 0 ? now : now + rng.int(1, 6) * HOUR;
+        // Slices of a few lead ids, so one change spans many statements.
         const r = await rescoreForModelChange(t.database.db, from, {
           now: changeAt,
           cause: "model",
+          chunk: 7,
         });
         expect(r.plan).toBe("targeted");
         const after = await storedRows();

@@ -10,6 +10,9 @@ function round2(x: SQL): SQL {
 
 export interface PointUpdateParams {
   modelKey: string;
+  /** Lead ids from `fromId` (inclusive) to `toId` (exclusive): one slice of the model's leads. */
+  fromId: number;
+  toId: number;
   /** The model version the rewritten rows are scored by. */
   version: number;
   /** The rules whose points changed: [rule id, group, label, new points], in model order. */
@@ -157,7 +160,8 @@ export async function applyPointChanges(
     sql`with target as materialized (
         select s.lead_id, s.breakdown, s.decay, s.stage, s.total, s.scored_at, s.next_due_at
         from lead_scores s
-        where s.model_key = ${p.modelKey} and (${sql.join(touches, sql` or `)})
+        where s.lead_id >= ${p.fromId} and s.lead_id < ${p.toId} and s.model_key = ${p.modelKey}
+          and (${sql.join(touches, sql` or `)})
         order by s.lead_id
         for no key update
       ), edited as materialized (
@@ -274,6 +278,19 @@ export async function applyPointChanges(
       });
   }
   return result;
+}
+
+/** The lowest and highest scored lead ids of a model, for slicing an update. */
+export async function scoredIdRange(
+  db: DbOrTx,
+  p: { modelKey: string },
+): Promise<{ lo: number; hi: number } | undefined> {
+  const [row] = await execRows<{ lo: number | null; hi: number | null }>(
+    db,
+    sql`select min(lead_id)::float8 as lo, max(lead_id)::float8 as hi from lead_scores
+        where model_key = ${p.modelKey}`,
+  );
+  return row?.lo == null || row.hi == null ? undefined : { lo: row.lo, hi: row.hi };
 }
 
 /** Whether every scored lead of a model keeps per-rule decay (rows from before it do not). */
