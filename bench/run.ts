@@ -15,7 +15,7 @@ import type { ScoringModel } from "../src/core/model.js";
 import { type Database, execRows, openDatabase } from "../src/db/client.js";
 import { topLeads } from "../src/services/leads.js";
 import { activeModel, insertModelVersion, loadModelFile } from "../src/services/models.js";
-import { rescoreAll, rescoreForModelChange } from "../src/services/rescore.js";
+import { refreshDue, rescoreAll, rescoreForModelChange } from "../src/services/rescore.js";
 import { type LeadFilters, searchLeads } from "../src/services/search.js";
 import { createToken } from "../src/services/tokens.js";
 import {
@@ -32,7 +32,7 @@ import { type Figure, fmt, markdownTable, percentile, textTable, writeResults } 
 import { serveApi } from "./server.js";
 import { rescanStatement } from "./sql-rescan.js";
 
-const FIGURES = ["ingest", "weights", "rescore", "top", "find"] as const;
+const FIGURES = ["ingest", "weights", "rescore", "decay", "top", "find"] as const;
 type FigureName = (typeof FIGURES)[number];
 
 const { values: args } = parseArgs({
@@ -506,6 +506,38 @@ async function rescoreFigure(t: Target): Promise<void> {
   );
 }
 
+/**
+ * The hourly decay refresh against a full rescore of the same leads: a full rescore two days on,
+ * then the due-only refresh an hour after it, and one a day after that (a day of refreshes
+ * missed: every lead that came due in it at once).
+ */
+async function decayFigure(t: Target): Promise<void> {
+  const base = NOW + 2 * DAY_MS;
+  const leadCount = await count(t, "lead_scores");
+  const full = await timed(() => rescoreAll(t.database.db, { now: base, cause: "decay" }));
+  log(`full rescore: ${fmt.ms(full.ms)} (scored ${full.value.scored})`);
+  await settle(t, ["lead_scores"]);
+  for (const [label, at] of [
+    ["an hour later", base + 3_600_000],
+    ["a day later", base + 3_600_000 + DAY_MS],
+  ] as const) {
+    const r = await timed(() => refreshDue(t.database.db, { now: at, cause: "decay" }));
+    log(`due-only refresh ${label}: ${fmt.ms(r.ms)} (scored ${r.value.scored})`);
+    const ratio = r.ms / full.ms;
+    const hourly = label === "an hour later";
+    figures.push({
+      name: "decay",
+      figure: `decay refresh of due leads only, ${label} (${fmt.int(r.value.scored)} of ${fmt.int(leadCount)} due), time`,
+      value: fmt.ms(r.ms),
+      baseline: `full rescore ${fmt.ms(full.ms)}`,
+      ratio,
+      goal: hourly ? "<= 0.10" : "(none)",
+      pass: hourly ? ratio <= 0.1 : undefined,
+    });
+    await settle(t, ["lead_scores"]);
+  }
+}
+
 async function topFigure(t: Target, server: Server, token: string): Promise<void> {
   const db = t.database.db;
   const bare = t.raw
@@ -679,6 +711,10 @@ async function main(): Promise<void> {
     if (runs("rescore")) {
       await settle(t, ["lead_scores"]);
       await rescoreFigure(t);
+    }
+    if (runs("decay")) {
+      await settle(t, ["lead_scores"]);
+      await decayFigure(t);
     }
     if (runs("top")) {
       await settle(t, ["lead_scores", "leads"]);

@@ -248,7 +248,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
           name: "decay-refresh",
           schedule: env.LEADBOT_DECAY_CRON,
           async run() {
-            const r = await services.rescoreAll("decay");
+            const r = await services.refreshDecay();
             return `scored ${r.scored}, changed ${r.changed}, alerts ${r.alerts}`;
           },
         },

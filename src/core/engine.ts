@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: conditions, activity and scoring make one scorer, whose rounding
+// and decay rules read best side by side.
 import type {
   Activity,
   ActivityEvent,
@@ -251,10 +253,14 @@ export function nextStage(previous: Stage, total: number, t: ScoringModel["thres
   return "lead";
 }
 
-/** Points of one engagement rule at `now`: occurrences inside the window, each decayed. */
+/**
+ * Points of one engagement rule at `now`: occurrences inside the window, each decayed. The
+ * decayed occurrences are summed first and multiplied by the points once, so a change of points
+ * alone gives the same line from the stored sum (see RuleDecay) as from the occurrences.
+ */
 function engagementLine(rule: EngagementRule, times: readonly number[], now: number) {
   let count = 0;
-  let points = 0;
+  let factors = 0;
   const windowMs =
     rule.windowDays === undefined ? Number.POSITIVE_INFINITY : rule.windowDays * DAY_MS;
   const halfLifeMs = rule.halfLifeDays === undefined ? undefined : rule.halfLifeDays * DAY_MS;
@@ -264,9 +270,32 @@ function engagementLine(rule: EngagementRule, times: readonly number[], now: num
     const age = Math.max(0, now - at);
     if (age > windowMs) continue;
     count++;
-    points += halfLifeMs === undefined ? rule.points : rule.points * 0.5 ** (age / halfLifeMs);
+    factors += halfLifeMs === undefined ? 1 : 0.5 ** (age / halfLifeMs);
   }
-  return { count, basePoints: round2(rule.points * count), points: round2(points) };
+  return { count, factors, ...ruleLine(rule.points, count, factors) };
+}
+
+/** A rule's line from its counted occurrences and their summed decay factors. */
+export function ruleLine(
+  points: number,
+  count: number,
+  factors: number,
+): { basePoints: number; points: number } {
+  return { basePoints: round2(points * count), points: round2(points * factors) };
+}
+
+/**
+ * Per engagement rule with counted occurrences: [count, summed decay factors] as of the scoring
+ * time. A change of a rule's points alone rescales its line from this (ruleLine), with no events
+ * and no activity, which is what lets a weight change be one set-based update.
+ */
+export type RuleDecay = Record<string, [number, number]>;
+
+export interface DetailedScore {
+  result: ScoreResult;
+  decay: RuleDecay;
+  /** Positive engagement points before the cap. */
+  positiveEngagement: number;
 }
 
 /**
@@ -280,6 +309,17 @@ export function score(
   model: ScoringModel,
   now: number,
 ): ScoreResult {
+  return scoreDetailed(lead, activity, model, now).result;
+}
+
+/** score(), with what the store keeps beside it: per-rule decay and uncapped engagement. */
+export function scoreDetailed(
+  lead: LeadFacts,
+  activity: Activity,
+  model: ScoringModel,
+  now: number,
+): DetailedScore {
+  const decay: RuleDecay = {};
   const breakdown: BreakdownEntry[] = [];
 
   let fitPositive = 0;
@@ -318,13 +358,15 @@ export function score(
   for (const rule of model.engagement.rules) {
     const times = activity.rules[rule.id];
     if (!times || times.length === 0) continue;
-    const line = engagementLine(rule, times, now);
+    const { factors, ...line } = engagementLine(rule, times, now);
+    if (line.count > 0) decay[rule.id] = [line.count, factors];
     if (line.count === 0 || line.points === 0) continue;
     if (line.points > 0) engPositive += line.points;
     else engNegative += line.points;
     breakdown.push({ ruleId: rule.id, label: rule.label, group: "engagement", ...line });
   }
   engPositive = round2(engPositive);
+  const positiveEngagement = engPositive;
   if (engPositive > model.engagement.cap) {
     const cut = round2(model.engagement.cap - engPositive);
     breakdown.push({
@@ -359,13 +401,17 @@ export function score(
   const grade = gradeOf(fit, model.grades);
   const level = levelOf(engagement, model.levels);
   return {
-    total,
-    fit,
-    engagement,
-    grade,
-    level,
-    matrix: `${grade}${level}`,
-    stage: stageFor(total, model.thresholds),
-    breakdown,
+    result: {
+      total,
+      fit,
+      engagement,
+      grade,
+      level,
+      matrix: `${grade}${level}`,
+      stage: stageFor(total, model.thresholds),
+      breakdown,
+    },
+    decay,
+    positiveEngagement,
   };
 }

@@ -76,3 +76,43 @@ export function planRescore(from: ScoringModel, to: ScoringModel): RescorePlan {
   if (fitRules.length === 0 && engagementRules.length === 0 && !thresholds) return { kind: "none" };
   return { kind: "targeted", engagementRules, fitRules, thresholds };
 }
+
+/** One rule whose points alone changed, and everything the stored line needs to be rewritten. */
+export interface PointChange {
+  ruleId: string;
+  group: "fit" | "engagement";
+  label: string;
+  points: number;
+}
+
+/**
+ * The rules of a change that moves points and nothing else, or undefined when it changes more
+ * (then the leads are rescored one by one). Points alone are a set-based update of the stored
+ * lines: a fit line is its points, an engagement line its points times the stored decay sum. A
+ * sign change is more: the inactivity clock ignores events only negative rules match.
+ */
+export function pointChanges(from: ScoringModel, to: ScoringModel): PointChange[] | undefined {
+  const { fit: ff, engagement: fe, ...fromRest } = from;
+  const { fit: tf, engagement: te, ...toRest } = to;
+  if (json(fromRest) !== json(toRest)) return undefined;
+  if (ff.cap !== tf.cap || fe.cap !== te.cap || json(fe.inactivity) !== json(te.inactivity))
+    return undefined;
+  if (ff.rules.length !== tf.rules.length || fe.rules.length !== te.rules.length) return undefined;
+  const changes: PointChange[] = [];
+  const compare = (
+    a: { points: number },
+    b: { points: number; id: string; label: string },
+    group: PointChange["group"],
+  ) => {
+    if (json({ ...a, points: 0 }) !== json({ ...b, points: 0 })) return false;
+    if (Math.sign(a.points) !== Math.sign(b.points)) return false;
+    if (a.points !== b.points)
+      changes.push({ ruleId: b.id, group, label: b.label, points: b.points });
+    return true;
+  };
+  for (const [i, rule] of tf.rules.entries())
+    if (!compare(ff.rules[i] as FitRule, rule, "fit")) return undefined;
+  for (const [i, rule] of te.rules.entries())
+    if (!compare(fe.rules[i] as EngagementRule, rule, "engagement")) return undefined;
+  return changes.length > 0 ? changes : undefined;
+}

@@ -103,6 +103,13 @@ export const leadScores = pgTable(
     scoredAt: ts("scored_at").notNull(),
     /** The model (by key) that scored the lead; `model_version` is a version of it. */
     modelKey: text("model_key").notNull().default("default"),
+    /**
+     * Per engagement rule, [count, summed decay factors] as of `scored_at` (RuleDecay): a change
+     * of points rescales lines from it in one set-based update. Null until the lead is rescored.
+     */
+    decay: jsonb("decay").$type<Record<string, [number, number]>>(),
+    /** When decay or a window may next move the score (see nextDueAt); null: due now. */
+    nextDueAt: ts("next_due_at"),
   },
   // NULLS FIRST is what `order by total desc` means; drizzle's desc() index alone is NULLS LAST,
   // an order no top-N query asks for, which left every top-N query sorting the whole table.
@@ -117,6 +124,7 @@ export const leadScores = pgTable(
       t.total.desc().nullsFirst(),
       t.leadId,
     ),
+    index("lead_scores_next_due_idx").on(t.nextDueAt),
   ],
 );
 

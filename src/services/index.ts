@@ -79,7 +79,13 @@ import {
   recordProposalMessages,
 } from "./proposals.js";
 import { type EventReceipts, eventReceipts } from "./receipts.js";
-import { type RescoreResult, type ResumeResult, rescoreAll, resumeRescores } from "./rescore.js";
+import {
+  type RescoreResult,
+  type ResumeResult,
+  refreshDue,
+  rescoreAll,
+  resumeRescores,
+} from "./rescore.js";
 import {
   type ApplyResult,
   applyRoutingText,
@@ -146,6 +152,8 @@ export interface Services {
   recordEvents(items: readonly unknown[], cause?: ScoreCause): Promise<EventBatchResult>;
   ingestSegment(messages: readonly unknown[]): Promise<SegmentResult>;
   rescoreAll(cause: ScoreCause): Promise<RescoreResult>;
+  /** The hourly decay refresh: rescores only the leads decay has made due (see refreshDue). */
+  refreshDecay(): Promise<RescoreResult>;
   /** Finishes the rescores a killed process left half done (at start, and before `leadbot rescore`). */
   resumeRescores(): Promise<ResumeResult>;
   /** Subscribes to "alerts were queued" (the dispatcher wakes on it). */
@@ -435,6 +443,7 @@ export function createServices(opts: ServicesOptions): Services {
       return result;
     },
     rescoreAll: (cause) => rescoreAll(db, { now: clock(), cause, alertBurst }),
+    refreshDecay: () => refreshDue(db, { now: clock(), cause: "decay", alertBurst }),
     resumeRescores: () =>
       resumeRescores(db, clock(), { ignoreClaims: opts.database.kind === "pglite", alertBurst }),
     onAlerts(listener) {
@@ -451,7 +460,7 @@ export function createServices(opts: ServicesOptions): Services {
     },
     leads: {
       resolveId: (key) => resolveLeadId(db, key),
-      get: (key) => getLead(db, key),
+      get: (key) => getLead(db, key, clock()),
       top: (o) => topLeads(db, o),
       find: (text, limit) => findLeads(db, text, limit),
       search: (filters, page) => searchLeads(db, filters, page, clock()),

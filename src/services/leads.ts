@@ -1,5 +1,6 @@
+import { nextStage, score } from "../core/engine.js";
 import { parseLeadKey, UNAMBIGUOUS_KEY_FORMS } from "../core/lead-key.js";
-import type { BreakdownEntry, Stage } from "../core/model.js";
+import type { Activity, BreakdownEntry, LeadFacts, Stage } from "../core/model.js";
 import { storable, UNSTORABLE_MESSAGE } from "../core/text.js";
 import type { Db, DbOrTx } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";
@@ -20,6 +21,7 @@ import { stageCounts as stageCountRows } from "../db/queries/scores.js";
 import { insertSuppressions } from "../db/queries/suppressions.js";
 import { InvalidInputError, LeadKeyError, NotFoundError } from "./errors.js";
 import { emailSchema } from "./inputs.js";
+import { activeModels } from "./models.js";
 import type { Suppression } from "./suppression.js";
 
 /** Largest page of top leads one request returns. */
@@ -73,10 +75,15 @@ function found(id: number | undefined, missing: () => Error): number {
   return id;
 }
 
-export async function getLead(db: DbOrTx, key: string) {
+/**
+ * A lead with its score as of `now`: stored totals may trail decay by up to DUE_TOLERANCE between
+ * refreshes (see refreshDue), so a single lead's score is computed from its activity on read.
+ */
+export async function getLead(db: DbOrTx, key: string, now: number = Date.now()) {
   const id = await resolveLeadId(db, key);
   const row = await leadWithScore(db, { id });
   if (!row) throw new NotFoundError(`Lead ${id} no longer exists.`);
+  if (row.score) row.score = { ...row.score, ...(await scoreNow(db, row.lead, row.score, now)) };
   const [history, transitions, outcomeRows, assignment, closure] = await Promise.all([
     scoreHistoryOf(db, { id }),
     transitionsOf(db, { id }),
@@ -130,6 +137,26 @@ export async function getLead(db: DbOrTx, key: string) {
 }
 
 export type LeadDetail = Awaited<ReturnType<typeof getLead>>;
+
+/** The score fields of a stored score recomputed at `now` with the lead's active model. */
+async function scoreNow(
+  db: DbOrTx,
+  facts: LeadFacts,
+  stored: { activity: Activity; stage: Stage },
+  now: number,
+) {
+  const model = (await activeModels(db)).pick(facts).model;
+  const r = score(facts, stored.activity, model, now);
+  return {
+    total: r.total,
+    fit: r.fit,
+    engagement: r.engagement,
+    grade: r.grade,
+    level: r.level,
+    breakdown: r.breakdown,
+    stage: nextStage(stored.stage, r.total, model.thresholds),
+  };
+}
 
 export interface TopOptions {
   limit: number;

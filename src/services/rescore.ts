@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import { DEFAULT_MODEL_KEY, type ScoringModel } from "../core/model.js";
-import { planRescore, type RescorePlan } from "../core/plan.js";
+import { planRescore, pointChanges, type RescorePlan } from "../core/plan.js";
 import { modelKeyOf } from "../core/segments.js";
 import type { Db } from "../db/client.js";
 import {
@@ -12,9 +12,11 @@ import {
   type RescoreRun,
   startRescoreRun,
 } from "../db/queries/rescores.js";
-import { leadIdPage, planPredicate } from "../db/queries/scores.js";
+import { dueAboveLead, dueLeadIds, leadIdPage, planPredicate } from "../db/queries/scores.js";
+import { allKeepDecay } from "../db/queries/weights.js";
 import { burstsFor, DEFAULT_ALERT_BURST, withAlertBurst } from "./bursts.js";
 import { activeModels } from "./models.js";
+import { applyPoints } from "./points.js";
 import { type ScoreCause, type ScoreSummary, scoreLeads } from "./scoring.js";
 
 /**
@@ -56,6 +58,7 @@ async function rescoreWhere(
   plan: RescorePlan["kind"],
   key: string = DEFAULT_MODEL_KEY,
   resume?: RescoreRun,
+  ids?: readonly number[],
 ): Promise<RescoreResult> {
   const runId =
     resume?.id ??
@@ -79,16 +82,14 @@ async function rescoreWhere(
     const size = opts.chunk ?? RESCORE_CHUNK;
     let after = resume?.afterLeadId ?? 0;
     for (;;) {
-      const ids = await leadIdPage(db, { after, limit: size, where });
-      if (ids.length === 0) break;
-      after = ids[ids.length - 1]?.id ?? after;
+      const page = ids
+        ? pageOf(ids, after, size)
+        : (await leadIdPage(db, { after, limit: size, where })).map((r) => r.id);
+      if (page.length === 0) break;
+      after = page[page.length - 1] ?? after;
       const last = after;
       const summary = await db.transaction(async (tx) => {
-        const s = await scoreLeads(
-          tx,
-          ids.map((r) => r.id),
-          { models, now: opts.now, cause: opts.cause, burstId },
-        );
+        const s = await scoreLeads(tx, page, { models, now: opts.now, cause: opts.cause, burstId });
         await advanceRescoreRun(tx, {
           id: runId,
           afterLeadId: last,
@@ -117,6 +118,18 @@ async function rescoreWhere(
   );
   await finishRescoreRun(db, runId);
   return { ...value, summarised: closed?.status === "summarised" };
+}
+
+/** The ids after `after` in a sorted list, at most `limit` of them. */
+function pageOf(ids: readonly number[], after: number, limit: number): number[] {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((ids[mid] as number) <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return ids.slice(lo, lo + limit);
 }
 
 export interface ResumeOptions {
@@ -179,6 +192,17 @@ export function rescoreAll(db: Db, opts: RescoreOptions): Promise<RescoreResult>
 }
 
 /**
+ * The hourly decay refresh: rescores only the leads whose stored score is due (see nextDueAt),
+ * which keeps every stored total within DUE_TOLERANCE of the exact one and makes each stage
+ * crossing at the first refresh after it happens, as a full rescore would. A run left half done
+ * is finished by resumeRescores as a full rescore: slower, and the same scores.
+ */
+export async function refreshDue(db: Db, opts: RescoreOptions): Promise<RescoreResult> {
+  const ids = await dueLeadIds(db, { now: opts.now });
+  return rescoreWhere(db, undefined, opts, "all", DEFAULT_MODEL_KEY, undefined, ids);
+}
+
+/**
  * Applies a model's new active version to the stored scores, touching only the leads the change
  * can move (see planRescore); changes it cannot bound fall back to every lead of that model. A new
  * model, or a changed segment, can move leads between models: every lead is walked then, and only
@@ -203,11 +227,41 @@ export async function rescoreForModelChange(
       : where
         ? sql`s.model_key = ${key} and (${where})`
         : sql`s.model_key = ${key}`;
+  const points = pointChanges(from, to.model);
+  if (points && (await allKeepDecay(db, { modelKey: key }))) {
+    const apply = (burstId: number | undefined) =>
+      applyPoints(db, {
+        modelKey: key,
+        version: to.version,
+        model: to.model,
+        changes: points,
+        now: opts.now,
+        burstId,
+        slice: opts.chunk,
+      });
+    if (!burstsFor(opts.cause))
+      return { version: to.version, plan: "targeted", ...(await apply(undefined)) };
+    const { value, closed } = await withAlertBurst(
+      db,
+      {
+        cause: opts.cause,
+        modelVersion: to.version,
+        limit: opts.alertBurst ?? DEFAULT_ALERT_BURST,
+      },
+      (scope) => apply(scope.burstId),
+    );
+    return {
+      version: to.version,
+      plan: "targeted",
+      ...value,
+      summarised: closed?.status === "summarised",
+    };
+  }
   const plan = planRescore(from, to.model);
   if (plan.kind === "none")
     return { version: to.version, plan: "none", scored: 0, changed: 0, transitions: 0, alerts: 0 };
   if (plan.kind === "all") return rescoreWhere(db, ofModel(undefined), opts, "all", key);
-  return rescoreWhere(
+  const result = await rescoreWhere(
     db,
     ofModel(
       planPredicate({
@@ -220,4 +274,7 @@ export async function rescoreForModelChange(
     "targeted",
     key,
   );
+  if (plan.thresholds)
+    await dueAboveLead(db, { modelKey: key, exceptVersion: to.version, now: opts.now });
+  return result;
 }

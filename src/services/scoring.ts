@@ -1,10 +1,11 @@
+import { nextDueAt } from "../core/due.js";
 import {
   activityFromEvents,
   activityReusable,
   applyEvents,
   emptyActivity,
   nextStage,
-  score,
+  scoreDetailed,
 } from "../core/engine.js";
 import type {
   Activity,
@@ -154,7 +155,7 @@ export async function scoreLeads(
 
   // One positional row per changed lead: [lead_id, total, fit, engagement, grade, level, stage,
   // breakdown, activity (null when unchanged), last_event_at, write history, has a score row,
-  // model key, model version].
+  // model key, model version, decay, next due at].
   const scoreRows: unknown[][] = [];
   const transitionRows: {
     lead_id: number;
@@ -174,7 +175,8 @@ export async function scoreLeads(
     // Rebuilt activity already holds every stored event, the new ones included.
     if (fresh && fresh.length > 0 && !rebuilt.has(r.id))
       activity = applyEvents(activity, fresh, m.model);
-    const result = score(facts[i] as LeadFacts, activity, m.model, ctx.now);
+    const detailed = scoreDetailed(facts[i] as LeadFacts, activity, m.model, ctx.now);
+    const { result } = detailed;
     const previous: Stage = r.s_stage ?? "lead";
     const stage = nextStage(previous, result.total, m.model.thresholds);
     const activityChanged = activity !== r.s_activity;
@@ -187,7 +189,22 @@ export async function scoreLeads(
       r.s_total === result.total &&
       r.s_stage === stage &&
       r.s_grade === result.grade;
-    return { r, m, activity, result, previous, stage, activityChanged, undecided };
+    // A due row, one of another model version or one without decay is written even when its score
+    // stays: its due time, and the decay a weight change rescales, are as of this scoring.
+    const refresh =
+      r.s_due === null || r.s_due <= ctx.now || r.s_version !== m.version || !r.s_has_decay;
+    return {
+      r,
+      m,
+      activity,
+      detailed,
+      result,
+      previous,
+      stage,
+      activityChanged,
+      undecided,
+      refresh,
+    };
   });
   if (lazyBreakdown) {
     const need = scored.filter((x) => x.undecided).map((x) => x.r.id);
@@ -197,11 +214,21 @@ export async function scoreLeads(
       for (const x of scored) if (x.undecided) x.r.s_breakdown = byId.get(x.r.id) ?? null;
     }
   }
-  for (const { r, m, activity, result, previous, stage, activityChanged, undecided } of scored) {
+  for (const x of scored) {
+    const { r, m, activity, detailed, result, previous, stage, activityChanged, undecided } = x;
     summary.scored++;
     const scoreChanged = !undecided || !sameBreakdown(r.s_breakdown, result.breakdown);
-    if (!scoreChanged && !activityChanged && r.s_version !== null) continue;
-    summary.changed++;
+    if (!scoreChanged && !activityChanged && r.s_version !== null && !x.refresh) continue;
+    if (scoreChanged || activityChanged || r.s_version === null) summary.changed++;
+    const due = nextDueAt({
+      model: m.model,
+      decay: detailed.decay,
+      total: result.total,
+      stage,
+      positiveEngagement: detailed.positiveEngagement,
+      scoredAt: ctx.now,
+      activity,
+    });
     const delta = Math.abs(result.total - (r.s_total ?? 0));
     const minDelta = ctx.cause === "decay" ? MIN_HISTORY_DELTA_FOR_DECAY : Number.EPSILON;
     const history = r.s_total === null || stage !== previous || delta >= minDelta;
@@ -221,6 +248,8 @@ export async function scoreLeads(
       r.s_version !== null,
       m.key,
       m.version,
+      detailed.decay,
+      new Date(due).toISOString(),
     ]);
     if (stage !== previous) {
       transitionRows.push({

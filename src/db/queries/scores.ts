@@ -30,6 +30,10 @@ export interface ScoringRow extends LeadFactsRow {
   /** As text: parsed only when everything else about the score is unchanged. */
   s_breakdown: string | null;
   s_activity: Activity | null;
+  /** Epoch ms the stored score is due for a rescore (null: now, or never scored with one). */
+  s_due: number | null;
+  /** The row keeps per-rule decay (rows from before it was kept do not). */
+  s_has_decay: boolean | null;
 }
 
 /**
@@ -55,7 +59,8 @@ export function scoringRows(tx: DbOrTx, p: ScoringRowsParams): Promise<ScoringRo
     sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title,
           l.company, l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner,
           l.attributes, s.model_key as s_key, s.model_version as s_version, s.total as s_total, s.stage as s_stage,
-          s.grade as s_grade, ${breakdownColumn} as s_breakdown, s.activity as s_activity
+          s.grade as s_grade, ${breakdownColumn} as s_breakdown, s.activity as s_activity,
+          date_part('epoch', s.next_due_at) * 1000 as s_due, s.decay is not null as s_has_decay
         from leads l left join lead_scores s on s.lead_id = l.id
         where l.id = any(${idArray(p.ids)})
         order by l.id`,
@@ -77,7 +82,7 @@ export interface WriteScoresParams {
   /**
    * One positional row per changed lead: [lead_id, total, fit, engagement, grade, level, stage,
    * breakdown, activity (null when unchanged), last_event_at, write history, has a score row,
-   * model key, model version].
+   * model key, model version, decay, next due at (ISO)].
    */
   scoreRows: unknown[][];
   /** Stage crossings: { lead_id, from_stage, to_stage, total, alert, owner, version }. */
@@ -128,20 +133,22 @@ export async function writeScores(tx: DbOrTx, p: WriteScoresParams): Promise<num
           (e->>3)::float8 as engagement, e->>4 as grade, (e->>5)::smallint as level,
           e->>6 as stage, e->7 as breakdown, nullif(e->8, 'null'::jsonb) as activity,
           (e->>9)::timestamptz as last_event_at, (e->>10)::boolean as history,
-          (e->>11)::boolean as existing, e->>12 as model_key, (e->>13)::int as model_version
+          (e->>11)::boolean as existing, e->>12 as model_key, (e->>13)::int as model_version,
+          e->14 as decay, (e->>15)::timestamptz as next_due_at
         from jsonb_array_elements(${JSON.stringify(p.scoreRows)}::jsonb) e
       ), updated as (
         update lead_scores s set model_key = x.model_key, model_version = x.model_version, total = x.total, fit = x.fit,
           engagement = x.engagement, grade = x.grade, level = x.level, stage = x.stage,
           breakdown = x.breakdown, activity = coalesce(x.activity, s.activity),
-          last_event_at = x.last_event_at, scored_at = ${at}::timestamptz
+          last_event_at = x.last_event_at, scored_at = ${at}::timestamptz, decay = x.decay,
+          next_due_at = x.next_due_at
         from x
         where s.lead_id = x.lead_id and x.existing
       ), inserted as (
         insert into lead_scores (lead_id, model_key, model_version, total, fit, engagement, grade,
-          level, stage, breakdown, activity, last_event_at, scored_at)
+          level, stage, breakdown, activity, last_event_at, scored_at, decay, next_due_at)
         select lead_id, model_key, model_version, total, fit, engagement, grade, level, stage, breakdown,
-          activity, last_event_at, ${at}::timestamptz
+          activity, last_event_at, ${at}::timestamptz, decay, next_due_at
         from x
         where not x.existing
         on conflict (lead_id) do update set model_key = excluded.model_key,
@@ -149,7 +156,8 @@ export async function writeScores(tx: DbOrTx, p: WriteScoresParams): Promise<num
           total = excluded.total, fit = excluded.fit, engagement = excluded.engagement,
           grade = excluded.grade, level = excluded.level, stage = excluded.stage,
           breakdown = excluded.breakdown, activity = excluded.activity,
-          last_event_at = excluded.last_event_at, scored_at = excluded.scored_at
+          last_event_at = excluded.last_event_at, scored_at = excluded.scored_at,
+          decay = excluded.decay, next_due_at = excluded.next_due_at
       ), history as (
         insert into score_history (lead_id, at, total, fit, engagement, stage, model_version, cause)
         select lead_id, ${at}::timestamptz, total, fit, engagement, stage, model_version, ${p.cause}
@@ -181,6 +189,40 @@ export function leadIdPage(db: DbOrTx, p: IdPageParams): Promise<{ id: number }[
         db,
         sql`select id::int as id from leads where id > ${p.after} order by id limit ${p.limit}`,
       );
+}
+
+/**
+ * Leads whose stored score is due at `now` (see nextDueAt), those never scored with a due time,
+ * and leads with no score yet, in id order. The due index finds them without reading the rest.
+ */
+export async function dueLeadIds(db: DbOrTx, p: { now: number }): Promise<number[]> {
+  const at = new Date(p.now).toISOString();
+  const rows = await execRows<{ id: number }>(
+    db,
+    sql`select lead_id::int as id from lead_scores where next_due_at <= ${at}::timestamptz
+        union
+        select lead_id::int from lead_scores where next_due_at is null
+        union
+        select l.id::int from leads l
+        where not exists (select 1 from lead_scores s where s.lead_id = l.id)
+        order by 1`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * After thresholds change, leads above the lead stage that the change did not rescore may now
+ * fall sooner than their due time says: they are due at once, and the next refresh rescores them.
+ */
+export async function dueAboveLead(
+  db: DbOrTx,
+  p: { modelKey: string; exceptVersion: number; now: number },
+): Promise<void> {
+  await db.execute(
+    sql`update lead_scores set next_due_at = ${new Date(p.now).toISOString()}::timestamptz
+        where model_key = ${p.modelKey} and stage <> 'lead' and model_version <> ${p.exceptVersion}
+          and (next_due_at is null or next_due_at > ${new Date(p.now).toISOString()}::timestamptz)`,
+  );
 }
 
 export interface PlanPredicateParams {
