@@ -88,7 +88,8 @@ for (const config of testDatabases()) {
           occurredAt: new Date(now).toISOString(),
         })),
       );
-      expect(e.alerts).toBeGreaterThan(0);
+      expect(e.errors).toEqual([]);
+      expect((await s.scoring.flush()).alerts).toBeGreaterThan(0);
     }
 
     const ownerCounts = () =>
