@@ -1,6 +1,7 @@
 /**
  * The app's HTTP API in a process of its own, as `npm start` serves it, for the ingest and top-N
- * figures: the benchmark drives it over real HTTP with a bearer token. Reads DATABASE_URL,
+ * figures: the benchmark drives it over real HTTP with a bearer token, and it scores accepted
+ * events in the background, as every app instance does. Reads DATABASE_URL,
  * LEADBOT_API_TOKEN and BENCH_NOW (the fixed clock, epoch ms); prints `{"port": n}` once
  * listening and stops on SIGTERM.
  */
@@ -27,6 +28,8 @@ export async function serveApi(
   // Errors only: a failing request must be visible, and logging each one would cost time.
   const logger = createLogger("error");
   const services = createServices({ database, logger, clock: () => now });
+  // An instance scores what it accepts, as the app does.
+  services.scoring.start();
   const metrics = createMetrics(services);
   const routes = apiRoutes({ services, metrics, logger, bootstrapToken: token });
   const server = createServer(createRequestListener(routes));
@@ -36,11 +39,13 @@ export async function serveApi(
   });
   return {
     port: (server.address() as AddressInfo).port,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await services.scoring.stop();
+    },
   };
 }
 

@@ -240,6 +240,10 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       stops.push(() => webhooks.stop());
     }
 
+    // Every instance scores accepted events; the marks' row locks share the work out.
+    services.scoring.start();
+    stops.push(() => services.scoring.stop());
+
     const wakeNotices = () => notices?.wake();
     const scheduler = startScheduler(
       services.jobs,

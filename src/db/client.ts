@@ -191,6 +191,27 @@ async function runMigrations(database: Database, url: string | undefined): Promi
   }
 }
 
+/** The driver's own client under a drizzle handle: postgres.js (`unsafe`) or PGlite (`query`). */
+type RawClient =
+  | { unsafe(text: string, params: unknown[], opts: { prepare: boolean }): Promise<unknown[]> }
+  | { query(text: string, params: unknown[]): Promise<{ rows: unknown[] }> };
+
+/**
+ * Runs one statement as a prepared statement on the driver under `db` (the pool, or the
+ * connection of the transaction `db` is). For hot paths: drizzle's `execute` parses and plans
+ * the statement on every call. Parameters go as driver values: strings, numbers, arrays of them.
+ */
+export async function preparedRows<T>(
+  db: DbOrTx,
+  text: string,
+  params: readonly unknown[],
+): Promise<T[]> {
+  // drizzle keeps the driver's client (or transaction) on the handle's session.
+  const client = (db as unknown as { session: { client: RawClient } }).session.client;
+  if ("unsafe" in client) return (await client.unsafe(text, [...params], { prepare: true })) as T[];
+  return (await client.query(text, [...params])).rows as T[];
+}
+
 /** Simple helper for tests and tools: a statement with no result. */
 export async function exec(db: DbOrTx, query: SQL | string): Promise<void> {
   await db.execute(typeof query === "string" ? sql.raw(query) : query);

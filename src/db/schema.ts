@@ -8,6 +8,7 @@ import {
   index,
   integer,
   jsonb,
+  pgSequence,
   pgTable,
   primaryKey,
   smallint,
@@ -59,8 +60,33 @@ export const events = pgTable(
     occurredAt: ts("occurred_at").notNull(),
     properties: jsonb("properties").$type<Record<string, unknown>>().notNull().default({}),
     receivedAt: ts("received_at").notNull().defaultNow(),
+    /**
+     * The insert that stored the event (one number per statement, from `event_batch_seq`): with
+     * the lead it names the events an `event_marks` row stands for. Null for rows loaded before.
+     */
+    batch: bigint("batch", { mode: "number" }),
   },
-  (t) => [index("events_lead_occurred_idx").on(t.leadId, t.occurredAt)],
+  (t) => [
+    index("events_lead_occurred_idx").on(t.leadId, t.occurredAt),
+    index("events_batch_idx").on(t.batch, t.leadId).where(sql`batch is not null`),
+  ],
+);
+
+/** Numbers event inserts; always increasing, so the oldest unscored insert is scored first. */
+export const eventBatchSeq = pgSequence("event_batch_seq");
+
+/**
+ * Events accepted but not yet scored: one row per lead and insert, written in the insert's own
+ * transaction and deleted in the transaction that scores them, so each event is scored once.
+ * Keyed by the insert as well as the lead, so no writer ever waits on another's mark.
+ */
+export const eventMarks = pgTable(
+  "event_marks",
+  {
+    leadId: bigint("lead_id", { mode: "number" }).notNull(),
+    batch: bigint("batch", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.leadId, t.batch] }), index("event_marks_batch_idx").on(t.batch)],
 );
 
 /**

@@ -54,6 +54,8 @@ export type ApiHandler = (
 ) => Promise<void>;
 
 const leadsBody = z.object({ leads: z.array(z.unknown()) });
+/** `GET /api/v1/leads/:key?wait=1` waits this long for the lead's accepted events to be scored. */
+const LEAD_WAIT_MS = 5_000;
 const eventsBody = z.object({ events: z.array(z.unknown()) });
 const list = (s: string) =>
   s
@@ -224,6 +226,7 @@ export function apiRoutes(opts: ApiOptions): Route[] {
           suppressed: result.suppressed,
           leadsCreated: result.leadsCreated,
           alerts: result.alerts,
+          scoring: result.scoring,
         });
       },
     ),
@@ -323,7 +326,12 @@ export function apiRoutes(opts: ApiOptions): Route[] {
     r(
       { method: "GET", path: "/api/v1/leads/:key", name: "leads.get", scope: "read" },
       async (req, res) => {
-        sendJson(res, 200, await services.leads.get(req.params?.key ?? ""));
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const wait = url.searchParams.get("wait");
+        if (wait !== null && wait !== "0" && wait !== "1")
+          throw new HttpError(400, "invalid_query", "wait: expected 1 (or 0)");
+        const opts = wait === "1" ? { waitMs: LEAD_WAIT_MS } : {};
+        sendJson(res, 200, await services.leads.get(req.params?.key ?? "", opts));
       },
     ),
     r(

@@ -17,6 +17,7 @@ import {
 import { markPendingSummariesDelivered } from "../db/queries/bursts.js";
 import { claimTick, finishTick } from "../db/queries/jobs.js";
 import { countLeads } from "../db/queries/leads.js";
+import { markBacklog } from "../db/queries/marks.js";
 import { ping } from "../db/queries/stats.js";
 import type { Logger } from "../lib/logger.js";
 import { type BurstLeadPage, burstLeadPage, DEFAULT_ALERT_BURST } from "./bursts.js";
@@ -93,6 +94,7 @@ import {
   routingOverview,
   setAway,
 } from "./routing.js";
+import { createScorer } from "./scorer.js";
 import type { ScoreCause, ScoreSummary } from "./scoring.js";
 import {
   type LeadFilters,
@@ -158,12 +160,26 @@ export interface Services {
   resumeRescores(): Promise<ResumeResult>;
   /** Subscribes to "alerts were queued" (the dispatcher wakes on it). */
   onAlerts(listener: (count: number) => void): void;
+  /** Scoring of accepted events, which `recordEvents` leaves to the scorer. */
+  scoring: {
+    /** Scores every event accepted before the call; for callers that read scores right after. */
+    flush(): Promise<ScoreSummary>;
+    /** Accepted events not yet scored: marks (one per lead and insert). */
+    backlog(): Promise<number>;
+    /** Runs the scorer of this instance in the background (the app does, in every instance). */
+    start(): void;
+    stop(): Promise<void>;
+  };
   /** Rejects when the database does not answer or holds no model. */
   health(): Promise<Health>;
   metricsSnapshot(): Promise<MetricsSnapshot>;
   leads: {
     resolveId(key: string): Promise<number>;
-    get(key: string): Promise<LeadDetail>;
+    /**
+     * The lead as stored; with `waitMs`, its accepted events are scored first (waiting at most
+     * that long for a scorer that holds them; then it answers `scoring: "pending"`).
+     */
+    get(key: string, opts?: { waitMs?: number }): Promise<LeadDetail>;
     top(opts: TopOptions): Promise<LeadSummary[]>;
     find(text: string, limit?: number): Promise<LeadSummary[]>;
     /** Leads matching filters, best first: the modal, `GET /api/v1/leads` and `leadbot top`. */
@@ -366,6 +382,8 @@ export interface ServicesOptions {
   suppressionKey?: string | undefined;
   /** LEADBOT_PROPOSALS_PER_HOUR: proposals one person may make in an hour (default 5). */
   proposalsPerHour?: number | undefined;
+  /** How often the scorer looks for events other instances accepted (tests may change it). */
+  scoringPollMs?: number | undefined;
 }
 
 /** How long the App Home's metrics headline is reused before it is computed again. */
@@ -383,13 +401,28 @@ export function createServices(opts: ServicesOptions): Services {
   const wake = (n: number) => {
     for (const l of listeners) l(n);
   };
-  const ctx = () => ({ db, now: clock(), alertBurst, onAlerts: wake, suppression });
   const recentStats = new RecentStats(
     (period) => gatherStats(db, { period, now: clock() }),
     clock,
     RECENT_STATS_MS,
   );
   const tokenVerifier = createTokenVerifier(db, opts.database.notifications);
+  const scorer = createScorer({
+    db,
+    kind: opts.database.kind,
+    clock,
+    logger: opts.logger,
+    onAlerts: wake,
+    pollMs: opts.scoringPollMs,
+  });
+  const ctx = () => ({
+    db,
+    now: clock(),
+    alertBurst,
+    onAlerts: wake,
+    onMarked: () => scorer.wake(),
+    suppression,
+  });
   const services: Services = {
     logger: opts.logger,
     clock,
@@ -449,6 +482,12 @@ export function createServices(opts: ServicesOptions): Services {
     onAlerts(listener) {
       listeners.push(listener);
     },
+    scoring: {
+      flush: () => scorer.flush(),
+      backlog: async () => (await markBacklog(db)).marks,
+      start: () => scorer.start(),
+      stop: () => scorer.stop(),
+    },
     async health() {
       await ping(db);
       const { version } = await activeModel(db);
@@ -460,7 +499,10 @@ export function createServices(opts: ServicesOptions): Services {
     },
     leads: {
       resolveId: (key) => resolveLeadId(db, key),
-      get: (key) => getLead(db, key, clock()),
+      async get(key, o) {
+        if (o?.waitMs !== undefined) await scorer.settle([await resolveLeadId(db, key)], o.waitMs);
+        return getLead(db, key, clock());
+      },
       top: (o) => topLeads(db, o),
       find: (text, limit) => findLeads(db, text, limit),
       search: (filters, page) => searchLeads(db, filters, page, clock()),

@@ -34,6 +34,8 @@ export interface IngestContext {
   alertBurst?: number | undefined;
   /** Erased people: items naming them are dropped and counted, not stored. */
   suppression?: Suppression | undefined;
+  /** Told after a commit that left events to the scorer, so it takes them at once. */
+  onMarked?: () => void;
 }
 
 /** Drops the items that name an erased person; the number dropped. */
@@ -66,6 +68,11 @@ export interface EventBatchResult {
   alerts: number;
   /** Events dropped because they name an erased (suppressed) person. */
   suppressed: number;
+  /**
+   * `pending`: the events are stored and the scorer scores them moments later (alerts follow
+   * then); `done`: scored in the batch's own transaction (imports), `alerts` counts their alerts.
+   */
+  scoring: "pending" | "done";
 }
 
 /** The stored form of a lead input: snake_case keys, only the fields that were given. */
@@ -241,8 +248,10 @@ export async function upsertLeads(
 }
 
 /**
- * Appends events, idempotently by `id`, creating leads first seen by email or externalId, and
- * rescores the leads they touch in the same transaction.
+ * Appends events, idempotently by `id`, creating leads first seen by email or externalId. New
+ * events (`cause` "events") are left to the scorer: the transaction stores them with a mark per
+ * lead and answers without waiting on any lead's lock. Other causes (an import) rescore the
+ * leads in the same transaction, inside the import's alert burst.
  */
 export async function recordEvents(
   ctx: IngestContext,
@@ -256,7 +265,10 @@ export async function recordEvents(
     errors: [],
     alerts: 0,
     suppressed: 0,
+    scoring: "done",
   };
+  // Only new events are scored later: an import's crossings belong to its burst.
+  const deferred = cause === "events";
   if (items.length > MAX_BATCH_ITEMS) return { ...result, errors: tooMany(items.length) };
   const parsedItems: { index: number; event: EventInput }[] = [];
   const seenIds = new Set<string>();
@@ -344,6 +356,18 @@ export async function recordEvents(
         properties: event.properties,
       });
     }
+    if (deferred) {
+      // Leads created here are marked too, so even one whose events were all duplicates is scored.
+      if (rows.length === 0 && createdIds.length === 0) return;
+      const inserted = await insertEvents(tx, {
+        rows: rows.map((r) => [r.id, r.lead_id, r.type, r.occurred_at, r.properties]),
+        mark: { alsoMark: createdIds },
+      });
+      result.accepted = inserted.length;
+      result.duplicates += rows.length - inserted.length;
+      if (inserted.length > 0 || createdIds.length > 0) result.scoring = "pending";
+      return;
+    }
     if (rows.length === 0) {
       await rescore(tx, createdIds, ctx.now, cause, burst);
       return;
@@ -378,5 +402,6 @@ export async function recordEvents(
   await settle(work, burst);
   result.errors.sort((a, b) => a.index - b.index);
   if (result.alerts > 0) ctx.onAlerts?.(result.alerts);
+  if (result.scoring === "pending") ctx.onMarked?.();
   return result;
 }

@@ -15,6 +15,7 @@ import {
   topLeads as topLeadRows,
   transitionsOf,
 } from "../db/queries/leads.js";
+import { leadsWithMarks } from "../db/queries/marks.js";
 import { closureOf, outcomesOf } from "../db/queries/outcomes.js";
 import { latestAssignment } from "../db/queries/routing.js";
 import { stageCounts as stageCountRows } from "../db/queries/scores.js";
@@ -84,12 +85,13 @@ export async function getLead(db: DbOrTx, key: string, now: number = Date.now())
   const row = await leadWithScore(db, { id });
   if (!row) throw new NotFoundError(`Lead ${id} no longer exists.`);
   if (row.score) row.score = { ...row.score, ...(await scoreNow(db, row.lead, row.score, now)) };
-  const [history, transitions, outcomeRows, assignment, closure] = await Promise.all([
+  const [history, transitions, outcomeRows, assignment, closure, unscored] = await Promise.all([
     scoreHistoryOf(db, { id }),
     transitionsOf(db, { id }),
     outcomesOf(db, { leadId: id }),
     latestAssignment(db, { leadId: id }),
     closureOf(db, { leadId: id }),
+    leadsWithMarks(db, [id]),
   ]);
   const { lead, score } = row;
   const breakdown: BreakdownEntry[] = score?.breakdown ?? [];
@@ -124,6 +126,8 @@ export async function getLead(db: DbOrTx, key: string, now: number = Date.now())
     model: score ? { key: score.modelKey, version: score.modelVersion } : null,
     scoredAt: score?.scoredAt ?? null,
     lastEventAt: score?.lastEventAt ?? null,
+    /** `pending`: events were accepted that the score does not count yet (moments away). */
+    scoring: (unscored.size > 0 ? "pending" : "current") as "pending" | "current",
     breakdown: [...breakdown].sort((a, b) => Math.abs(b.points) - Math.abs(a.points)),
     history,
     transitions,

@@ -104,6 +104,7 @@ describe.each(testDatabases())(
           ])
         ).errors,
       ).toEqual([]);
+      await s.scoring.flush();
     });
 
     /** The active model exported, with `edit` applied, written back as a YAML file. */
@@ -293,6 +294,7 @@ describe.each(testDatabases())(
         occurredAt: new Date(NOW - 3_600_000).toISOString(),
       }));
       expect((await s.recordEvents(events)).errors).toEqual([]);
+      await s.scoring.flush();
       const { proposal } = await s.proposals.create({
         change: { kind: "thresholds", thresholds: { mql: 25 } },
         by: TEST_REP,

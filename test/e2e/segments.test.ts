@@ -84,6 +84,7 @@ describe.each(testDatabases())("several models over HTTP on $name", (config) => 
         occurredAt: new Date(now - DAY).toISOString(),
       })),
     );
+    await s.scoring.flush();
     expect(e.errors).toEqual([]);
     await s.team.grantRole({ by: TEST_ADMIN, userId: TEST_MANAGER, role: "manager" });
   });

@@ -1,5 +1,7 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { activityFromEvents } from "../../src/core/engine.js";
+import type { ScoringModel } from "../../src/core/model.js";
 import { SlackStandin } from "../../src/slack/local/standin/index.js";
 import { eventually, TEST_ALERT_CHANNEL } from "../support/slack.js";
 import { type AppChild, startAppChild } from "./child.js";
@@ -7,8 +9,8 @@ import { findPgBin, type PgServer, startPgServer } from "./pg-server.js";
 
 /**
  * Postgres restarted (pg_ctl restart -m fast) while events stream in: the app reconnects and keeps
- * serving, every event it answered 200 for is stored once, each alert is posted once, and the
- * process is still alive afterwards.
+ * serving, every event it answered 200 for is stored once and scored once, each alert is posted
+ * once, and the process is still alive afterwards.
  */
 
 const API_TOKEN = "pg-restart-test-token-0123456789";
@@ -131,6 +133,25 @@ describe.skipIf(!BIN)(
           const posted = new Set(postsOf());
           return a.length > 0 && a.every((r) => posted.has(r.id)) ? a : undefined;
         }, 60_000);
+        // Every accepted event is scored once: each lead's stored activity is its events' own.
+        await eventually(async () => {
+          const [m] = await sql<{ n: number }[]>`select count(*)::int as n from event_marks`;
+          return m?.n === 0 ? true : undefined;
+        }, 60_000);
+        const [model] = await sql<{ definition: ScoringModel }[]>`
+          select definition from models order by version desc limit 1`;
+        const scores = await sql<{ id: string; activity: unknown }[]>`
+          select lead_id::text as id, activity from lead_scores`;
+        for (const s of scores) {
+          const evs = await sql<
+            { type: string; at: number; properties: Record<string, unknown> }[]
+          >`
+            select type, (extract(epoch from occurred_at) * 1000)::float8 as at, properties
+            from events where lead_id = ${s.id}`;
+          expect(s.activity, `lead ${s.id}`).toEqual(
+            activityFromEvents(evs, model?.definition as ScoringModel),
+          );
+        }
         const posts = postsOf();
         for (const a of alerts) {
           expect(

@@ -134,7 +134,12 @@ for (const config of testDatabases()) {
       ];
       const first = await call("POST", "/api/v1/events", { events });
       expect(first.status).toBe(200);
-      expect(first.body).toMatchObject({ accepted: 3, duplicates: 0, errors: [] });
+      expect(first.body).toMatchObject({
+        accepted: 3,
+        duplicates: 0,
+        errors: [],
+        scoring: "pending",
+      });
       const again = await call("POST", "/api/v1/events", { events });
       expect(again.body).toMatchObject({ accepted: 0, duplicates: 3 });
       const [count] = await execRows<{ n: number }>(
@@ -143,7 +148,8 @@ for (const config of testDatabases()) {
       );
       expect(count?.n).toBe(3);
 
-      const lead = await call("GET", "/api/v1/leads/jane@acme.com");
+      const lead = await call("GET", "/api/v1/leads/jane@acme.com?wait=1");
+      expect(lead.body.scoring).toBe("current");
       const breakdown = lead.body.breakdown as { ruleId: string; points: number }[];
       const sum = breakdown.reduce((s, b) => s + b.points, 0);
       expect(sum).toBeCloseTo(Number(lead.body.score), 6);

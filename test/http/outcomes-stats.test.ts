@@ -51,8 +51,9 @@ for (const config of testDatabases()) {
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
 
-    const events = (email: string, types: string[], at: number) =>
-      call("POST", "/api/v1/events", {
+    /** Posts events and waits until they are scored, as the checks after it read scores. */
+    const events = async (email: string, types: string[], at: number) => {
+      const res = await call("POST", "/api/v1/events", {
         events: types.map((type, i) => ({
           id: `${email}-${type}-${at}-${i}`,
           email,
@@ -60,6 +61,9 @@ for (const config of testDatabases()) {
           occurredAt: new Date(at).toISOString(),
         })),
       });
+      await app.services.scoring.flush();
+      return res;
+    };
 
     const alertsOf = async (email: string) =>
       (

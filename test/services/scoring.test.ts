@@ -49,6 +49,13 @@ for (const config of testDatabases()) {
         sql`select from_stage, to_stage, cause from stage_transitions order by id`,
       );
 
+    /** Records events and waits for the scorer, as a caller that reads scores next does. */
+    const recordScored = async (items: readonly unknown[]) => {
+      const r = await s.recordEvents(items);
+      await s.scoring.flush();
+      return r;
+    };
+
     let seq = 0;
     const event = (email: string, type: string, at: number, url?: string) => ({
       id: `ev-${++seq}`,
@@ -66,12 +73,12 @@ for (const config of testDatabases()) {
       ]);
       expect((await stageOf(email))?.stage).toBe("lead");
 
-      await s.recordEvents([event(email, "content_download", now)]);
+      await recordScored([event(email, "content_download", now)]);
       expect(await stageOf(email)).toEqual({ stage: "mql", total: 51 });
       expect(await outbox()).toEqual([{ stage: "mql" }]);
 
       // More activity keeps it an MQL: no second alert.
-      await s.recordEvents([event(email, "email_open", now)]);
+      await recordScored([event(email, "email_open", now)]);
       expect(await outbox()).toHaveLength(1);
 
       // A day later the download has decayed a little (51 → ~50.8): inside the hysteresis band.
@@ -86,10 +93,7 @@ for (const config of testDatabases()) {
       expect(await outbox()).toHaveLength(1);
 
       // A demo request and a meeting bring it back: a new crossing, a new alert.
-      await s.recordEvents([
-        event(email, "demo_request", now),
-        event(email, "meeting_booked", now),
-      ]);
+      await recordScored([event(email, "demo_request", now), event(email, "meeting_booked", now)]);
       expect((await stageOf(email))?.stage).toBe("sql");
       expect(await outbox()).toEqual([{ stage: "mql" }, { stage: "sql" }]);
       expect(await transitions()).toEqual([
@@ -104,8 +108,8 @@ for (const config of testDatabases()) {
       await s.upsertLeads([
         { email: "a@b.io", title: "CEO", industry: "fintech", employees: 2000 },
       ]);
-      const first = await s.recordEvents(batch);
-      const second = await s.recordEvents(batch);
+      const first = await recordScored(batch);
+      const second = await recordScored(batch);
       expect(first).toMatchObject({ accepted: 2, duplicates: 0 });
       expect(second).toMatchObject({ accepted: 0, duplicates: 2, alerts: 0 });
       expect(await outbox()).toEqual([{ stage: "sql" }]);
@@ -135,7 +139,7 @@ for (const config of testDatabases()) {
           ),
         );
       }
-      await s.recordEvents(events);
+      await recordScored(events);
     }
 
     /** Every lead's score recomputed from its raw events under the active model. */
@@ -226,6 +230,7 @@ for (const config of testDatabases()) {
         ),
       );
       const results = await Promise.all(batches.map((batch) => s.recordEvents(batch)));
+      await s.scoring.flush();
       expect(results.reduce((n, r) => n + r.accepted, 0)).toBe(36);
       expect(await stored()).toEqual(await fromScratch());
       // Each lead got three events of each of four scored types; all twelve must be in its activity.

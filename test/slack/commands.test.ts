@@ -53,6 +53,7 @@ describe.each(testDatabases())("/lead commands over HTTP on $name", (config) => 
       })),
     );
     const e = await s.recordEvents(events);
+    await s.scoring.flush();
     expect(e.errors).toEqual([]);
   }
 

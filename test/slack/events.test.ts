@@ -138,6 +138,7 @@ describe.each(testDatabases())(
           occurredAt: now,
         })),
       );
+      await s.scoring.flush();
       // The alert reaches the channel (and the owner's DM) before it waits for feedback.
       await waitForCall(h.standin, (c) => c.method === "chat.postMessage");
       await eventually(async () => {

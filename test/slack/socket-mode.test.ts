@@ -143,6 +143,7 @@ describe.each(testDatabases())("Socket Mode on $name", (config) => {
         occurredAt: new Date(app.services.clock()).toISOString(),
       },
     ]);
+    await app.services.scoring.flush();
     const { ack, responseId } = await command("top 5");
     expect(ack).toEqual({});
     const answer = await answerTo(standin, responseId);

@@ -42,6 +42,7 @@ describe.each(testDatabases())("/lead stats and /lead show pictures on $name", (
       })),
     );
     expect((await s.recordEvents(events)).errors).toEqual([]);
+    await s.scoring.flush();
     const outcomes = leads.map((l, i) => ({
       lead: l.email,
       outcome: i % 6 >= 3 ? "won" : i % 3 === 0 ? "not_a_fit" : "lost",
@@ -123,6 +124,7 @@ describe.each(testDatabases())("/lead stats and /lead show pictures on $name", (
         occurredAt: new Date(s.clock()).toISOString(),
       },
     ]);
+    await s.scoring.flush();
     const res = await h.driver.command(TEST_MANAGER, "show buyer5@firm5.com", {
       channelId: CHANNEL,
     });

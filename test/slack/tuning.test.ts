@@ -112,6 +112,7 @@ describe.each(testDatabases())("model tuning from Slack on $name", (config) => {
       })),
     );
     expect((await s.recordEvents(events)).errors).toEqual([]);
+    await s.scoring.flush();
   }
 
   /** Runs `act`, then waits for the first call after it that matches. */

@@ -214,7 +214,10 @@ export async function hotLeadAlert(
       occurredAt: now,
     })),
   );
-  if (r.alerts === 0) throw new Error(`lead ${p.email} crossed no threshold`);
+  if (r.errors.length > 0) throw new Error(`events refused: ${JSON.stringify(r.errors)}`);
+  await services.scoring.flush();
+  if ((await services.leads.get(`id:${leadId}`)).stage === "lead")
+    throw new Error(`lead ${p.email} crossed no threshold`);
   const message = await eventually(() =>
     standin
       .messages(TEST_ALERT_CHANNEL)

@@ -347,8 +347,10 @@ export class LocalConsole {
       this.print(`! ${r.errors.map((e) => `${e.field}: ${e.reason}`).join("; ")}`);
       return;
     }
+    // The console shows the outcome at once: score the event now rather than moments later.
+    const scored = await this.opts.services.scoring.flush();
     this.print(
-      `recorded ${type} for ${email}${r.alerts > 0 ? ` (it crossed a threshold: alert on its way)` : ""}`,
+      `recorded ${type} for ${email}${r.alerts + scored.alerts > 0 ? ` (it crossed a threshold: alert on its way)` : ""}`,
     );
   }
 

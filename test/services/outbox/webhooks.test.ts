@@ -108,7 +108,8 @@ for (const config of testDatabases()) {
           occurredAt: new Date(NOW).toISOString(),
         })),
       );
-      expect(events.alerts).toBeGreaterThan(0);
+      expect(events.errors).toEqual([]);
+      expect((await services.scoring.flush()).alerts).toBeGreaterThan(0);
       await services.leads.recordOutcome({
         lead: email,
         outcome: "won",

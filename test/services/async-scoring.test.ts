@@ -1,0 +1,152 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Database, execRows, openDatabase } from "../../src/db/client.js";
+import { silentLogger } from "../../src/lib/logger.js";
+import { createServices, type Services } from "../../src/services/index.js";
+import { ensureModel } from "../../src/services/models.js";
+import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
+
+const NOW = Date.parse("2026-11-20T12:00:00Z");
+const HOUR = 3_600_000;
+
+/**
+ * Per hot lead: how many events of each type, each within the rule's `maxCount`, so a lead's
+ * stored activity holds exactly one entry per event scored: 29 in all.
+ */
+const PER_LEAD: Record<string, number> = {
+  page_view: 10,
+  email_open: 5,
+  email_click: 5,
+  content_download: 3,
+  webinar_attend: 3,
+  form_submit: 3,
+};
+const PER_LEAD_TOTAL = Object.values(PER_LEAD).reduce((a, b) => a + b, 0);
+const HOT = ["hot1@acme.com", "hot2@acme.com", "hot3@acme.com", "hot4@acme.com"];
+
+for (const config of testDatabases()) {
+  describe(`scoring accepted events on ${config.name}`, () => {
+    let t: TestDatabase;
+    /** A second connection pool on the same database: another app instance (Postgres only). */
+    let second: Database | undefined;
+    let a: Services;
+    let b: Services;
+
+    beforeAll(async () => {
+      t = await withDatabase(config);
+      if (config.name === "postgres")
+        second = await openDatabase({ url: t.url, migrate: false, maxConnections: 5 });
+    });
+    afterAll(async () => {
+      await second?.close();
+      await t?.cleanup();
+    });
+    beforeEach(async () => {
+      await truncateAll(t.database.db);
+      await ensureModel(t.database.db);
+      const opts = { logger: silentLogger, clock: () => NOW, scoringPollMs: 20 };
+      a = createServices({ database: t.database, ...opts });
+      // On PGlite one process holds the database: the second scorer shares its connection.
+      b = createServices({ database: second ?? t.database, ...opts });
+    });
+
+    const rows = <T>(q: ReturnType<typeof sql>) => execRows<T>(t.database.db, q);
+
+    it("when many batches on the same hot leads arrive at once and two scorers run, then every event is scored once and each crossing alerts once", async () => {
+      await a.upsertLeads(
+        HOT.map((email) => ({
+          email,
+          title: "VP Sales",
+          industry: "software",
+          employees: 900,
+          country: "US",
+        })),
+      );
+      // One event of each lead per batch, so every batch touches every hot lead.
+      const kinds = Object.entries(PER_LEAD).flatMap(([type, n]) =>
+        Array.from({ length: n }, () => type),
+      );
+      const batches = kinds.map((type, k) =>
+        HOT.map((email, i) => ({
+          id: `hot-${k}-${i}`,
+          email,
+          type,
+          occurredAt: new Date(NOW - (k + 1) * HOUR).toISOString(),
+          properties: type === "page_view" ? { url: `/blog/${k}` } : {},
+        })),
+      );
+      a.scoring.start();
+      b.scoring.start();
+      try {
+        // Each batch twice, through both instances: duplicates are counted, stored once.
+        const results = await Promise.all(
+          batches.flatMap((batch, k) => [
+            (k % 2 === 0 ? a : b).recordEvents(batch),
+            (k % 2 === 0 ? b : a).recordEvents(batch),
+          ]),
+        );
+        expect(results.reduce((n, r) => n + r.accepted, 0)).toBe(HOT.length * PER_LEAD_TOTAL);
+        expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(HOT.length * PER_LEAD_TOTAL);
+        await Promise.all([a.scoring.flush(), b.scoring.flush()]);
+      } finally {
+        await Promise.all([a.scoring.stop(), b.scoring.stop()]);
+      }
+      expect(await a.scoring.backlog()).toBe(0);
+
+      const kept = await rows<{ email: string; n: number; stage: string }>(
+        sql`select l.email, s.stage, (select coalesce(sum(jsonb_array_length(v)), 0)::int
+              from jsonb_each(s.activity->'rules') as r(k, v)
+              where k in (${sql.join(
+                Object.keys(PER_LEAD).map((k) => sql`${k}`),
+                sql`, `,
+              )})) as n
+            from lead_scores s join leads l on l.id = s.lead_id order by l.email`,
+      );
+      expect(kept).toEqual(HOT.map((email) => ({ email, n: PER_LEAD_TOTAL, stage: "sql" })));
+
+      // Each upward crossing is one transition with one alert; no stage is crossed into twice.
+      const crossings = await rows<{ email: string; to_stage: string; n: number; alerts: number }>(
+        sql`select l.email, t.to_stage, count(*)::int as n,
+              sum((select count(*) from alert_outbox o where o.transition_id = t.id))::int as alerts
+            from stage_transitions t join leads l on l.id = t.lead_id
+            group by l.email, t.to_stage order by l.email, t.to_stage`,
+      );
+      expect(crossings.length).toBeGreaterThanOrEqual(HOT.length);
+      for (const c of crossings) expect(c).toMatchObject({ n: 1, alerts: 1 });
+      const [outbox] = await rows<{ n: number }>(sql`select count(*)::int as n from alert_outbox`);
+      expect(outbox?.n).toBe(crossings.length);
+    });
+
+    it("when a lead is first seen in a batch whose events were all stored before, then it is still scored", async () => {
+      const first = await a.recordEvents([
+        { id: "only-once", email: "first@acme.com", type: "email_open", occurredAt: NOW },
+      ]);
+      expect(first).toMatchObject({ accepted: 1, leadsCreated: 1, scoring: "pending" });
+      // The same event id under a new email: a duplicate, but the new lead exists now.
+      const again = await a.recordEvents([
+        { id: "only-once", email: "second@acme.com", type: "email_open", occurredAt: NOW },
+      ]);
+      expect(again).toMatchObject({ accepted: 0, duplicates: 1, leadsCreated: 1 });
+      expect((await a.leads.get("second@acme.com")).scoring).toBe("pending");
+      await a.scoring.flush();
+      const second = await a.leads.get("second@acme.com");
+      expect(second.scoring).toBe("current");
+      expect(second.modelVersion).not.toBeNull();
+      expect((await a.leads.get("first@acme.com")).breakdown.map((e) => e.ruleId)).toContain(
+        "email_open",
+      );
+    });
+
+    it("when an import records events, then they are scored in its own transaction, with nothing left to the scorer", async () => {
+      const r = await a.recordEvents(
+        [{ id: "imp-1", email: "imp@acme.com", type: "demo_request", occurredAt: NOW }],
+        "import",
+      );
+      expect(r).toMatchObject({ accepted: 1, scoring: "done" });
+      expect(await a.scoring.backlog()).toBe(0);
+      const lead = await a.leads.get("imp@acme.com");
+      expect(lead.scoring).toBe("current");
+      expect(lead.breakdown.map((e) => e.ruleId)).toContain("demo_request");
+    });
+  });
+}
