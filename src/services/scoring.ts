@@ -1,12 +1,5 @@
 import { activityReusable, applyEvents, emptyActivity, nextStage, score } from "../core/engine.js";
-import type {
-  Activity,
-  ActivityEvent,
-  BreakdownEntry,
-  LeadFacts,
-  ScoringModel,
-  Stage,
-} from "../core/model.js";
+import type { ActivityEvent, BreakdownEntry, LeadFacts, Stage } from "../core/model.js";
 import { STAGE_RANK } from "../core/model.js";
 import type { KeyedModel, ModelSet } from "../core/segments.js";
 import type { DbOrTx } from "../db/client.js";
