@@ -662,6 +662,25 @@ async function findFigure(t: Target, server: Server, token: string): Promise<voi
 
 // ---------------------------------------------------------------------------------------------
 
+/** What the store takes on disk at the end of the run, tables with their indexes. */
+async function storeSizes(t: Target): Promise<string> {
+  const [r] = await execRows<Record<string, number>>(
+    t.database.db,
+    sql`select (select sum(pg_total_relation_size(inhrelid))::float8 from pg_inherits
+                 where inhparent = 'events'::regclass) as events,
+               pg_total_relation_size('event_ids')::float8 as event_ids,
+               pg_total_relation_size('leads')::float8 as leads,
+               pg_total_relation_size('lead_scores')::float8 as lead_scores,
+               pg_total_relation_size('score_history')::float8 as score_history,
+               pg_database_size(current_database())::float8 as total`,
+  );
+  const mb = (k: string) => fmt.mb(Number(r?.[k] ?? 0));
+  return (
+    `Store at the end: events ${mb("events")} (all partitions, with indexes), event_ids ${mb("event_ids")}, ` +
+    `leads ${mb("leads")}, lead_scores ${mb("lead_scores")}, score_history ${mb("score_history")}; database ${mb("total")}.`
+  );
+}
+
 /** `--compare-pglite`: both databases, one after the other, joined figure by figure. */
 async function compareMain(command: string, started: number): Promise<void> {
   log(
@@ -736,6 +755,7 @@ async function main(): Promise<void> {
       const server = servers[0];
       if (server) await findFigure(t, server, token);
     }
+    notes.push(await storeSizes(t));
   } finally {
     for (const s of servers) await s.stop();
     await t.drop();
