@@ -3,6 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { activityFromEvents, DAY_MS, score } from "../../src/core/engine.js";
 import type { Activity, ActivityEvent, ScoringModel } from "../../src/core/model.js";
 import { execRows } from "../../src/db/client.js";
+import {
+  EVENT_STORE_JOB,
+  EVENT_STORE_SCHEDULE,
+  eventStoreJob,
+} from "../../src/jobs/event-store.js";
+import { runTick } from "../../src/jobs/scheduler.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
 import { activeModel, ensureModel, insertModelVersion } from "../../src/services/models.js";
@@ -67,6 +73,33 @@ for (const config of testDatabases()) {
       type,
       occurredAt: new Date(when).toISOString(),
       ...(url ? { properties: { url } } : {}),
+    });
+
+    it("when two instances tick the event-store job at once, then one runs it and the next months get partitions", async () => {
+      const december = createServices({
+        database: t.database,
+        logger: silentLogger,
+        clock: () => at("2026-12-20T10:41:00Z"),
+      });
+      const job = eventStoreJob(december);
+      expect(job.name).toBe(EVENT_STORE_JOB);
+      expect(job.schedule).toBe(EVENT_STORE_SCHEDULE);
+      const tick = new Date("2026-12-20T10:41:00Z");
+      const ran = await Promise.all([
+        runTick(december.jobs, job, tick, "instance-a", silentLogger),
+        runTick(december.jobs, job, tick, "instance-b", silentLogger),
+      ]);
+      expect(ran.filter(Boolean)).toHaveLength(1);
+      expect(await partitions()).toEqual([
+        "events_2026_11",
+        "events_2026_12",
+        "events_2027_01",
+        "events_default",
+      ]);
+      const [run] = await rows<{ ok: boolean; detail: string }>(
+        sql`select ok, detail from job_runs where job = ${EVENT_STORE_JOB}`,
+      );
+      expect(run).toEqual({ ok: true, detail: expect.stringContaining("2027-01") });
     });
 
     it("when the same id comes again, with the same or another time, then it is a duplicate and stored once", async () => {
