@@ -5,7 +5,7 @@
 
 export const DAY_MS = 86_400_000;
 /** Events span this many days before `now`: long enough for decay and the inactivity penalty. */
-const SPAN_DAYS = 150;
+export const SPAN_DAYS = 150;
 
 /** mulberry32: small, fast, good enough for test data. */
 export function rng(seed: number): () => number {

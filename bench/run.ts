@@ -5,6 +5,7 @@
  * embedded database with --pglite. Never run from tests or CI: it takes minutes.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -13,19 +14,23 @@ import postgres from "postgres";
 import { withWeights } from "../src/core/diff.js";
 import type { ScoringModel } from "../src/core/model.js";
 import { type Database, execRows, openDatabase } from "../src/db/client.js";
+import { type Month, maintainEventStore } from "../src/services/event-store.js";
 import { topLeads } from "../src/services/leads.js";
 import { activeModel, insertModelVersion, loadModelFile } from "../src/services/models.js";
 import { refreshDue, rescoreAll, rescoreForModelChange } from "../src/services/rescore.js";
 import { type LeadFilters, searchLeads } from "../src/services/search.js";
 import { createToken } from "../src/services/tokens.js";
+import { comparePglite, comparisonTable } from "./compare.js";
 import {
   DAY_MS,
   EVENT_COLUMNS,
+  eventId,
   eventItem,
   eventRow,
   eventStream,
   LEAD_COLUMNS,
   leadRows,
+  SPAN_DAYS,
 } from "./data.js";
 import { httpClient } from "./http.js";
 import { runLoad } from "./load.js";
@@ -44,6 +49,8 @@ const { values: args } = parseArgs({
     only: { type: "string", multiple: true },
     out: { type: "string" },
     pglite: { type: "boolean", default: false },
+    "compare-pglite": { type: "boolean", default: false },
+    json: { type: "string" },
     server: { type: "string", default: "postgres://postgres@127.0.0.1:5432/postgres" },
     clients: { type: "string", default: "4" },
     instances: { type: "string", default: "1" },
@@ -72,6 +79,8 @@ if (args.help) {
   --only NAME          run only this figure (${FIGURES.join(", ")}); repeatable
   --out FILE           write the results section of FILE (e.g. BENCHMARKS.md)
   --pglite             embedded database instead of the Postgres server
+  --compare-pglite     run on Postgres, then on PGlite, and print both side by side
+  --json FILE          also write the figures as JSON
   --server URL         Postgres server (default postgres://postgres@127.0.0.1:5432/postgres)
   --clients N          concurrent HTTP clients for ingest (default 4)
   --instances N        app processes serving the API, clients spread over them (default 1)
@@ -248,7 +257,30 @@ function stopChild(child: ChildProcess): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Setup
 
+/** The UTC months the generated events fall in: they get partitions before any event is loaded. */
+function dataMonths(): Month[] {
+  const months = new Set<Month>();
+  for (let at = NOW - (SPAN_DAYS + 1) * DAY_MS; at <= NOW + DAY_MS; at += DAY_MS)
+    months.add(new Date(at).toISOString().slice(0, 7));
+  return [...months];
+}
+
+/** COPY of events as the store keeps them: the rows, and their ids in the dedupe ledger. */
+async function copyEvents(t: Target): Promise<void> {
+  await t.database.copyIn(
+    "events",
+    EVENT_COLUMNS,
+    mapIter(eventStream(SEED, LEADS, EVENTS, NOW), eventRow),
+  );
+  await t.database.copyIn(
+    "event_ids",
+    ["id"],
+    mapIter(eventStream(SEED, LEADS, EVENTS, NOW), (e) => [eventId(e)]),
+  );
+}
+
 async function setup(t: Target): Promise<void> {
+  await maintainEventStore(t.database.db, { now: NOW, months: dataMonths() });
   const { ms } = await timed(() => t.database.copyIn("leads", LEAD_COLUMNS, leadRows(SEED, LEADS)));
   log(`copied ${fmt.int(LEADS)} leads in ${fmt.ms(ms)}`);
   const [ids] = await execRows<{ lo: number; hi: number }>(
@@ -265,15 +297,9 @@ async function setup(t: Target): Promise<void> {
  * model lacks, so rescoring rebuilds each lead's activity from its events.
  */
 async function loadEventsDirectly(t: Target, model: ScoringModel): Promise<void> {
-  const copy = await timed(() =>
-    t.database.copyIn(
-      "events",
-      EVENT_COLUMNS,
-      mapIter(eventStream(SEED, LEADS, EVENTS, NOW), eventRow),
-    ),
-  );
+  const copy = await timed(() => copyEvents(t));
   log(`copied ${fmt.int(EVENTS)} events in ${fmt.ms(copy.ms)}`);
-  await settle(t, ["events"]);
+  await settle(t, ["events", "event_ids"]);
   await insertModelVersion(
     t.database.db,
     { ...model, engagement: { ...model.engagement, rules: [] } },
@@ -293,19 +319,13 @@ function* mapIter<A, B>(it: Iterable<A>, f: (a: A) => B): Generator<B> {
 // Figures
 
 async function ingestFigure(t: Target, servers: Server[], token: string): Promise<void> {
-  // Baseline: the same rows COPYed into the same (empty, indexed) events table.
-  const copy = await timed(() =>
-    t.database.copyIn(
-      "events",
-      EVENT_COLUMNS,
-      mapIter(eventStream(SEED, LEADS, EVENTS, NOW), eventRow),
-    ),
-  );
+  // Baseline: the same rows COPYed into the same (empty, indexed) events table and id ledger.
+  const copy = await timed(() => copyEvents(t));
   log(
     `COPY baseline: ${fmt.int(EVENTS)} events in ${fmt.ms(copy.ms)} (${fmt.rate(EVENTS, copy.ms)})`,
   );
-  await t.database.db.execute(sql`truncate events`);
-  await settle(t, ["events", "lead_scores"]);
+  await t.database.db.execute(sql`truncate events, event_ids`);
+  await settle(t, ["events", "event_ids", "lead_scores"]);
 
   const bodies: string[] = [];
   let batch: Record<string, unknown>[] = [];
@@ -753,9 +773,54 @@ async function loadFigure(t: Target, server: Server, token: string): Promise<voi
 
 // ---------------------------------------------------------------------------------------------
 
+/** What the store takes on disk at the end of the run, tables with their indexes. */
+async function storeSizes(t: Target): Promise<string> {
+  const [r] = await execRows<Record<string, number>>(
+    t.database.db,
+    sql`select (select sum(pg_total_relation_size(inhrelid))::float8 from pg_inherits
+                 where inhparent = 'events'::regclass) as events,
+               pg_total_relation_size('event_ids')::float8 as event_ids,
+               pg_total_relation_size('leads')::float8 as leads,
+               pg_total_relation_size('lead_scores')::float8 as lead_scores,
+               pg_total_relation_size('score_history')::float8 as score_history,
+               pg_database_size(current_database())::float8 as total`,
+  );
+  const mb = (k: string) => fmt.mb(Number(r?.[k] ?? 0));
+  return (
+    `Store at the end: events ${mb("events")} (all partitions, with indexes), event_ids ${mb("event_ids")}, ` +
+    `leads ${mb("leads")}, lead_scores ${mb("lead_scores")}, score_history ${mb("score_history")}; database ${mb("total")}.`
+  );
+}
+
+/** `--compare-pglite`: both databases, one after the other, joined figure by figure. */
+async function compareMain(command: string, started: number): Promise<void> {
+  log(
+    `${command}: Postgres first, then PGlite, ${fmt.int(LEADS)} leads, ${fmt.int(EVENTS)} events`,
+  );
+  const rows = await comparePglite(process.argv.slice(2));
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  print(`\n${comparisonTable(rows, false)}\n\n(${minutes} min)`);
+  if (args.out) {
+    const cpu = cpus();
+    writeResults(
+      args.out,
+      "pglite",
+      [
+        `Command: \`${command}\``,
+        "",
+        `Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? "?"}), ${fmt.mb(totalmem())} RAM, Node ${process.version}. Measured ${new Date().toISOString().slice(0, 10)}, ${minutes} min in all.`,
+        "",
+        comparisonTable(rows, true),
+      ].join("\n"),
+    );
+    log(`results written to ${args.out}`);
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim();
+  if (args["compare-pglite"]) return compareMain(command, started);
   log(
     `${command}: ${fmt.int(LEADS)} leads, ${fmt.int(EVENTS)} events on ${args.pglite ? "PGlite" : "Postgres"}`,
   );
@@ -810,6 +875,7 @@ async function main(): Promise<void> {
       const server = servers[0];
       if (server) await findFigure(t, server, token);
     }
+    notes.push(await storeSizes(t));
   } finally {
     for (const s of servers) await s.stop();
     await t.drop();
@@ -819,6 +885,7 @@ async function main(): Promise<void> {
   print(`\n${textTable(figures)}\n`);
   for (const n of notes) print(`- ${n}`);
   print(`\n(${minutes} min)`);
+  if (args.json) writeFileSync(args.json, JSON.stringify(figures));
   if (args.out) {
     const cpu = cpus();
     const machine = `${cpu.length} cores (${cpu[0]?.model.trim() ?? "?"}), ${fmt.mb(totalmem())} RAM, Node ${process.version}, ${t.version.split(",")[0]}`;

@@ -7,6 +7,7 @@ import { loadDemoData } from "./demo/index.js";
 import { apiRoutes } from "./http/api.js";
 import { createMetrics, type Metrics } from "./http/metrics.js";
 import { createRequestListener } from "./http/router.js";
+import { eventStoreJob } from "./jobs/event-store.js";
 import { digestJob, reminderJob } from "./jobs/notices.js";
 import { startScheduler } from "./jobs/scheduler.js";
 import { suggestJob } from "./jobs/suggest.js";
@@ -98,6 +99,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
       alertBurst: env.LEADBOT_ALERT_BURST,
       suppressionKey: env.LEADBOT_SUPPRESSION_KEY,
       proposalsPerHour: env.LEADBOT_PROPOSALS_PER_HOUR,
+      eventRetentionDays: env.LEADBOT_EVENT_RETENTION_DAYS,
     });
     const active = await services.models.ensure(env.LEADBOT_MODEL_FILE);
     logger.info({ version: active.version, database: database.kind }, "scoring model active");
@@ -257,6 +259,7 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
           },
         },
         suggestJob(services, { schedule: env.LEADBOT_SUGGEST_CRON, announce }),
+        eventStoreJob(services),
         digestJob(services, {
           schedule: env.LEADBOT_DIGEST_CRON,
           tz: env.LEADBOT_TZ,

@@ -147,6 +147,22 @@ export const envSchema = z
       .int("expects a whole number of proposals")
       .min(1, "expects at least 1")
       .default(5),
+    /**
+     * Raw events older than this many days are dropped, a whole month at a time, by the hourly
+     * event-store job; scores keep their contribution. Unset keeps every event.
+     */
+    LEADBOT_EVENT_RETENTION_DAYS: optionalString.transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 31) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expects a whole number of days, at least 31 (one month), such as 400, or unset to keep every event; got "${v}"`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),

@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
+  check,
   doublePrecision,
   index,
   integer,
@@ -48,11 +49,16 @@ export const leads = pgTable(
   ],
 );
 
-/** Raw behaviour, append-only; `id` is the sender's and makes delivery idempotent. */
+/**
+ * Raw behaviour, append-only, partitioned by month of `occurred_at` (the partitions, the default
+ * partition for months without one, and the conversion of an unpartitioned table are hand-written
+ * SQL at the end of migration 0012; src/db/queries/event-partitions.ts keeps them). A unique key
+ * on a partitioned table must hold the partition key, so `id` is kept once by `event_ids`.
+ */
 export const events = pgTable(
   "events",
   {
-    id: text("id").primaryKey(),
+    id: text("id").notNull(),
     leadId: bigint("lead_id", { mode: "number" })
       .notNull()
       .references(() => leads.id, { onDelete: "cascade" }),
@@ -87,6 +93,29 @@ export const eventMarks = pgTable(
     batch: bigint("batch", { mode: "number" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.leadId, t.batch] }), index("event_marks_batch_idx").on(t.batch)],
+);
+
+/**
+ * Every event id ever accepted (the sender's `id`): written in the statement that stores the
+ * event, so a retry is a duplicate whatever time it carries. Kept when retention drops the
+ * events, so a late retry of a dropped event is not counted twice.
+ */
+export const eventIds = pgTable("event_ids", {
+  id: text("id").primaryKey(),
+});
+
+/**
+ * How far back raw events are kept (one row): events before `kept_from` were dropped by
+ * retention, and their contribution lives on only in each lead's stored activity.
+ */
+export const eventRetention = pgTable(
+  "event_retention",
+  {
+    singleton: boolean("singleton").primaryKey().default(true),
+    keptFrom: ts("kept_from").notNull(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [check("event_retention_one_row", sql`${t.singleton}`)],
 );
 
 /**

@@ -22,6 +22,7 @@ import { ping } from "../db/queries/stats.js";
 import type { Logger } from "../lib/logger.js";
 import { type BurstLeadPage, burstLeadPage, DEFAULT_ALERT_BURST } from "./bursts.js";
 import { queueDigest, queueReminders } from "./digest.js";
+import { type EventStoreResult, type Month, maintainEventStore } from "./event-store.js";
 import { type Explanation, explainLead } from "./explain.js";
 import {
   type EventBatchResult,
@@ -342,6 +343,11 @@ export interface Services {
   };
   /** Slack Events API receipts: each event id is handled once. */
   slackEvents: EventReceipts;
+  /** The events table's monthly partitions and retention (the scheduler's event-store job). */
+  eventStore: {
+    /** Creates the partitions ahead, splits the default partition, applies the retention. */
+    maintain(months?: readonly Month[]): Promise<EventStoreResult>;
+  };
   /** Ticks of scheduled jobs, claimed once across instances. */
   jobs: {
     claimTick(job: string, tick: Date, instance: string): Promise<boolean>;
@@ -384,6 +390,8 @@ export interface ServicesOptions {
   proposalsPerHour?: number | undefined;
   /** How often the scorer looks for events other instances accepted (tests may change it). */
   scoringPollMs?: number | undefined;
+  /** LEADBOT_EVENT_RETENTION_DAYS: raw events older than this are dropped; unset keeps all. */
+  eventRetentionDays?: number | undefined;
 }
 
 /** How long the App Home's metrics headline is reused before it is computed again. */
@@ -613,6 +621,10 @@ export function createServices(opts: ServicesOptions): Services {
       queueReminders: (p) => queueReminders(db, { ...p, now: clock() }),
     },
     slackEvents: eventReceipts(db),
+    eventStore: {
+      maintain: (months) =>
+        maintainEventStore(db, { now: clock(), retentionDays: opts.eventRetentionDays, months }),
+    },
     jobs: {
       claimTick: (job, tick, instance) => claimTick(db, { job, tick, instance }),
       finishTick: (job, tick, ok, detail) => finishTick(db, { job, tick, ok, detail }),

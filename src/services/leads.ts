@@ -5,6 +5,7 @@ import { storable, UNSTORABLE_MESSAGE } from "../core/text.js";
 import type { Db, DbOrTx } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";
 import { queueErasureMessages } from "../db/queries/erasures.js";
+import { deleteEventIdsOfLead } from "../db/queries/events.js";
 import {
   deleteLead,
   findLeads as findLeadRows,
@@ -217,6 +218,8 @@ export async function eraseLead(
     });
     const messages = await queueErasureMessages(tx, { leadId: id });
     await insertSuppressions(tx, { entries, by: actor });
+    // The lead's events go with it (a cascade into every partition); their ids go first.
+    await deleteEventIdsOfLead(tx, { leadId: id });
     await deleteLead(tx, { id });
     await insertAudit(tx, {
       actor,

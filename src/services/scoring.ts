@@ -1,24 +1,15 @@
 import { nextDueAt } from "../core/due.js";
 import {
-  activityFromEvents,
   activityReusable,
   applyEvents,
   emptyActivity,
   nextStage,
   scoreDetailed,
 } from "../core/engine.js";
-import type {
-  Activity,
-  ActivityEvent,
-  BreakdownEntry,
-  LeadFacts,
-  ScoringModel,
-  Stage,
-} from "../core/model.js";
+import type { ActivityEvent, BreakdownEntry, LeadFacts, Stage } from "../core/model.js";
 import { STAGE_RANK } from "../core/model.js";
 import type { KeyedModel, ModelSet } from "../core/segments.js";
 import type { DbOrTx } from "../db/client.js";
-import { eventsOfLeads } from "../db/queries/events.js";
 import {
   type LeadFactsRow,
   lockLeads,
@@ -28,6 +19,7 @@ import {
   writeScores,
 } from "../db/queries/scores.js";
 import { modelByVersion } from "./models.js";
+import { rebuildActivities } from "./rebuild.js";
 import { type Crossing, routeCrossings } from "./routing.js";
 
 /** Decay alone moves scores a little every hour; history keeps only moves of at least a point. */
@@ -139,19 +131,22 @@ export async function scoreLeads(
       if (!reusable) rebuild.push(r.id);
     }
   }
-  const rebuilt = new Map<number, Activity>();
-  if (rebuild.length > 0) {
-    const evs = await eventsOfLeads(tx, { ids: rebuild });
-    const byLead = new Map<number, ActivityEvent[]>();
-    for (const e of evs) {
-      const list = byLead.get(e.lead_id) ?? [];
-      list.push({ type: e.type, at: e.at, properties: e.properties });
-      byLead.set(e.lead_id, list);
-    }
-    const modelOf = new Map(rows.map((r, i) => [r.id, (picked[i] as KeyedModel).model]));
-    for (const id of rebuild)
-      rebuilt.set(id, activityFromEvents(byLead.get(id) ?? [], modelOf.get(id) as ScoringModel));
-  }
+  const rebuildSet = new Set(rebuild);
+  const rebuilt = await rebuildActivities(
+    tx,
+    rows.flatMap((r, i) =>
+      rebuildSet.has(r.id)
+        ? [
+            {
+              id: r.id,
+              model: (picked[i] as KeyedModel).model,
+              stored: r.s_activity,
+              storedVersion: r.s_version,
+            },
+          ]
+        : [],
+    ),
+  );
 
   // One positional row per changed lead: [lead_id, total, fit, engagement, grade, level, stage,
   // breakdown, activity (null when unchanged), last_event_at, write history, has a score row,

@@ -19,6 +19,15 @@ describe("loadEnv", () => {
     expect(isLocalMode(env)).toBe(true);
   });
 
+  it("when LEADBOT_EVENT_RETENTION_DAYS is set, then it is a number of days of at least a month", () => {
+    expect(loadEnv({}).LEADBOT_EVENT_RETENTION_DAYS).toBeUndefined();
+    expect(loadEnv({ LEADBOT_EVENT_RETENTION_DAYS: "400" }).LEADBOT_EVENT_RETENTION_DAYS).toBe(400);
+    for (const bad of ["7", "1.5", "a year"])
+      expect(errorOf({ LEADBOT_EVENT_RETENTION_DAYS: bad })).toMatch(
+        /^LEADBOT_EVENT_RETENTION_DAYS expects a whole number of days, at least 31/,
+      );
+  });
+
   it("when Slack credentials are set, then it is not local mode", () => {
     const env = loadEnv({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s" });
     expect(isLocalMode(env)).toBe(false);

@@ -87,6 +87,7 @@ async function seed(s: Services, rng: Rng, n: number, now: number, eventsPerLead
     Array.from({ length: rng.int(0, eventsPerLead) }, () => randomEvent(rng, email, now, 100)),
   );
   await s.recordEvents(events);
+  await s.scoring.flush();
   return emails;
 }
 
@@ -313,6 +314,7 @@ for (const config of testDatabases()) {
           );
           await sFull.recordEvents(batch);
           await sDue.recordEvents(batch);
+          await Promise.all([sFull.scoring.flush(), sDue.scoring.flush()]);
         }
         scoredFull += (await sFull.rescoreAll("decay")).scored;
         scoredDue += (await sDue.refreshDecay()).scored;

@@ -37,18 +37,28 @@ export interface InsertEventsParams {
 }
 
 /**
+/**
  * The one statement that appends events: skips ids already stored, numbers the insert from
  * `event_batch_seq`, and writes the marks the scorer takes. Prepared: it runs once per request.
- * Positional jsonb rows: extracting elements copies them, where json_to_recordset would re-parse
- * every properties object. Returns the ids it inserted.
+ * Exactly once rests on `event_ids`: an id goes into it and its event into `events` in one
+ * statement, and only ids the ledger took (ON CONFLICT DO NOTHING, which waits for a concurrent
+ * insert of the same id to commit or roll back) reach `events`, whose partitions can hold no
+ * unique key on the id alone. Any other way of writing events must do the same. Positional jsonb
+ * rows: extracting elements copies them, where json_to_recordset would re-parse every properties
+ * object. Returns the ids it inserted.
  */
 const INSERT_EVENTS = `
   with b as (select nextval('event_batch_seq') as batch),
-  ins as (
-    insert into events (id, lead_id, type, occurred_at, properties, batch)
-    select e->>0, (e->>1)::bigint, e->>2, (e->>3)::timestamptz, e->4, (select batch from b)
+  input as (
+    select distinct on (e->>0) e->>0 as id, (e->>1)::bigint as lead_id, e->>2 as type,
+      (e->>3)::timestamptz as occurred_at, e->4 as properties
     from jsonb_array_elements($1::text::jsonb) e
-    on conflict (id) do nothing
+  ), fresh as (
+    insert into event_ids (id) select id from input on conflict (id) do nothing returning id
+  ), ins as (
+    insert into events (id, lead_id, type, occurred_at, properties, batch)
+    select i.id, i.lead_id, i.type, i.occurred_at, i.properties, (select batch from b)
+    from input i join fresh using (id)
     returning id, lead_id
   ), marks as (
     insert into event_marks (lead_id, batch)
@@ -64,4 +74,23 @@ export function insertEvents(tx: DbOrTx, p: InsertEventsParams): Promise<{ id: s
     [...(p.mark?.alsoMark ?? [])],
     p.mark !== undefined,
   ]);
+}
+
+/**
+ * Forgets the ids of a lead's stored events, so the person leaves no trace in the ledger when
+ * erased; run before the lead is deleted (its events go with it, in every partition).
+ */
+export async function deleteEventIdsOfLead(tx: DbOrTx, p: { leadId: number }): Promise<void> {
+  await tx.execute(
+    sql`delete from event_ids where id in (select id from events where lead_id = ${p.leadId})`,
+  );
+}
+
+/** Events before this time were dropped by retention; null while every event is kept. */
+export async function eventsKeptFrom(tx: DbOrTx): Promise<number | null> {
+  const [row] = await execRows<{ at: number }>(
+    tx,
+    sql`select (extract(epoch from kept_from) * 1000)::float8 as at from event_retention`,
+  );
+  return row ? Number(row.at) : null;
 }
