@@ -9,6 +9,8 @@ import {
   markedEvents,
   marksUpTo,
   newestMark,
+  readByAnyPlan,
+  readByIndex,
 } from "../db/queries/marks.js";
 import type { Logger } from "../lib/logger.js";
 import { activeModels } from "./models.js";
@@ -100,6 +102,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
       try {
         let summary = emptySummary();
         const marks = await db.transaction(async (tx) => {
+          await readByIndex(tx);
           const claimed = await claim(tx);
           if (claimed.length === 0) return 0;
           // Unmarked first: a lead whose activity is rebuilt from its events then counts these
@@ -112,6 +115,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
             list.push({ type: e.type, at: e.at, properties: e.properties });
             byLead.set(id, list);
           }
+          await readByAnyPlan(tx);
           const ids = [...new Set(claimed.map((m) => Number(m.lead_id)))];
           const models = await activeModels(tx);
           summary = await scoreLeads(tx, ids, { models, now: clock(), cause: "events" }, byLead);

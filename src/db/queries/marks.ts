@@ -44,6 +44,21 @@ export function claimLeadMarks(tx: DbOrTx, ids: readonly number[]): Promise<Mark
   return preparedRows<Mark>(tx, CLAIM_LEADS, [[...ids]]);
 }
 
+/**
+ * The scorer's reads go by index whatever the statistics say: its statements are prepared, and a
+ * plan made while a month's partition (or `event_marks`) was still empty scans it in full for every
+ * mark once it has filled, which slowed a round from milliseconds to minutes. `set local`: until
+ * the scorer's transaction ends, or `readByAnyPlan`.
+ */
+export async function readByIndex(tx: DbOrTx): Promise<void> {
+  await preparedRows(tx, "set local enable_seqscan = off", []);
+}
+
+/** Gives the planner its free hand back for the rest of the transaction (scoring, writing). */
+export async function readByAnyPlan(tx: DbOrTx): Promise<void> {
+  await preparedRows(tx, "set local enable_seqscan = on", []);
+}
+
 const DELETE = `
   delete from event_marks m using unnest($1::bigint[], $2::bigint[]) x(lead_id, batch)
   where m.lead_id = x.lead_id and m.batch = x.batch`;
