@@ -9,6 +9,7 @@ import {
   leadsByKeys,
   updateLeads,
 } from "../db/queries/leads.js";
+import { lockLeads } from "../db/queries/scores.js";
 import { type BurstScope, beginAlertBurst, burstsFor, DEFAULT_ALERT_BURST } from "./bursts.js";
 import {
   type EventInput,
@@ -235,6 +236,9 @@ export async function upsertLeads(
       }
     }
     if (updates.length > 0) {
+      // In id order before writing, as scoring locks them: updating rows in the batch's own order
+      // while a scorer round holds some of them locked in id order could deadlock.
+      await lockLeads(tx, { ids: updates.map((u) => u.id as number).sort((a, b) => a - b) });
       await updateLeads(tx, { docs: updates });
     }
     const summary = await rescore(tx, ids, ctx.now, cause, burst);
