@@ -42,6 +42,8 @@ export interface LoadResult {
   top: Latencies;
   /** Requests that failed (non-200); the run is void when any did. */
   failed: number;
+  /** What `failed` counts, as a sentence. */
+  why: string;
 }
 
 /** Batches go out this often; events per batch follow from the rate. */
@@ -206,5 +208,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     alert: summary(alerts),
     top: summary(top),
     failed: failed + outstanding.size + crossing.size,
+    why: `${failed} requests failed, ${outstanding.size} accepted batches not scored and ${crossing.size} crossings not alerted when the drain limit passed`,
   };
 }

@@ -733,7 +733,7 @@ async function loadFigure(t: Target, server: Server, token: string): Promise<voi
     seed: SEED,
     log,
   });
-  if (r.failed > 0) throw new Error(`load: ${r.failed} requests failed or never settled`);
+  if (r.failed > 0) throw new Error(`load: ${r.why}`);
   const lat = (l: { p50: number; p99: number }) => `${fmt.ms(l.p99)} (${fmt.ms(l.p50)})`;
   figures.push(
     {
