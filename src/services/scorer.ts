@@ -25,10 +25,10 @@ import { type ScoreSummary, scoreLeads } from "./scoring.js";
  * Every instance runs one; they share the work through the marks' row locks.
  */
 
-/** Leads a round starts from: enough that a round amortises its statements at 1,000 events/s. */
-const LEADS_PER_ROUND = 1_000;
+/** Leads a round starts from: small, so a round's lead locks are held briefly. */
+const LEADS_PER_ROUND = 200;
 /** Marks one round takes at most (a lead with a long backlog is finished by the next rounds). */
-const MARKS_PER_ROUND = 10_000;
+const MARKS_PER_ROUND = 2_000;
 /** Another instance's ingest wakes nobody here: look this often (Postgres; one process on PGlite). */
 const DEFAULT_POLL_MS = 100;
 const PGLITE_POLL_MS = 1_000;
