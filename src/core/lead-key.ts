@@ -13,7 +13,7 @@ export type LeadKeyForm =
 /** The forms a caller can use when a bare key is not allowed (erasure). */
 export const UNAMBIGUOUS_KEY_FORMS = "an email, id:<internal id> or ext:<externalId>";
 
-import { storable } from "./text.js";
+import { storable, UNSTORABLE_MESSAGE } from "./text.js";
 
 /** A value with an @ and a dot after it is taken as an email; the store checks it further. */
 const EMAIL_LIKE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -25,7 +25,7 @@ export function parseLeadKey(raw: string): LeadKeyForm {
   if (!storable(k))
     return {
       kind: "invalid",
-      reason: `A lead's name must not contain NUL or unpaired surrogate characters: use ${UNAMBIGUOUS_KEY_FORMS}.`,
+      reason: `A lead's name ${UNSTORABLE_MESSAGE}: use ${UNAMBIGUOUS_KEY_FORMS}.`,
     };
   const prefixed = /^(id|ext):(.*)$/i.exec(k);
   if (prefixed) {

@@ -1,8 +1,6 @@
 import { z } from "zod";
 import { storable, UNSTORABLE_MESSAGE } from "../core/text.js";
 
-export { storable } from "../core/text.js";
-
 /** Longest accepted free-text field: keeps one bad row from bloating the store. */
 const MAX_TEXT = 500;
 /** Events older than this are almost certainly a clock or unit mistake (seconds vs ms). */

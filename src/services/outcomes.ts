@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storable, UNSTORABLE_MESSAGE } from "../core/text.js";
 import type { Db } from "../db/client.js";
 import { insertAudit } from "../db/queries/audit.js";
 import { currentScore, lockLead } from "../db/queries/leads.js";
@@ -12,7 +13,7 @@ import {
 } from "../db/queries/outcomes.js";
 import { DomainError, ForbiddenError, NotFoundError } from "./errors.js";
 import { MAX_BATCH_ITEMS } from "./ingest.js";
-import { type ItemError, itemErrors, storable } from "./inputs.js";
+import { type ItemError, itemErrors } from "./inputs.js";
 import { resolveLeadId } from "./leads.js";
 import { canApprove, roleOf } from "./team.js";
 
@@ -197,7 +198,7 @@ const outcomeText = z
   .trim()
   .min(1)
   .max(MAX_OUTCOME_TEXT)
-  .refine(storable, "must not contain NUL or unpaired surrogate characters");
+  .refine(storable, UNSTORABLE_MESSAGE);
 
 /** One outcome as a CRM sends it (the API body's items and the CSV's rows). */
 export const outcomeItemSchema = z.object({
