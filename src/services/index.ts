@@ -415,6 +415,8 @@ export function createServices(opts: ServicesOptions): Services {
     RECENT_STATS_MS,
   );
   const tokenVerifier = createTokenVerifier(db, opts.database.notifications);
+  // Event batches being accepted right now: the scorer's background rounds yield to them.
+  let accepting = 0;
   const scorer = createScorer({
     db,
     kind: opts.database.kind,
@@ -422,6 +424,7 @@ export function createServices(opts: ServicesOptions): Services {
     logger: opts.logger,
     onAlerts: wake,
     pollMs: opts.scoringPollMs,
+    busy: () => accepting > 0,
   });
   const ctx = () => ({
     db,
@@ -435,7 +438,14 @@ export function createServices(opts: ServicesOptions): Services {
     logger: opts.logger,
     clock,
     upsertLeads: (items, cause) => upsertLeads(ctx(), items, cause),
-    recordEvents: (items, cause) => recordEvents(ctx(), items, cause),
+    async recordEvents(items, cause) {
+      accepting++;
+      try {
+        return await recordEvents(ctx(), items, cause);
+      } finally {
+        accepting--;
+      }
+    },
     async ingestSegment(messages) {
       const result: SegmentResult = {
         leads: 0,

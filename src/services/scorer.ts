@@ -38,6 +38,14 @@ const POSTGRES_LANES = 2;
 const WAIT_STEP_MS = 25;
 /** A round that lost a deadlock or a serialisation check goes again at once, this many times. */
 const RETRIES = 3;
+/**
+ * While this instance is accepting event batches, background rounds yield to them: a round
+ * waits for a moment with no batch in flight, but never longer than this after the last round.
+ * Accepting is what clients wait on; scoring catches up at full speed once a burst ends.
+ */
+const MAX_YIELD_MS = 1_000;
+/** How often a yielding round looks again. */
+const YIELD_STEP_MS = 10;
 
 export interface ScorerOptions {
   db: Db;
@@ -47,6 +55,13 @@ export interface ScorerOptions {
   /** Told after a commit that queued alerts. */
   onAlerts: (count: number) => void;
   pollMs?: number | undefined;
+  /**
+   * Whether this instance is accepting event batches right now: background rounds yield to
+   * them (MAX_YIELD_MS). flush and settle never yield.
+   */
+  busy?: (() => boolean) | undefined;
+  /** MAX_YIELD_MS unless given. */
+  maxYieldMs?: number | undefined;
 }
 
 export interface Scorer {
@@ -93,6 +108,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
   let again = false;
   let started = false;
   let stopped = false;
+  let lastRoundAt = 0;
 
   /** One transaction: claim, read, score, unmark. Returns the marks it took. */
   async function scoreClaimed(
@@ -132,10 +148,25 @@ export function createScorer(opts: ScorerOptions): Scorer {
   const round = () =>
     scoreClaimed((tx) => claimMarks(tx, { leads: LEADS_PER_ROUND, limit: MARKS_PER_ROUND }));
 
+  /** Waits while batches are being accepted here, up to MAX_YIELD_MS after the last round that scored. */
+  async function yieldToIngest(): Promise<void> {
+    const busy = opts.busy;
+    if (!busy) return;
+    const most = opts.maxYieldMs ?? MAX_YIELD_MS;
+    while (!stopped && busy() && Date.now() - lastRoundAt < most) {
+      await sleep(YIELD_STEP_MS);
+    }
+  }
+
   /** Rounds until one finds nothing free to claim. */
   async function drainLane(total: ScoreSummary): Promise<void> {
     while (!stopped) {
+      await yieldToIngest();
+      if (stopped) return;
+      const startedAt = Date.now();
       const r = await round();
+      // A round that found nothing does not count: the first batch after a quiet spell goes at once.
+      if (r.marks > 0) lastRoundAt = Math.max(lastRoundAt, startedAt);
       add(total, r.summary);
       if (r.marks === 0) return;
     }

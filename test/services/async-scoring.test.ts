@@ -4,6 +4,7 @@ import { type Database, execRows, openDatabase } from "../../src/db/client.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
 import { ensureModel } from "../../src/services/models.js";
+import { createScorer } from "../../src/services/scorer.js";
 import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
 
 const NOW = Date.parse("2026-11-20T12:00:00Z");
@@ -147,6 +148,77 @@ for (const config of testDatabases()) {
       const lead = await a.leads.get("imp@acme.com");
       expect(lead.scoring).toBe("current");
       expect(lead.breakdown.map((e) => e.ruleId)).toContain("demo_request");
+    });
+
+    it("when batches are being accepted, then background rounds yield to them, at most the longest wait after the last round, and go on at once when accepting stops", async () => {
+      const busy = { now: false };
+      const scorer = createScorer({
+        db: t.database.db,
+        kind: t.database.kind,
+        clock: () => NOW,
+        logger: silentLogger,
+        onAlerts: () => {},
+        pollMs: 20,
+        busy: () => busy.now,
+        maxYieldMs: 60_000,
+      });
+      const event = (id: string) => ({
+        id,
+        email: `${id}@acme.com`,
+        type: "email_open",
+        occurredAt: NOW,
+      });
+      const backlog = () => a.scoring.backlog();
+      const until = async (ok: () => Promise<boolean>) => {
+        for (let i = 0; i < 500 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 20));
+        return ok();
+      };
+      scorer.start();
+      try {
+        // The first round has no round before it to wait after: it runs though a batch is open.
+        busy.now = true;
+        await a.recordEvents([event("first")]);
+        scorer.wake();
+        expect(await until(async () => (await backlog()) === 0)).toBe(true);
+        // The next waits while accepting goes on (up to a minute here)...
+        await a.recordEvents([event("second")]);
+        scorer.wake();
+        await new Promise((r) => setTimeout(r, 300));
+        expect(await backlog()).toBe(1);
+        // ...and runs as soon as it stops.
+        busy.now = false;
+        expect(await until(async () => (await backlog()) === 0)).toBe(true);
+        expect((await a.leads.get("second@acme.com")).scoring).toBe("current");
+      } finally {
+        await scorer.stop();
+      }
+    });
+
+    it("when the longest wait after the last round has passed, then a round runs though batches are still being accepted", async () => {
+      const scorer = createScorer({
+        db: t.database.db,
+        kind: t.database.kind,
+        clock: () => NOW,
+        logger: silentLogger,
+        onAlerts: () => {},
+        pollMs: 20,
+        busy: () => true,
+        maxYieldMs: 200,
+      });
+      scorer.start();
+      try {
+        for (const id of ["one", "two", "three"]) {
+          await a.recordEvents([
+            { id, email: `${id}@acme.com`, type: "email_open", occurredAt: NOW },
+          ]);
+          scorer.wake();
+          for (let i = 0; i < 500 && (await a.scoring.backlog()) > 0; i++)
+            await new Promise((r) => setTimeout(r, 20));
+          expect(await a.scoring.backlog()).toBe(0);
+        }
+      } finally {
+        await scorer.stop();
+      }
     });
   });
 }

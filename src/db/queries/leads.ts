@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Stage } from "../../core/model.js";
-import { type DbOrTx, execRows } from "../client.js";
+import { type DbOrTx, execRows, preparedRows } from "../client.js";
 import { leadScores, leads, scoreHistory, stageTransitions } from "../schema.js";
 
 /** History entries returned with a lead: the recent story, not the archive. */
@@ -292,17 +292,21 @@ export interface KeyRow {
   external_id: string | null;
 }
 
+/**
+ * Each key by its own unique index: a single `email in (…) or external_id in (…)` cannot use
+ * either index and scanned every lead once per ingest request. Prepared: it runs on every batch.
+ */
+const LEADS_BY_KEYS = `
+  select id::int as id, email, external_id from leads where email = any($1::text[])
+  union
+  select id::int as id, email, external_id from leads where external_id = any($2::text[])`;
+
 export async function leadsByKeys(
   tx: DbOrTx,
   p: { emails: readonly string[]; externalIds: readonly string[] },
 ): Promise<KeyRow[]> {
   if (p.emails.length === 0 && p.externalIds.length === 0) return [];
-  return execRows<KeyRow>(
-    tx,
-    sql`select id::int as id, email, external_id from leads
-        where email in (select json_array_elements_text(${JSON.stringify(p.emails)}::json))
-           or external_id in (select json_array_elements_text(${JSON.stringify(p.externalIds)}::json))`,
-  );
+  return preparedRows<KeyRow>(tx, LEADS_BY_KEYS, [[...p.emails], [...p.externalIds]]);
 }
 
 export interface InsertLeadsParams {
