@@ -291,11 +291,20 @@ export function ruleLine(
  */
 export type RuleDecay = Record<string, [number, number]>;
 
+/**
+ * A score's group sums before the caps, as the engine adds them up: [fit points above zero
+ * (rounded), fit points below zero, engagement points above zero (rounded), engagement points
+ * below zero (the inactivity penalty included)]. A change of one rule's points moves them by that
+ * rule's line, and the caps and totals follow from them without the other lines.
+ */
+export type GroupSums = [number, number, number, number];
+
 export interface DetailedScore {
   result: ScoreResult;
   decay: RuleDecay;
   /** Positive engagement points before the cap. */
   positiveEngagement: number;
+  sums: GroupSums;
 }
 
 /**
@@ -339,6 +348,7 @@ export function scoreDetailed(
     });
   }
   fitPositive = round2(fitPositive);
+  const fitSum = fitPositive;
   if (fitPositive > model.fit.cap) {
     const cut = round2(model.fit.cap - fitPositive);
     breakdown.push({
@@ -413,5 +423,75 @@ export function scoreDetailed(
     },
     decay,
     positiveEngagement,
+    // Negative sums are kept to the cent like every line in them, so sums moved by many changes
+    // of points do not gather float error.
+    sums: [fitSum, round2(fitNegative), positiveEngagement, round2(engNegative)],
   };
+}
+
+/**
+ * The breakdown a full rescore at the lead's scoring time would give under `model`, from a stored
+ * breakdown whose points are another version's and the per-rule decay kept with it. A change of
+ * points alone does not rewrite stored lines (the store keeps the version they were written
+ * under): the fit rules that matched and the inactivity line are taken from them, every points
+ * figure and cap line is recomputed here, exactly as scoreDetailed computes them.
+ */
+export function rescaledBreakdown(
+  stored: readonly BreakdownEntry[],
+  decay: RuleDecay,
+  model: ScoringModel,
+): BreakdownEntry[] {
+  const matched = new Set(stored.filter((e) => e.group === "fit").map((e) => e.ruleId));
+  const breakdown: BreakdownEntry[] = [];
+  let fitPositive = 0;
+  for (const rule of model.fit.rules) {
+    if (!matched.has(rule.id)) continue;
+    const points = round2(rule.points);
+    if (points > 0) fitPositive += points;
+    breakdown.push({
+      ruleId: rule.id,
+      label: rule.label,
+      group: "fit",
+      count: 1,
+      basePoints: points,
+      points,
+    });
+  }
+  fitPositive = round2(fitPositive);
+  if (fitPositive > model.fit.cap) {
+    const cut = round2(model.fit.cap - fitPositive);
+    breakdown.push({
+      ruleId: FIT_CAP_RULE,
+      label: `Fit points capped at ${model.fit.cap}`,
+      group: "fit",
+      count: 1,
+      basePoints: cut,
+      points: cut,
+    });
+  }
+  let engPositive = 0;
+  for (const rule of model.engagement.rules) {
+    const kept = decay[rule.id];
+    if (!kept) continue;
+    const [count, factors] = kept;
+    const line = ruleLine(rule.points, count, factors);
+    if (count === 0 || line.points === 0) continue;
+    if (line.points > 0) engPositive += line.points;
+    breakdown.push({ ruleId: rule.id, label: rule.label, group: "engagement", count, ...line });
+  }
+  engPositive = round2(engPositive);
+  if (engPositive > model.engagement.cap) {
+    const cut = round2(model.engagement.cap - engPositive);
+    breakdown.push({
+      ruleId: ENGAGEMENT_CAP_RULE,
+      label: `Engagement points capped at ${model.engagement.cap}`,
+      group: "engagement",
+      count: 1,
+      basePoints: cut,
+      points: cut,
+    });
+  }
+  const inactivity = stored.find((e) => e.ruleId === INACTIVITY_RULE);
+  if (inactivity) breakdown.push(inactivity);
+  return breakdown;
 }

@@ -82,7 +82,10 @@ export interface PointChange {
   ruleId: string;
   group: "fit" | "engagement";
   label: string;
+  /** The new points. */
   points: number;
+  /** The points before the change (same sign: a sign change is not points alone). */
+  from: number;
 }
 
 /**
@@ -100,14 +103,14 @@ export function pointChanges(from: ScoringModel, to: ScoringModel): PointChange[
   if (ff.rules.length !== tf.rules.length || fe.rules.length !== te.rules.length) return undefined;
   const changes: PointChange[] = [];
   const compare = (
-    a: { points: number },
+    a: { points: number; id: string },
     b: { points: number; id: string; label: string },
     group: PointChange["group"],
   ) => {
     if (json({ ...a, points: 0 }) !== json({ ...b, points: 0 })) return false;
     if (Math.sign(a.points) !== Math.sign(b.points)) return false;
     if (a.points !== b.points)
-      changes.push({ ruleId: b.id, group, label: b.label, points: b.points });
+      changes.push({ ruleId: b.id, group, label: b.label, points: b.points, from: a.points });
     return true;
   };
   for (const [i, rule] of tf.rules.entries())

@@ -9,7 +9,6 @@ import {
   alertById,
   awaitingFeedback,
   latestPostedAlert,
-  loadAlertLead,
   markPendingDelivered,
   type PostedAlert,
   pendingAlertCount,
@@ -96,7 +95,7 @@ import {
   setAway,
 } from "./routing.js";
 import { createScorer } from "./scorer.js";
-import type { ScoreCause, ScoreSummary } from "./scoring.js";
+import { alertLead, type ScoreCause, type ScoreSummary } from "./scoring.js";
 import {
   type LeadFilters,
   lastFilters,
@@ -601,7 +600,7 @@ export function createServices(opts: ServicesOptions): Services {
     alerts: {
       byId: (id) => alertById(db, id),
       latestPosted: (leadId) => latestPostedAlert(db, leadId),
-      lead: (leadId) => loadAlertLead(db, leadId),
+      lead: (leadId) => alertLead(db, leadId),
       awaitingFeedback: (userId, limit) => awaitingFeedback(db, userId, limit),
       pendingCount: () => pendingAlertCount(db),
       async markPendingDelivered(note) {

@@ -1,5 +1,5 @@
 import { DUE_TOLERANCE, LINE_ROUNDING, MAX_DUE_MS } from "../core/due.js";
-import { DAY_MS, ENGAGEMENT_CAP_RULE, FIT_CAP_RULE, INACTIVITY_RULE } from "../core/engine.js";
+import { DAY_MS } from "../core/engine.js";
 import { type ScoringModel, STAGE_RANK } from "../core/model.js";
 import type { PointChange } from "../core/plan.js";
 import type { Db } from "../db/client.js";
@@ -32,13 +32,6 @@ export interface PointsOptions {
  */
 export async function applyPoints(db: Db, p: PointsOptions): Promise<ScoreSummary> {
   const m = p.model;
-  const order = [
-    ...m.fit.rules.map((r) => r.id),
-    FIT_CAP_RULE,
-    ...m.engagement.rules.map((r) => r.id),
-    ENGAGEMENT_CAP_RULE,
-    INACTIVITY_RULE,
-  ];
   const at = new Date(p.now).toISOString();
   return db.transaction(async (tx) => {
     const r: PointUpdateResult = { scored: 0, changed: 0, crossings: [] };
@@ -52,12 +45,9 @@ export async function applyPoints(db: Db, p: PointsOptions): Promise<ScoreSummar
         toId: from + size,
         modelKey: p.modelKey,
         version: p.version,
-        changes: p.changes.map((c) => [c.ruleId, c.group, c.label, c.points] as const),
-        order,
+        changes: p.changes.map((c) => [c.ruleId, c.group, c.from, c.points] as const),
         fitCap: m.fit.cap,
-        fitCapLabel: `Fit points capped at ${m.fit.cap}`,
         engagementCap: m.engagement.cap,
-        engagementCapLabel: `Engagement points capped at ${m.engagement.cap}`,
         grades: m.grades,
         levels: m.levels,
         thresholds: m.thresholds,

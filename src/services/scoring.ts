@@ -4,12 +4,14 @@ import {
   applyEvents,
   emptyActivity,
   nextStage,
+  rescaledBreakdown,
   scoreDetailed,
 } from "../core/engine.js";
 import type { ActivityEvent, BreakdownEntry, LeadFacts, Stage } from "../core/model.js";
 import { STAGE_RANK } from "../core/model.js";
 import type { KeyedModel, ModelSet } from "../core/segments.js";
 import type { DbOrTx } from "../db/client.js";
+import { type AlertLead, loadAlertLead } from "../db/queries/alerts.js";
 import {
   type LeadFactsRow,
   lockLeads,
@@ -150,7 +152,7 @@ export async function scoreLeads(
 
   // One positional row per changed lead: [lead_id, total, fit, engagement, grade, level, stage,
   // breakdown, activity (null when unchanged), last_event_at, write history, has a score row,
-  // model key, model version, decay, next due at].
+  // model key, model version, decay, next due at, group sums].
   const scoreRows: unknown[][] = [];
   const transitionRows: {
     lead_id: number;
@@ -184,10 +186,10 @@ export async function scoreLeads(
       r.s_total === result.total &&
       r.s_stage === stage &&
       r.s_grade === result.grade;
-    // A due row, one of another model version or one without decay is written even when its score
-    // stays: its due time, and the decay a weight change rescales, are as of this scoring.
+    // A due row, one of another model version or one a weight change cannot rescale is written
+    // even when its score stays: its due time, decay, sums and lines are as of this scoring.
     const refresh =
-      r.s_due === null || r.s_due <= ctx.now || r.s_version !== m.version || !r.s_has_decay;
+      r.s_due === null || r.s_due <= ctx.now || r.s_version !== m.version || !r.s_rescalable;
     return {
       r,
       m,
@@ -245,6 +247,7 @@ export async function scoreLeads(
       m.version,
       detailed.decay,
       new Date(due).toISOString(),
+      detailed.sums,
     ]);
     if (stage !== previous) {
       transitionRows.push({
@@ -278,4 +281,16 @@ export async function scoreLeads(
     summary.transitions = transitionRows.length;
   }
   return summary;
+}
+
+/**
+ * A lead as its stage alert shows it. Lines a change of points left as they were are rescaled to
+ * the points of the version that scored the lead, so the reasons add up to the total shown.
+ */
+export async function alertLead(db: DbOrTx, leadId: number): Promise<AlertLead | undefined> {
+  const lead = await loadAlertLead(db, leadId);
+  if (!lead?.staleLines) return lead;
+  const { staleLines, ...rest } = lead;
+  const model = await modelByVersion(db, staleLines.version);
+  return { ...rest, breakdown: rescaledBreakdown(lead.breakdown, staleLines.decay, model) };
 }

@@ -1,7 +1,13 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DUE_TOLERANCE } from "../../src/core/due.js";
-import { DAY_MS, nextStage, score } from "../../src/core/engine.js";
+import {
+  DAY_MS,
+  nextStage,
+  type RuleDecay,
+  rescaledBreakdown,
+  score,
+} from "../../src/core/engine.js";
 import {
   type Activity,
   type BreakdownEntry,
@@ -14,7 +20,7 @@ import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
 import { activeModel, ensureModel, insertModelVersion } from "../../src/services/models.js";
 import { rescoreForModelChange } from "../../src/services/rescore.js";
-import { leadFacts } from "../../src/services/scoring.js";
+import { alertLead, leadFacts } from "../../src/services/scoring.js";
 import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
 
 const START = Date.parse("2026-11-01T12:00:00Z");
@@ -145,6 +151,9 @@ interface StoredRow {
   breakdown: BreakdownEntry[];
   act: Activity;
   scored_at: number;
+  model_version: number;
+  lines_version: number | null;
+  decay: RuleDecay;
 }
 
 for (const config of testDatabases()) {
@@ -172,78 +181,107 @@ for (const config of testDatabases()) {
         sql`select l.id::int as id, l.email, l.external_id, l.first_name, l.last_name, l.title,
               l.company, l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner,
               l.attributes, s.total, s.fit, s.engagement, s.grade, s.level::int as level, s.stage,
-              s.breakdown, s.activity as act,
+              s.breakdown, s.activity as act, s.model_version, s.lines_version, s.decay,
               date_part('epoch', s.scored_at) * 1000 as scored_at
             from leads l join lead_scores s on s.lead_id = l.id order by l.id`,
       );
 
-    it("when points change, then every lead's score, stage, grade and breakdown are a full rescore's as of its scoring", async () => {
+    it("when points change, once or several times over, then every lead's score, stage, grade and breakdown are a full rescore's as of its scoring", async () => {
       const rng = prng(20261101);
       await seed(s, rng, 60, now, 14);
       const base = (await activeModel(t.database.db)).model;
       let crossings = 0;
       let rewritten = 0;
+      let rescaled = 0;
+      let alerted = 0;
+      const versions = new Map<number, ScoringModel>();
       for (let round = 0; round < 8; round++) {
-        const from = randomModel(rng, base);
+        let from = randomModel(rng, base);
         await insertModelVersion(t.database.db, from, { by: "test" });
         // Every lead scored under `from` at `now`: the state a change starts from.
         await s.rescoreAll("model");
-        const before = await storedRows();
-        const to = pointChange(rng, from);
-        await insertModelVersion(t.database.db, to, { by: "test" });
-        // Half the changes come hours after the leads were scored.
-        const changeAt = round % 2 === 0 ? now : now + rng.int(1, 6) * HOUR;
-        // Slices of a few lead ids, so one change spans many statements.
-        const r = await rescoreForModelChange(t.database.db, from, {
-          now: changeAt,
-          cause: "model",
-          chunk: 7,
-        });
-        expect(r.plan).toBe("targeted");
-        const after = await storedRows();
-        expect(after.map((x) => x.id)).toEqual(before.map((x) => x.id));
-        const moved: number[] = [];
-        for (const [i, row] of after.entries()) {
-          const prev = before[i] as StoredRow;
-          // The set-based update keeps each row's scoring time: it is a rescore as of then.
-          expect(row.scored_at).toBe(now);
-          const exact = score(leadFacts(row), row.act, to, row.scored_at);
-          const stage = nextStage(prev.stage, exact.total, to.thresholds);
-          expect({
-            id: row.id,
-            total: row.total,
-            fit: row.fit,
-            engagement: row.engagement,
-            grade: row.grade,
-            level: row.level,
-            stage: row.stage,
-            breakdown: row.breakdown,
-          }).toEqual({
-            id: row.id,
-            total: exact.total,
-            fit: exact.fit,
-            engagement: exact.engagement,
-            grade: exact.grade,
-            level: exact.level,
-            stage,
-            breakdown: exact.breakdown,
+        // Odd rounds change points again on top of the last change, with no rescore between:
+        // the stored lines then carry points two or three versions old.
+        const steps = round % 2 === 0 ? 1 : 3;
+        for (let step = 0; step < steps; step++) {
+          const before = await storedRows();
+          const to = pointChange(rng, from);
+          versions.set(await insertModelVersion(t.database.db, to, { by: "test" }), to);
+          // Half the changes come hours after the leads were scored.
+          const changeAt = round % 4 < 2 ? now : now + rng.int(1, 6) * HOUR;
+          // Slices of a few lead ids, so one change spans many statements.
+          const r = await rescoreForModelChange(t.database.db, from, {
+            now: changeAt,
+            cause: "model",
+            chunk: 7,
           });
-          if (stage !== prev.stage) moved.push(row.id);
-          if (row.total !== prev.total) rewritten++;
+          expect(r.plan).toBe("targeted");
+          const after = await storedRows();
+          expect(after.map((x) => x.id)).toEqual(before.map((x) => x.id));
+          const moved: number[] = [];
+          for (const [i, row] of after.entries()) {
+            const prev = before[i] as StoredRow;
+            // The set-based update keeps each row's scoring time: it is a rescore as of then.
+            expect(row.scored_at).toBe(now);
+            const exact = score(leadFacts(row), row.act, to, row.scored_at);
+            const stage = nextStage(prev.stage, exact.total, to.thresholds);
+            // Lines a change left in place are read rescaled to the points of the row's version
+            // (this change's, or an earlier one's where this change does not apply).
+            let lines = row.breakdown;
+            if (row.lines_version !== row.model_version) {
+              const model = versions.get(row.model_version);
+              expect(model).toBeDefined();
+              lines = rescaledBreakdown(row.breakdown, row.decay, model as ScoringModel);
+              rescaled++;
+            }
+            expect({
+              id: row.id,
+              total: row.total,
+              fit: row.fit,
+              engagement: row.engagement,
+              grade: row.grade,
+              level: row.level,
+              stage: row.stage,
+              breakdown: lines,
+            }).toEqual({
+              id: row.id,
+              total: exact.total,
+              fit: exact.fit,
+              engagement: exact.engagement,
+              grade: exact.grade,
+              level: exact.level,
+              stage,
+              breakdown: exact.breakdown,
+            });
+            if (stage !== prev.stage) moved.push(row.id);
+            if (row.total !== prev.total) rewritten++;
+            // The alert of a crossing gives its reasons with this change's points, adding up to
+            // the total it shows.
+            if (stage !== prev.stage && row.lines_version !== row.model_version) {
+              const shown = await alertLead(t.database.db, row.id);
+              expect(shown?.breakdown).toEqual(exact.breakdown);
+              expect(shown?.total).toBe(exact.total);
+              alerted++;
+            }
+          }
+          // Each stage move is one recorded crossing of the change, stamped with its time.
+          const recorded = await execRows<{ lead_id: number; at: number }>(
+            t.database.db,
+            sql`select lead_id::int as lead_id, date_part('epoch', at) * 1000 as at
+                from stage_transitions where cause = 'model' and model_version = ${r.version}
+                order by lead_id`,
+          );
+          expect(recorded).toEqual(moved.map((lead_id) => ({ lead_id, at: changeAt })));
+          crossings += moved.length;
+          from = to;
         }
-        // Each stage move is one recorded crossing of the change, stamped with its time.
-        const recorded = await execRows<{ lead_id: number; at: number }>(
-          t.database.db,
-          sql`select lead_id::int as lead_id, date_part('epoch', at) * 1000 as at
-              from stage_transitions where cause = 'model' and model_version = ${r.version}
-              order by lead_id`,
-        );
-        expect(recorded).toEqual(moved.map((lead_id) => ({ lead_id, at: changeAt })));
-        crossings += moved.length;
       }
-      // The generated cases moved scores and crossed stages, or they would prove nothing.
+      // The generated cases moved scores, crossed stages and left lines to rescale, or they
+      // would prove nothing.
       expect(rewritten).toBeGreaterThan(100);
       expect(crossings).toBeGreaterThan(0);
+      expect(rescaled).toBeGreaterThan(100);
+      expect(alerted).toBeGreaterThan(0);
     });
 
     it("when points change, then the answer for one lead is still exact as of now", async () => {

@@ -186,6 +186,11 @@ export interface AlertLead {
   modelKey?: string | undefined;
   /** The routing rule that gave the lead its current owner, when one did. */
   routedBy?: string | null | undefined;
+  /**
+   * Set when the stored lines carry an older version's points (a change of points moved the
+   * score but not the lines): the version that scored the lead, and the decay to rescale them by.
+   */
+  staleLines?: { version: number; decay: Record<string, [number, number]> } | undefined;
 }
 
 export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLead | undefined> {
@@ -204,11 +209,15 @@ export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLe
     breakdown: BreakdownEntry[] | string | null;
     model_key: string | null;
     routed_by: string | null;
+    model_version: number | null;
+    lines_version: number | null;
+    decay: Record<string, [number, number]> | null;
   }>(
     db,
     sql`
     select l.email, l.first_name, l.last_name, l.title, l.company, l.owner,
       s.total, s.fit, s.engagement, s.grade, s.level, s.breakdown, s.model_key,
+      s.model_version, s.lines_version, s.decay,
       (select case when a.source = 'rule' and a.owner = l.owner then a.rule end
         from lead_assignments a where a.lead_id = l.id
         order by a.at desc, a.id desc limit 1) as routed_by
@@ -236,6 +245,12 @@ export async function loadAlertLead(db: DbOrTx, leadId: number): Promise<AlertLe
     breakdown,
     ...(row.model_key ? { modelKey: row.model_key } : {}),
     routedBy: row.routed_by,
+    ...(row.model_version !== null &&
+    row.lines_version !== null &&
+    row.lines_version !== row.model_version &&
+    row.decay
+      ? { staleLines: { version: row.model_version, decay: row.decay } }
+      : {}),
   };
 }
 

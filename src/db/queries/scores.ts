@@ -32,8 +32,11 @@ export interface ScoringRow extends LeadFactsRow {
   s_activity: Activity | null;
   /** Epoch ms the stored score is due for a rescore (null: now, or never scored with one). */
   s_due: number | null;
-  /** The row keeps per-rule decay (rows from before it was kept do not). */
-  s_has_decay: boolean | null;
+  /**
+   * The row keeps per-rule decay and group sums, and its lines carry its own version's points: a
+   * weight change can rescale it, and nothing about it needs rebuilding (older rows do not).
+   */
+  s_rescalable: boolean | null;
 }
 
 /**
@@ -60,7 +63,9 @@ export function scoringRows(tx: DbOrTx, p: ScoringRowsParams): Promise<ScoringRo
           l.company, l.industry, l.employees, l.annual_revenue, l.country, l.source, l.owner,
           l.attributes, s.model_key as s_key, s.model_version as s_version, s.total as s_total, s.stage as s_stage,
           s.grade as s_grade, ${breakdownColumn} as s_breakdown, s.activity as s_activity,
-          date_part('epoch', s.next_due_at) * 1000 as s_due, s.decay is not null as s_has_decay
+          date_part('epoch', s.next_due_at) * 1000 as s_due,
+          s.decay is not null and s.sums is not null
+            and coalesce(s.lines_version, s.model_version) = s.model_version as s_rescalable
         from leads l left join lead_scores s on s.lead_id = l.id
         where l.id = any(${idArray(p.ids)})
         order by l.id`,
@@ -82,7 +87,8 @@ export interface WriteScoresParams {
   /**
    * One positional row per changed lead: [lead_id, total, fit, engagement, grade, level, stage,
    * breakdown, activity (null when unchanged), last_event_at, write history, has a score row,
-   * model key, model version, decay, next due at (ISO)].
+   * model key, model version, decay, next due at (ISO), group sums (GroupSums)]. The lines are
+   * written as of the model version, so `lines_version` is it too.
    */
   scoreRows: unknown[][];
   /** Stage crossings: { lead_id, from_stage, to_stage, total, alert, owner, version }. */
@@ -134,21 +140,24 @@ export async function writeScores(tx: DbOrTx, p: WriteScoresParams): Promise<num
           e->>6 as stage, e->7 as breakdown, nullif(e->8, 'null'::jsonb) as activity,
           (e->>9)::timestamptz as last_event_at, (e->>10)::boolean as history,
           (e->>11)::boolean as existing, e->>12 as model_key, (e->>13)::int as model_version,
-          e->14 as decay, (e->>15)::timestamptz as next_due_at
+          e->14 as decay, (e->>15)::timestamptz as next_due_at,
+          array[(e->16->>0)::float8, (e->16->>1)::float8, (e->16->>2)::float8,
+            (e->16->>3)::float8] as sums
         from jsonb_array_elements(${JSON.stringify(p.scoreRows)}::jsonb) e
       ), updated as (
         update lead_scores s set model_key = x.model_key, model_version = x.model_version, total = x.total, fit = x.fit,
           engagement = x.engagement, grade = x.grade, level = x.level, stage = x.stage,
           breakdown = x.breakdown, activity = coalesce(x.activity, s.activity),
           last_event_at = x.last_event_at, scored_at = ${at}::timestamptz, decay = x.decay,
-          next_due_at = x.next_due_at
+          next_due_at = x.next_due_at, sums = x.sums, lines_version = x.model_version
         from x
         where s.lead_id = x.lead_id and x.existing
       ), inserted as (
         insert into lead_scores (lead_id, model_key, model_version, total, fit, engagement, grade,
-          level, stage, breakdown, activity, last_event_at, scored_at, decay, next_due_at)
+          level, stage, breakdown, activity, last_event_at, scored_at, decay, next_due_at, sums,
+          lines_version)
         select lead_id, model_key, model_version, total, fit, engagement, grade, level, stage, breakdown,
-          activity, last_event_at, ${at}::timestamptz, decay, next_due_at
+          activity, last_event_at, ${at}::timestamptz, decay, next_due_at, sums, model_version
         from x
         where not x.existing
         on conflict (lead_id) do update set model_key = excluded.model_key,
@@ -157,7 +166,8 @@ export async function writeScores(tx: DbOrTx, p: WriteScoresParams): Promise<num
           grade = excluded.grade, level = excluded.level, stage = excluded.stage,
           breakdown = excluded.breakdown, activity = excluded.activity,
           last_event_at = excluded.last_event_at, scored_at = excluded.scored_at,
-          decay = excluded.decay, next_due_at = excluded.next_due_at
+          decay = excluded.decay, next_due_at = excluded.next_due_at, sums = excluded.sums,
+          lines_version = excluded.lines_version
       ), history as (
         insert into score_history (lead_id, at, total, fit, engagement, stage, model_version, cause)
         select lead_id, ${at}::timestamptz, total, fit, engagement, stage, model_version, ${p.cause}

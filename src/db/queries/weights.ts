@@ -1,5 +1,4 @@
 import { type SQL, sql } from "drizzle-orm";
-import { ENGAGEMENT_CAP_RULE, FIT_CAP_RULE } from "../../core/engine.js";
 import type { Stage } from "../../core/model.js";
 import { type DbOrTx, execRows } from "../client.js";
 
@@ -15,14 +14,10 @@ export interface PointUpdateParams {
   toId: number;
   /** The model version the rewritten rows are scored by. */
   version: number;
-  /** The rules whose points changed: [rule id, group, label, new points], in model order. */
-  changes: readonly (readonly [string, "fit" | "engagement", string, number])[];
-  /** Every breakdown rule id of the model (rules, caps, inactivity) in breakdown order. */
-  order: readonly string[];
+  /** The rules whose points changed: [rule id, group, points before, points after]. */
+  changes: readonly (readonly [string, "fit" | "engagement", number, number])[];
   fitCap: number;
-  fitCapLabel: string;
   engagementCap: number;
-  engagementCapLabel: string;
   grades: { A: number; B: number; C: number };
   levels: { "1": number; "2": number; "3": number };
   thresholds: { mql: number; sql: number; hysteresis: number };
@@ -39,7 +34,7 @@ export interface PointUpdateParams {
 export interface PointUpdateResult {
   /** Leads the changed rules apply to. */
   scored: number;
-  /** Of those, leads whose score, stage or breakdown moved. */
+  /** Of those, leads whose score, stage or lines moved. */
   changed: number;
   crossings: {
     lead_id: number;
@@ -50,22 +45,19 @@ export interface PointUpdateResult {
   }[];
 }
 
-/** How many lines of `lines` belong to one of the rules `ids` (rule ids are plain words). */
-function countLines(lines: SQL, ids: readonly string[]): SQL {
-  if (ids.length === 0) return sql`0`;
-  const path = `$[*] ? (${ids.map((id) => `@.ruleId == "${id}"`).join(" || ")})`;
-  return sql`jsonb_array_length(jsonb_path_query_array(${lines}, ${path}::jsonpath))`;
-}
-
 /**
  * A change of points, applied to every lead of a model that a changed rule applies to in one
- * statement: each changed line is rescaled from the stored per-rule decay (or is the new points,
- * for a fit rule), the other lines are kept, and the caps, totals, grade, level, stage (with
- * hysteresis), breakdown order and due time are recomputed exactly as the scorer computes them
- * (see score and nextDueAt). Rows keep their `scored_at`: each equals a full rescore at that
- * time. Leads are locked in id order first, as the scorer locks them, so the two cannot deadlock.
- * The stored breakdown is edited with jsonpath, in place, rather than taken apart and rebuilt.
- * Writes the rows and their history; returns the stage crossings for the caller to record.
+ * statement. Each changed rule moves the stored group sums (GroupSums) by its line's difference:
+ * a fit line is its points, an engagement line its points times the stored decay factors, both
+ * rounded as the scorer rounds them. The caps, totals, grade, level, stage (with hysteresis) and
+ * due time follow from the sums exactly as the scorer computes them (see scoreDetailed and
+ * nextDueAt). Rows keep their `scored_at`: each equals a full rescore at that time.
+ *
+ * The stored lines are not rewritten: they keep the version whose points they carry in
+ * `lines_version`, and readers rescale them (rescaledBreakdown). Writing only narrow columns is
+ * what makes a change of a rule most leads have cheap: the rows' breakdowns are most of their
+ * width. Leads are locked in id order first, as the scorer locks them, so the two cannot
+ * deadlock. Writes the rows and their history; returns the stage crossings for the caller.
  */
 export async function applyPointChanges(
   tx: DbOrTx,
@@ -82,50 +74,37 @@ export async function applyPointChanges(
   for (const id of fitIds)
     touches.push(sql`s.breakdown @> ${JSON.stringify([{ ruleId: id }])}::jsonb`);
 
-  // Each changed rule's new line as of the row's scoring, or null when it has none.
-  const line = (c: (typeof p.changes)[number]): SQL => {
-    const [id, group, label, points] = c;
-    if (group === "fit")
-      return sql`case when t.breakdown @> ${JSON.stringify([{ ruleId: id }])}::jsonb then
-        jsonb_build_object('ruleId', ${id}::text, 'label', ${label}::text, 'group', 'fit',
-          'count', 1, 'basePoints', ${r2(sql`${points}::float8`)},
-          'points', ${r2(sql`${points}::float8`)}) end`;
-    const count = sql`(t.decay->${id}::text->>0)::float8`;
-    const factors = sql`(t.decay->${id}::text->>1)::float8`;
-    return sql`case when t.decay ? ${id}::text and ${r2(sql`${points}::float8 * ${factors}`)} <> 0 then
-      jsonb_build_object('ruleId', ${id}::text, 'label', ${label}::text, 'group', 'engagement',
-        'count', ${count}::int, 'basePoints', ${r2(sql`${points}::float8 * ${count}`)},
-        'points', ${r2(sql`${points}::float8 * ${factors}`)}) end`;
-  };
-  // Kept lines: all but the changed rules' and the caps'.
-  const kept = sql`jsonb_path_query_array(t.breakdown, ${`$[*] ? (!(${[
-    FIT_CAP_RULE,
-    ENGAGEMENT_CAP_RULE,
-    ...p.changes.map((c) => c[0]),
-  ]
-    .map((id) => `@.ruleId == "${id}"`)
-    .join(" || ")}))`}::jsonpath)`;
-  // Each new line goes in after the lines of the rules before it in the model's order, one
-  // lateral step per changed rule.
-  const inserts = p.changes.map((c, i) => {
-    const before = p.order.slice(0, p.order.indexOf(c[0]));
-    const prev = sql.raw(i === 0 ? "x.kept" : `a${i - 1}.lines`);
-    const l = sql.raw(`x.l${i}`);
-    return sql` cross join lateral (select case when ${l} is null then ${prev} else jsonb_insert(${prev},
-      array[(${countLines(prev, before)})::text],
-      ${l}) end as lines) ${sql.raw(`a${i}`)}`;
+  // Each changed rule's line before and after, as of the row's scoring (0 where it has none).
+  const lines = p.changes.flatMap((c, i) => {
+    const [id, group, from, to] = c;
+    const n = sql.raw(String(i));
+    if (group === "fit") {
+      const has = sql`s.breakdown @> ${JSON.stringify([{ ruleId: id }])}::jsonb`;
+      return [
+        sql`case when ${has} then ${r2(sql`${from}::float8`)} else 0 end as o${n}`,
+        sql`case when ${has} then ${r2(sql`${to}::float8`)} else 0 end as n${n}`,
+      ];
+    }
+    const factors = sql`coalesce((s.decay->${id}::text->>1)::float8, 0)`;
+    return [
+      sql`${r2(sql`${from}::float8 * ${factors}`)} as o${n}`,
+      sql`${r2(sql`${to}::float8 * ${factors}`)} as n${n}`,
+    ];
   });
-  const lines = sql.raw(`a${p.changes.length - 1}.lines`);
-  const newLines = p.changes.map((_, i) => sql.raw(`x.l${i}`));
-  const lineSum = (group: string, sign: ">" | "<") =>
-    sql.join(
-      newLines.map(
-        (l) =>
-          sql` + coalesce(case when ${l}->>'group' = ${group} and (${l}->>'points')::float8 ${sql.raw(sign)} 0
-            then (${l}->>'points')::float8 end, 0)`,
-      ),
-      sql``,
+  // What the changed lines move one group sum by: fit or engagement, points above or below zero
+  // (a change of points keeps the sign).
+  const moved = (group: "fit" | "engagement", positive: boolean): SQL => {
+    const parts = p.changes.flatMap((c, i) =>
+      c[1] === group && c[3] > 0 === positive
+        ? [sql` + (x.${sql.raw(`n${i}`)} - x.${sql.raw(`o${i}`)})`]
+        : [],
     );
+    return parts.length === 0 ? sql`` : sql.join(parts, sql``);
+  };
+  const lineMoved = sql.join(
+    p.changes.map((_, i) => sql`x.${sql.raw(`n${i}`)} <> x.${sql.raw(`o${i}`)}`),
+    sql` or `,
+  );
   const { mql, sql: sqlT, hysteresis: h } = p.thresholds;
   const g = p.grades;
   const lv = p.levels;
@@ -143,8 +122,10 @@ export async function applyPointChanges(
           ),
           sql` + `,
         );
-  // Like the rescan baseline: the sorts of this size stay in memory, and the wide statement is
-  // not worth compiling (JIT took a second of it on PG 15).
+  // Each step is materialized: round2 repeats its argument, and steps inlined into one another
+  // would repeat every step below them several times over.
+  // Like the rescan baseline: each step's rows stay in memory, and the wide statement is not worth
+  // compiling (JIT took a second of it on PG 15).
   await tx.execute(sql`set local work_mem = '64MB'`);
   await tx.execute(sql`set local jit = off`);
   const rows = await execRows<{
@@ -158,62 +139,28 @@ export async function applyPointChanges(
   }>(
     tx,
     sql`with target as materialized (
-        select s.lead_id, s.breakdown, s.decay, s.stage, s.total, s.scored_at, s.next_due_at
+        select s.lead_id, s.decay, s.stage, s.total, s.scored_at, s.next_due_at, s.sums,
+          ${sql.join(lines, sql`, `)}
         from lead_scores s
         where s.lead_id >= ${p.fromId} and s.lead_id < ${p.toId} and s.model_key = ${p.modelKey}
+          and s.sums is not null and s.decay is not null
           and (${sql.join(touches, sql` or `)})
         order by s.lead_id
         for no key update
-      ), edited as materialized (
-        select t.lead_id, t.decay, t.stage as previous, t.total as old_total,
-          t.breakdown as old_breakdown, t.scored_at,
-          t.next_due_at, ${kept} as kept,
-          ${sql.join(
-            p.changes.map((c, i) => sql`${line(c)} as l${sql.raw(String(i))}`),
-            sql`, `,
-          )}
-        from target t
-      ), summed as (
-        select x.*, k.fit_pos0 ${lineSum("fit", ">")} as fit_pos_raw,
-          k.fit_neg ${lineSum("fit", "<")} as fit_neg,
-          k.eng_pos0 ${lineSum("engagement", ">")} as eng_pos_raw,
-          k.eng_neg ${lineSum("engagement", "<")} as eng_neg
-        from edited x cross join lateral (
-          select coalesce(sum(v.pts) filter (where v.grp = 'fit' and v.pts > 0), 0) as fit_pos0,
-            coalesce(sum(v.pts) filter (where v.grp = 'fit' and v.pts < 0), 0) as fit_neg,
-            coalesce(sum(v.pts) filter (where v.grp = 'engagement' and v.pts > 0), 0) as eng_pos0,
-            coalesce(sum(v.pts) filter (where v.grp = 'engagement' and v.pts < 0), 0) as eng_neg
-          from (select e->>'group' as grp, (e->>'points')::float8 as pts
-                from jsonb_array_elements(x.kept) e) v
-        ) k
-      ), scored as materialized (
-        select x.*, ${r2(sql`x.fit_pos_raw`)} as fit_pos, ${r2(sql`x.eng_pos_raw`)} as eng_pos,
-          ${lines} as lines
-        from summed x${sql.join(inserts, sql``)}
+      ), summed as materialized (
+        select x.lead_id, x.decay, x.stage as previous, x.total as old_total, x.scored_at,
+          x.next_due_at, (${lineMoved}) as line_moved,
+          ${r2(sql`x.sums[1]${moved("fit", true)}`)} as fit_pos,
+          ${r2(sql`x.sums[2]${moved("fit", false)}`)} as fit_neg,
+          ${r2(sql`x.sums[3]${moved("engagement", true)}`)} as eng_pos,
+          ${r2(sql`x.sums[4]${moved("engagement", false)}`)} as eng_neg
+        from target x
       ), totals as materialized (
-        select x.lead_id, x.decay, x.previous, x.old_total, x.old_breakdown, x.scored_at,
-          x.next_due_at,
-          x.eng_pos,
+        select x.*,
           ${r2(sql`least(x.fit_pos, ${p.fitCap}::float8) + x.fit_neg`)} as fit,
-          ${r2(sql`least(x.eng_pos, ${p.engagementCap}::float8) + x.eng_neg`)} as engagement,
-          -- The caps' lines where the scorer puts them: after their group's rule lines.
-          case when x.eng_pos > ${p.engagementCap}::float8 then jsonb_insert(f.lines,
-            array[(jsonb_array_length(f.lines)
-              - case when f.lines @? '$[*] ? (@.ruleId == "inactivity")' then 1 else 0 end)::text],
-            jsonb_build_object('ruleId', 'engagement_cap', 'label', ${p.engagementCapLabel}::text,
-              'group', 'engagement', 'count', 1,
-              'basePoints', ${r2(sql`${p.engagementCap}::float8 - x.eng_pos`)},
-              'points', ${r2(sql`${p.engagementCap}::float8 - x.eng_pos`)}))
-          else f.lines end as breakdown
-        from scored x cross join lateral (
-          select case when x.fit_pos > ${p.fitCap}::float8 then jsonb_insert(x.lines,
-            array[jsonb_array_length(jsonb_path_query_array(x.lines, '$[*] ? (@.group == "fit")'))::text],
-            jsonb_build_object('ruleId', 'fit_cap', 'label', ${p.fitCapLabel}::text, 'group', 'fit',
-              'count', 1, 'basePoints', ${r2(sql`${p.fitCap}::float8 - x.fit_pos`)},
-              'points', ${r2(sql`${p.fitCap}::float8 - x.fit_pos`)}))
-          else x.lines end as lines
-        ) f
-      ), staged as (
+          ${r2(sql`least(x.eng_pos, ${p.engagementCap}::float8) + x.eng_neg`)} as engagement
+        from summed x
+      ), staged as materialized (
         select x.*, ${r2(sql`x.fit + x.engagement`)} as total,
           case when x.fit >= ${g.A} then 'A' when x.fit >= ${g.B} then 'B'
             when x.fit >= ${g.C} then 'C' else 'D' end as grade,
@@ -222,7 +169,7 @@ export async function applyPointChanges(
           ${p.due.lineRounding}::float8 * (${keyCount} + 2) as slop,
           ${rate} as rate
         from totals x
-      ), due as (
+      ), due as materialized (
         select x.*, case
             when x.total >= ${sqlT} then 'sql'
             when x.total >= ${mql} and x.previous <> 'sql' then 'mql'
@@ -243,8 +190,11 @@ export async function applyPointChanges(
         from due x
       ), written as (
         update lead_scores s set total = x.total, fit = x.fit, engagement = x.engagement,
-          grade = x.grade, level = x.level, stage = x.stage, breakdown = x.breakdown,
-          model_version = ${p.version}, next_due_at = x.due_at
+          grade = x.grade, level = x.level, stage = x.stage, next_due_at = x.due_at,
+          sums = array[x.fit_pos, x.fit_neg, x.eng_pos, x.eng_neg],
+          -- The lines stay as they were written: their version is the row's until now.
+          lines_version = coalesce(s.lines_version, s.model_version),
+          model_version = ${p.version}
         from timed x
         where s.lead_id = x.lead_id
         returning s.lead_id
@@ -257,7 +207,7 @@ export async function applyPointChanges(
         null as from_stage, null as to_stage, null::float8 as total, null as owner
       union all
       select 'changed', (select count(*) from timed
-          where total <> old_total or stage <> previous or breakdown <> old_breakdown)::int,
+          where total <> old_total or stage <> previous or line_moved)::int,
         null, null, null, null, null
       union all
       select 'crossing', 0, d.lead_id::int, d.previous, d.stage, d.total, l.owner
@@ -293,12 +243,15 @@ export async function scoredIdRange(
   return row?.lo == null || row.hi == null ? undefined : { lo: row.lo, hi: row.hi };
 }
 
-/** Whether every scored lead of a model keeps per-rule decay (rows from before it do not). */
+/**
+ * Whether every scored lead of a model keeps per-rule decay and group sums, which a change of
+ * points moves (rows from before they were kept have neither until rescored).
+ */
 export async function allKeepDecay(db: DbOrTx, p: { modelKey: string }): Promise<boolean> {
   const [row] = await execRows<{ missing: boolean }>(
     db,
-    sql`select exists (select 1 from lead_scores where model_key = ${p.modelKey} and decay is null)
-        as missing`,
+    sql`select exists (select 1 from lead_scores where model_key = ${p.modelKey}
+          and (decay is null or sums is null)) as missing`,
   );
   return row?.missing === false;
 }

@@ -1,10 +1,10 @@
 // Over 400 lines on purpose: claims, leases, backoff and crash reconciliation of every outbox kind
 // share one loop and one set of timing constants; split, their interplay would be hidden.
+
 import type { Db } from "../../db/client.js";
 import {
   type ClaimedAlert,
   claimDueAlerts,
-  loadAlertLead,
   markFailed,
   markSent,
   recordAttempt,
@@ -31,6 +31,7 @@ import {
 import { queueLateErasure, releaseErasureClaims } from "../../db/queries/erasures.js";
 import type { Logger } from "../../lib/logger.js";
 import { closeAbandonedBursts } from "../bursts.js";
+import { alertLead } from "../scoring.js";
 import { deliverErasures } from "./erasures.js";
 import {
   keyOf,
@@ -189,7 +190,7 @@ export function createOutboxDispatcher(opts: OutboxDispatcherOptions): OutboxDis
   }
 
   async function deliverOne(row: ClaimedAlert, target: string): Promise<void> {
-    const lead = await loadAlertLead(db, row.leadId);
+    const lead = await alertLead(db, row.leadId);
     if (!lead) {
       // The lead was erased after the crossing (the cascade normally removes the row too).
       await markSent(db, row.id, "lead_erased");
