@@ -109,7 +109,7 @@ export async function applyPointChanges(
   const g = p.grades;
   const lv = p.levels;
   const keyCount = sql.join(
-    p.engagementRules.map((id) => sql`(case when x.decay ? ${id}::text then 1 else 0 end)`),
+    p.engagementRules.map((id) => sql`(case when s.decay ? ${id}::text then 1 else 0 end)`),
     sql` + `,
   );
   const rate =
@@ -118,12 +118,12 @@ export async function applyPointChanges(
       : sql.join(
           p.decaying.map(
             ([id, points, halfMs]) =>
-              sql`coalesce((x.decay->${id}::text->>1)::float8 * ${(points * Math.LN2) / halfMs}::float8, 0)`,
+              sql`coalesce((s.decay->${id}::text->>1)::float8 * ${(points * Math.LN2) / halfMs}::float8, 0)`,
           ),
           sql` + `,
         );
-  // Each step is materialized: round2 repeats its argument, and steps inlined into one another
-  // would repeat every step below them several times over.
+  // Each step is a subquery the planner may not pull up (offset 0): round2 repeats its argument,
+  // and steps inlined into one another would repeat every step below them several times over.
   // Like the rescan baseline: each step's rows stay in memory, and the wide statement is not worth
   // compiling (JIT took a second of it on PG 15).
   await tx.execute(sql`set local work_mem = '64MB'`);
@@ -139,55 +139,53 @@ export async function applyPointChanges(
   }>(
     tx,
     sql`with target as materialized (
-        select s.lead_id, s.decay, s.stage, s.total, s.scored_at, s.next_due_at, s.sums,
-          ${sql.join(lines, sql`, `)}
+        select s.lead_id, s.stage as previous, s.total as old_total, s.scored_at, s.next_due_at,
+          s.sums, ${sql.join(lines, sql`, `)},
+          ${p.due.lineRounding}::float8 * (${keyCount} + 2) as slop, ${rate} as rate
         from lead_scores s
         where s.lead_id >= ${p.fromId} and s.lead_id < ${p.toId} and s.model_key = ${p.modelKey}
           and s.sums is not null and s.decay is not null
           and (${sql.join(touches, sql` or `)})
         order by s.lead_id
         for no key update
-      ), summed as materialized (
-        select x.lead_id, x.decay, x.stage as previous, x.total as old_total, x.scored_at,
-          x.next_due_at, (${lineMoved}) as line_moved,
+      ), timed as materialized (
+        select x.lead_id, x.previous, x.old_total, (${lineMoved}) as line_moved, a.fit_pos,
+          a.fit_neg, a.eng_pos, a.eng_neg, b.fit, b.engagement, c.total, c.grade, c.level,
+          d.stage, e.due_at
+        from target x
+        cross join lateral (select
           ${r2(sql`x.sums[1]${moved("fit", true)}`)} as fit_pos,
           ${r2(sql`x.sums[2]${moved("fit", false)}`)} as fit_neg,
           ${r2(sql`x.sums[3]${moved("engagement", true)}`)} as eng_pos,
           ${r2(sql`x.sums[4]${moved("engagement", false)}`)} as eng_neg
-        from target x
-      ), totals as materialized (
-        select x.*,
-          ${r2(sql`least(x.fit_pos, ${p.fitCap}::float8) + x.fit_neg`)} as fit,
-          ${r2(sql`least(x.eng_pos, ${p.engagementCap}::float8) + x.eng_neg`)} as engagement
-        from summed x
-      ), staged as materialized (
-        select x.*, ${r2(sql`x.fit + x.engagement`)} as total,
-          case when x.fit >= ${g.A} then 'A' when x.fit >= ${g.B} then 'B'
-            when x.fit >= ${g.C} then 'C' else 'D' end as grade,
-          case when x.engagement >= ${lv["1"]} then 1 when x.engagement >= ${lv["2"]} then 2
-            when x.engagement >= ${lv["3"]} then 3 else 4 end as level,
-          ${p.due.lineRounding}::float8 * (${keyCount} + 2) as slop,
-          ${rate} as rate
-        from totals x
-      ), due as materialized (
-        select x.*, case
-            when x.total >= ${sqlT} then 'sql'
-            when x.total >= ${mql} and x.previous <> 'sql' then 'mql'
-            when x.previous = 'sql' and x.total >= ${sqlT - h} then 'sql'
-            when x.previous in ('sql', 'mql') and x.total >= ${mql - h} then 'mql'
-            when x.total >= ${mql} then 'mql'
+          offset 0) a
+        cross join lateral (select
+          ${r2(sql`least(a.fit_pos, ${p.fitCap}::float8) + a.fit_neg`)} as fit,
+          ${r2(sql`least(a.eng_pos, ${p.engagementCap}::float8) + a.eng_neg`)} as engagement
+          offset 0) b
+        cross join lateral (select ${r2(sql`b.fit + b.engagement`)} as total,
+          case when b.fit >= ${g.A} then 'A' when b.fit >= ${g.B} then 'B'
+            when b.fit >= ${g.C} then 'C' else 'D' end as grade,
+          case when b.engagement >= ${lv["1"]} then 1 when b.engagement >= ${lv["2"]} then 2
+            when b.engagement >= ${lv["3"]} then 3 else 4 end as level
+          offset 0) c
+        cross join lateral (select case
+            when c.total >= ${sqlT} then 'sql'
+            when c.total >= ${mql} and x.previous <> 'sql' then 'mql'
+            when x.previous = 'sql' and c.total >= ${sqlT - h} then 'sql'
+            when x.previous in ('sql', 'mql') and c.total >= ${mql - h} then 'mql'
+            when c.total >= ${mql} then 'mql'
             else 'lead'
           end as stage
-        from staged x
-      ), timed as materialized (
-        select x.*, case when x.rate <= 0 then x.next_due_at else least(x.next_due_at,
+          offset 0) d
+        cross join lateral (select case when x.rate <= 0 then x.next_due_at else least(x.next_due_at,
           x.scored_at + make_interval(secs => least(${p.due.maxMs}::float8,
             greatest(0, least(${p.due.tolerance}::float8 - 2 * x.slop,
-              case x.stage when 'sql' then x.total - ${sqlT - h} - 2 * x.slop
-                when 'mql' then x.total - ${mql - h} - 2 * x.slop else 'infinity'::float8 end)
-              + greatest(0, x.eng_pos - ${p.engagementCap}::float8 - x.slop)) / x.rate) / 1000)) end
+              case d.stage when 'sql' then c.total - ${sqlT - h} - 2 * x.slop
+                when 'mql' then c.total - ${mql - h} - 2 * x.slop else 'infinity'::float8 end)
+              + greatest(0, a.eng_pos - ${p.engagementCap}::float8 - x.slop)) / x.rate) / 1000)) end
           as due_at
-        from due x
+          offset 0) e
       ), written as (
         update lead_scores s set total = x.total, fit = x.fit, engagement = x.engagement,
           grade = x.grade, level = x.level, stage = x.stage, next_due_at = x.due_at,
