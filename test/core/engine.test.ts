@@ -10,7 +10,9 @@ import {
   FIT_CAP_RULE,
   INACTIVITY_RULE,
   nextStage,
+  rescaledBreakdown,
   score,
+  scoreDetailed,
 } from "../../src/core/engine.js";
 import {
   type ActivityEvent,
@@ -412,6 +414,47 @@ describe("laws", () => {
         expect(r.fit).toBeLessThanOrEqual(m.fit.cap);
         expect(r.engagement).toBeLessThanOrEqual(m.engagement.cap);
       }),
+    );
+  });
+
+  it("a change of points alone: lines rescaled from the stored decay are a fresh score's, and the group sums add up to the scores", () => {
+    fc.assert(
+      fc.property(
+        leadArb,
+        fc.array(eventArb, { maxLength: 30 }),
+        modelArb,
+        fc.array(fc.double({ min: 0.05, max: 4, noNaN: true }), { minLength: 12, maxLength: 12 }),
+        (lead, events, m, factors) => {
+          // Every rule's points scaled, each keeping its sign (what pointChanges accepts).
+          let k = 0;
+          const scale = (p: number) =>
+            Math.round(p * (factors[k++ % factors.length] ?? 1) * 100) / 100 || Math.sign(p);
+          const to = modelSchema.parse({
+            ...m,
+            fit: { ...m.fit, rules: m.fit.rules.map((r) => ({ ...r, points: scale(r.points) })) },
+            engagement: {
+              ...m.engagement,
+              rules: m.engagement.rules.map((r) => ({ ...r, points: scale(r.points) })),
+            },
+          });
+          const a = activityFromEvents(events, m);
+          const before = scoreDetailed(lead, a, m, NOW);
+          const fresh = scoreDetailed(lead, a, to, NOW);
+          expect(rescaledBreakdown(before.result.breakdown, before.decay, to)).toEqual(
+            fresh.result.breakdown,
+          );
+          // Under its own model the stored lines rescale to themselves.
+          expect(rescaledBreakdown(before.result.breakdown, before.decay, m)).toEqual(
+            before.result.breakdown,
+          );
+          const [fitPos, fitNeg, engPos, engNeg] = fresh.sums;
+          const round2 = (x: number) => Math.round(x * 100) / 100;
+          expect(round2(Math.min(fitPos, to.fit.cap) + fitNeg)).toBe(fresh.result.fit);
+          expect(round2(Math.min(engPos, to.engagement.cap) + engNeg)).toBe(
+            fresh.result.engagement,
+          );
+        },
+      ),
     );
   });
 
