@@ -307,6 +307,25 @@ export interface DetailedScore {
   sums: GroupSums;
 }
 
+/** A matched fit rule's line: its points, once. */
+function fitLine(rule: { id: string; label: string; points: number }): BreakdownEntry {
+  const points = round2(rule.points);
+  return { ruleId: rule.id, label: rule.label, group: "fit", count: 1, basePoints: points, points };
+}
+
+/** The line that takes a group's positive points above its cap back down to it. */
+function capLine(group: "fit" | "engagement", cap: number, positive: number): BreakdownEntry {
+  const cut = round2(cap - positive);
+  return {
+    ruleId: group === "fit" ? FIT_CAP_RULE : ENGAGEMENT_CAP_RULE,
+    label: `${group === "fit" ? "Fit" : "Engagement"} points capped at ${cap}`,
+    group,
+    count: 1,
+    basePoints: cut,
+    points: cut,
+  };
+}
+
 /**
  * Scores a lead: fit from who it is, engagement from what it did (decayed, windowed, counted up
  * to a limit), group caps, the inactivity penalty, grade and level. Every point of the total is
@@ -335,30 +354,15 @@ export function scoreDetailed(
   let fitNegative = 0;
   for (const rule of model.fit.rules) {
     if (!fitRuleMatches(lead, rule.when)) continue;
-    const points = round2(rule.points);
-    if (points > 0) fitPositive += points;
-    else fitNegative += points;
-    breakdown.push({
-      ruleId: rule.id,
-      label: rule.label,
-      group: "fit",
-      count: 1,
-      basePoints: points,
-      points,
-    });
+    const line = fitLine(rule);
+    if (line.points > 0) fitPositive += line.points;
+    else fitNegative += line.points;
+    breakdown.push(line);
   }
   fitPositive = round2(fitPositive);
   const fitSum = fitPositive;
   if (fitPositive > model.fit.cap) {
-    const cut = round2(model.fit.cap - fitPositive);
-    breakdown.push({
-      ruleId: FIT_CAP_RULE,
-      label: `Fit points capped at ${model.fit.cap}`,
-      group: "fit",
-      count: 1,
-      basePoints: cut,
-      points: cut,
-    });
+    breakdown.push(capLine("fit", model.fit.cap, fitPositive));
     fitPositive = model.fit.cap;
   }
   const fit = round2(fitPositive + fitNegative);
@@ -378,15 +382,7 @@ export function scoreDetailed(
   engPositive = round2(engPositive);
   const positiveEngagement = engPositive;
   if (engPositive > model.engagement.cap) {
-    const cut = round2(model.engagement.cap - engPositive);
-    breakdown.push({
-      ruleId: ENGAGEMENT_CAP_RULE,
-      label: `Engagement points capped at ${model.engagement.cap}`,
-      group: "engagement",
-      count: 1,
-      basePoints: cut,
-      points: cut,
-    });
+    breakdown.push(capLine("engagement", model.engagement.cap, engPositive));
     engPositive = model.engagement.cap;
   }
   const inactivity = model.engagement.inactivity;
@@ -446,29 +442,12 @@ export function rescaledBreakdown(
   let fitPositive = 0;
   for (const rule of model.fit.rules) {
     if (!matched.has(rule.id)) continue;
-    const points = round2(rule.points);
-    if (points > 0) fitPositive += points;
-    breakdown.push({
-      ruleId: rule.id,
-      label: rule.label,
-      group: "fit",
-      count: 1,
-      basePoints: points,
-      points,
-    });
+    const line = fitLine(rule);
+    if (line.points > 0) fitPositive += line.points;
+    breakdown.push(line);
   }
   fitPositive = round2(fitPositive);
-  if (fitPositive > model.fit.cap) {
-    const cut = round2(model.fit.cap - fitPositive);
-    breakdown.push({
-      ruleId: FIT_CAP_RULE,
-      label: `Fit points capped at ${model.fit.cap}`,
-      group: "fit",
-      count: 1,
-      basePoints: cut,
-      points: cut,
-    });
-  }
+  if (fitPositive > model.fit.cap) breakdown.push(capLine("fit", model.fit.cap, fitPositive));
   let engPositive = 0;
   for (const rule of model.engagement.rules) {
     const kept = decay[rule.id];
@@ -480,17 +459,8 @@ export function rescaledBreakdown(
     breakdown.push({ ruleId: rule.id, label: rule.label, group: "engagement", count, ...line });
   }
   engPositive = round2(engPositive);
-  if (engPositive > model.engagement.cap) {
-    const cut = round2(model.engagement.cap - engPositive);
-    breakdown.push({
-      ruleId: ENGAGEMENT_CAP_RULE,
-      label: `Engagement points capped at ${model.engagement.cap}`,
-      group: "engagement",
-      count: 1,
-      basePoints: cut,
-      points: cut,
-    });
-  }
+  if (engPositive > model.engagement.cap)
+    breakdown.push(capLine("engagement", model.engagement.cap, engPositive));
   const inactivity = stored.find((e) => e.ruleId === INACTIVITY_RULE);
   if (inactivity) breakdown.push(inactivity);
   return breakdown;

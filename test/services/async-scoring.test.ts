@@ -53,6 +53,19 @@ for (const config of testDatabases()) {
 
     const rows = <T>(q: ReturnType<typeof sql>) => execRows<T>(t.database.db, q);
 
+    /** A scorer of its own whose instance is accepting batches whenever `busy` says so. */
+    const yieldingScorer = (busy: () => boolean, maxYieldMs: number) =>
+      createScorer({
+        db: t.database.db,
+        kind: t.database.kind,
+        clock: () => NOW,
+        logger: silentLogger,
+        onAlerts: () => {},
+        pollMs: 20,
+        busy,
+        maxYieldMs,
+      });
+
     it("when many batches on the same hot leads arrive at once and two scorers run, then every event is scored once and each crossing alerts once", async () => {
       await a.upsertLeads(
         HOT.map((email) => ({
@@ -152,16 +165,7 @@ for (const config of testDatabases()) {
 
     it("when batches are being accepted, then background rounds yield to them, at most the longest wait after the last round, and go on at once when accepting stops", async () => {
       const busy = { now: false };
-      const scorer = createScorer({
-        db: t.database.db,
-        kind: t.database.kind,
-        clock: () => NOW,
-        logger: silentLogger,
-        onAlerts: () => {},
-        pollMs: 20,
-        busy: () => busy.now,
-        maxYieldMs: 60_000,
-      });
+      const scorer = yieldingScorer(() => busy.now, 60_000);
       const event = (id: string) => ({
         id,
         email: `${id}@acme.com`,
@@ -195,16 +199,7 @@ for (const config of testDatabases()) {
     });
 
     it("when the longest wait after the last round has passed, then a round runs though batches are still being accepted", async () => {
-      const scorer = createScorer({
-        db: t.database.db,
-        kind: t.database.kind,
-        clock: () => NOW,
-        logger: silentLogger,
-        onAlerts: () => {},
-        pollMs: 20,
-        busy: () => true,
-        maxYieldMs: 200,
-      });
+      const scorer = yieldingScorer(() => true, 200);
       scorer.start();
       try {
         for (const id of ["one", "two", "three"]) {
