@@ -1,11 +1,9 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -159,6 +157,12 @@ async function openPglite(dataDir: string | undefined, logger: Logger): Promise<
     // A process killed with SIGKILL leaves postmaster.pid behind; PGlite is the only user here.
     rmSync(join(dataDir, "pgdata", "postmaster.pid"), { force: true });
   }
+  // Loaded here, not on import: PGlite adds about 50 MB to a process's memory, which a server on
+  // Postgres should not carry.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("drizzle-orm/pglite"),
+  ]);
   let pg: PGlite;
   try {
     const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS];
@@ -199,6 +203,7 @@ async function openPglite(dataDir: string | undefined, logger: Logger): Promise<
 
 async function runMigrations(database: Database, url: string | undefined): Promise<void> {
   if (database.kind === "pglite") {
+    const { migrate: migratePglite } = await import("drizzle-orm/pglite/migrator");
     await migratePglite(database.db as never, { migrationsFolder: MIGRATIONS_DIR });
     return;
   }

@@ -1,4 +1,5 @@
-import { startOfISOWeek } from "date-fns";
+// The function's own module: the package index loads all of date-fns (about 30 MB of memory).
+import { startOfISOWeek } from "date-fns/startOfISOWeek";
 import type { LeadFacts } from "../core/model.js";
 import {
   ownerForTurn,

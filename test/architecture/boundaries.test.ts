@@ -54,6 +54,29 @@ function boundaryViolations(files: readonly SourceFile[]): string[] {
   return violations;
 }
 
+/**
+ * Modules that weigh on every process that imports them (measured with process.memoryUsage):
+ * PGlite about 50 MB, ECharts with resvg and the fonts about 80 MB, the date-fns index about
+ * 30 MB. They are loaded where they are used (a dynamic import, or one function's own module),
+ * so an instance on Postgres that never draws a chart carries none of them.
+ */
+function heavyImports(files: readonly SourceFile[]): string[] {
+  const heavy = (file: string, spec: string) =>
+    spec === "@electric-sql/pglite" ||
+    spec.startsWith("drizzle-orm/pglite") ||
+    spec === "date-fns" ||
+    (!file.startsWith("src/charts/") &&
+      target(file, spec).path?.startsWith("src/charts/") === true &&
+      !spec.endsWith("/lazy.js"));
+  const found: string[] = [];
+  // Static imports that bring values (type-only imports are erased).
+  const staticImport = /\bimport\s+(?!type\b)[\w*{}\s,$]*?\s*from\s*["']([^"']+)["']/g;
+  for (const f of files)
+    for (const m of f.text.matchAll(staticImport))
+      if (m[1] && heavy(f.path, m[1])) found.push(`${f.path} -> ${m[1]}`);
+  return found;
+}
+
 function sourceFiles(dir: string): SourceFile[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && /\.(ts|mts|mjs|js)$/.test(e.name))
@@ -100,6 +123,39 @@ describe("the import boundaries of src", () => {
       "src/cli/index.ts -> ../db/client.js",
       "src/jobs/scheduler.ts -> ../db/client.js",
       "src/services/leads.ts -> ../slack/blocks/common.js",
+    ]);
+  });
+
+  it("when every file under src is read, then heavy modules are loaded only where they are used", () => {
+    expect(heavyImports(sourceFiles(join(ROOT, "src")))).toEqual([]);
+  });
+
+  it("when files import heavy modules up front, then the checker names each, and leaves type-only and lazy imports alone", () => {
+    const files: SourceFile[] = [
+      { path: "src/db/client.ts", text: 'import { PGlite } from "@electric-sql/pglite";' },
+      { path: "src/db/other.ts", text: 'import { drizzle } from "drizzle-orm/pglite";' },
+      { path: "src/services/routing.ts", text: 'import { startOfISOWeek } from "date-fns";' },
+      {
+        path: "src/slack/pictures.ts",
+        text: 'import {\n  renderSparkline,\n} from "../charts/index.js";',
+      },
+      {
+        path: "src/db/notifications.ts",
+        text: [
+          'import type { PGlite } from "@electric-sql/pglite";',
+          'import type { Histogram } from "../charts/index.js";',
+          'import { charts } from "../charts/lazy.js";',
+          'import { startOfISOWeek } from "date-fns/startOfISOWeek";',
+          'const { PGlite: P } = await import("@electric-sql/pglite");',
+        ].join("\n"),
+      },
+      { path: "src/charts/index.ts", text: 'import { x } from "./render.js";' },
+    ];
+    expect(heavyImports(files)).toEqual([
+      "src/db/client.ts -> @electric-sql/pglite",
+      "src/db/other.ts -> drizzle-orm/pglite",
+      "src/services/routing.ts -> date-fns",
+      "src/slack/pictures.ts -> ../charts/index.js",
     ]);
   });
 });

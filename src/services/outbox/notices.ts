@@ -1,4 +1,4 @@
-import { renderConversionByBand } from "../../charts/index.js";
+import { charts } from "../../charts/lazy.js";
 import type { Db } from "../../db/client.js";
 import type { ClaimedMessage } from "../../db/queries/outbox.js";
 import type { Logger } from "../../lib/logger.js";
@@ -26,8 +26,9 @@ export function noticeOf(row: ClaimedMessage): OutgoingMessage {
 }
 
 /** The digest's conversion-by-band chart as a PNG; undefined while there are no outcomes. */
-export function digestChart(digest: Digest): OutgoingFile | undefined {
+export async function digestChart(digest: Digest): Promise<OutgoingFile | undefined> {
   if (digest.bands.length === 0) return undefined;
+  const { renderConversionByBand } = await charts();
   return {
     // The digest lists bands high to low; the chart reads left to right, low to high.
     bytes: renderConversionByBand([...digest.bands].reverse(), {
@@ -76,7 +77,7 @@ export function createNoticeDispatcher(opts: {
   });
 
   async function withChart(channel: string, msg: DigestMessage): Promise<DigestMessage> {
-    const chart = digestChart(msg.digest);
+    const chart = await digestChart(msg.digest);
     if (!chart) return msg;
     try {
       await sink.upload(channel, chart);

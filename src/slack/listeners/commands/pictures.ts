@@ -1,8 +1,4 @@
-import {
-  renderConversionByBand,
-  renderScoreDistributions,
-  renderSparkline,
-} from "../../../charts/index.js";
+import { charts as chartRenderers } from "../../../charts/lazy.js";
 import type { LeadDetail } from "../../../services/leads.js";
 import type { Period, StatsReport } from "../../../services/stats.js";
 import { buildNotice, type EphemeralMessage } from "../../blocks/common.js";
@@ -53,6 +49,7 @@ export async function postStatsCharts(
   report: StatsReport,
 ): Promise<string | undefined> {
   const period = report.period.name;
+  const { renderConversionByBand, renderScoreDistributions } = await chartRenderers();
   const charts = [
     {
       png: renderConversionByBand(chartBands(report), {
@@ -110,6 +107,7 @@ async function uploadSparkline(
 ): Promise<string | undefined> {
   const points = d.history.map((h) => ({ at: h.at.getTime(), score: h.score }));
   if (points.length < MIN_SPARK_POINTS) return undefined;
+  const { renderSparkline } = await chartRenderers();
   const r = await uploadPng(client, {
     png: renderSparkline(points),
     filename: `leadbot-lead-${d.id}-score.png`,
