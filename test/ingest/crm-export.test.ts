@@ -1,15 +1,14 @@
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/core/learn/folds.js";
-import { type Db, execRows } from "../../src/db/client.js";
+import { execRows } from "../../src/db/client.js";
 import { attributeValue } from "../../src/ingest/csv/columns.js";
 import { type CsvBatch, type CsvImportOptions, importCsv } from "../../src/ingest/csv/index.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
-import { ensureModel } from "../../src/services/models.js";
-import { testDatabases, truncateAll, withDatabase } from "../support/db.js";
+import { suiteDatabase, testDatabases } from "../support/db.js";
 
 /** A CRM's lead export, as HubSpot or Salesforce write it: their headings, their number formats. */
 const EXPORT = fileURLToPath(new URL("../fixtures/csv/crm-export-leads.csv", import.meta.url));
@@ -143,26 +142,15 @@ function syntheticExport(seed: number, rows: number) {
 
 for (const config of testDatabases()) {
   describe(`importing a CRM export and learning from it on ${config.name}`, () => {
-    let db: Db;
+    const t = suiteDatabase(config);
     let services: Services;
-    let cleanup: () => Promise<void>;
 
     beforeAll(async () => {
-      const opened = await withDatabase(config);
-      cleanup = opened.cleanup;
-      db = opened.database.db;
       services = createServices({
-        database: opened.database,
+        database: t.database,
         logger: silentLogger,
         clock: () => NOW,
       });
-    });
-    afterAll(async () => {
-      await cleanup?.();
-    });
-    beforeEach(async () => {
-      await truncateAll(db);
-      await ensureModel(db);
     });
 
     const importLeads = (input: CsvImportOptions["input"]) =>
@@ -176,7 +164,7 @@ for (const config of testDatabases()) {
       const result = await importLeads(EXPORT);
       expect(result).toMatchObject({ rows: 6, valid: 6, invalid: 0 });
       const rows = await execRows<{ email: string; views: string | null; zip: string | null }>(
-        db,
+        t.db,
         sql`select email, jsonb_typeof(attributes->'page_views') as views,
                    jsonb_typeof(attributes->'postal_code') as zip
             from leads order by email`,
@@ -188,7 +176,7 @@ for (const config of testDatabases()) {
       });
       expect(rows.filter((r) => r.views === "number")).toHaveLength(5);
       const [omar] = await execRows<{ views: number; revenue: number; employees: number }>(
-        db,
+        t.db,
         sql`select (attributes->>'page_views')::int as views, annual_revenue as revenue, employees
             from leads where email = 'omar@globex.example'`,
       );

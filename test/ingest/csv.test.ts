@@ -5,8 +5,8 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Db, execRows } from "../../src/db/client.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execRows } from "../../src/db/client.js";
 import {
   type CsvBatch,
   CsvFormatError,
@@ -17,8 +17,7 @@ import {
 } from "../../src/ingest/csv/index.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
-import { ensureModel } from "../../src/services/models.js";
-import { testDatabases, truncateAll, withDatabase } from "../support/db.js";
+import { suiteDatabase, testDatabases } from "../support/db.js";
 
 const NOW = Date.parse("2026-11-20T12:00:00Z");
 const fixture = (name: string) =>
@@ -353,25 +352,14 @@ describe("CSV import: error report", () => {
 for (const config of testDatabases()) {
   describe(`CSV import through the ingest services on ${config.name}`, () => {
     let services: Services;
-    let db: Db;
-    let cleanup: () => Promise<void>;
+    const t = suiteDatabase(config);
 
     beforeAll(async () => {
-      const opened = await withDatabase(config);
-      cleanup = opened.cleanup;
-      db = opened.database.db;
       services = createServices({
-        database: opened.database,
+        database: t.database,
         logger: silentLogger,
         clock: () => NOW,
       });
-    });
-    afterAll(async () => {
-      await cleanup?.();
-    });
-    beforeEach(async () => {
-      await truncateAll(db);
-      await ensureModel(db);
     });
 
     const leadSink: CsvImportOptions["sink"] = async ({ items }) =>
@@ -379,7 +367,7 @@ for (const config of testDatabases()) {
     const eventSink: CsvImportOptions["sink"] = async ({ items }) =>
       services.recordEvents(items, "import");
     const emails = async () =>
-      (await execRows<{ email: string }>(db, sql`select email from leads order by email`)).map(
+      (await execRows<{ email: string }>(t.db, sql`select email from leads order by email`)).map(
         (r) => r.email,
       );
 
@@ -406,7 +394,7 @@ for (const config of testDatabases()) {
       });
       expect(result.errors[4]?.reason).toBe("employees must not be negative");
       const [h] = await execRows<{ company: string; employees: number }>(
-        db,
+        t.db,
         sql`select company, employees from leads where email = 'h@acme.example'`,
       );
       expect(h).toEqual({ company: "Multi\nline", employees: 80 });
@@ -425,7 +413,7 @@ for (const config of testDatabases()) {
         total: number;
         grade: string;
       }>(
-        db,
+        t.db,
         sql`select l.employees, l.attributes, s.total, s.grade from leads l join lead_scores s on s.lead_id = l.id
             where l.email = 'jane@acme.com'`,
       );
@@ -448,10 +436,10 @@ for (const config of testDatabases()) {
       ]);
       expect(first.errors[0]?.reason).toMatch(/ISO 8601/);
       const count = async () =>
-        (await execRows<{ n: number }>(db, sql`select count(*)::int as n from events`))[0]?.n;
+        (await execRows<{ n: number }>(t.db, sql`select count(*)::int as n from events`))[0]?.n;
       expect(await count()).toBe(3);
       const [view] = await execRows<{ type: string; properties: unknown }>(
-        db,
+        t.db,
         sql`select type, properties from events where id = 'ev-1'`,
       );
       expect(view).toEqual({
@@ -470,7 +458,7 @@ for (const config of testDatabases()) {
 
     it("when events name leads by id, then a missing lead is reported on its line", async () => {
       await services.upsertLeads([{ email: "a@acme.example" }]);
-      const [lead] = await execRows<{ id: number }>(db, sql`select id::int as id from leads`);
+      const [lead] = await execRows<{ id: number }>(t.db, sql`select id::int as id from leads`);
       const text =
         "lead_id,type,occurred_at,properties\n" +
         `${lead?.id},webinar_attend,2026-11-18T10:00:00Z,"{""webinar"": ""Scoring""}"\n` +

@@ -3,9 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Database, execRows, openDatabase } from "../../src/db/client.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
-import { ensureModel } from "../../src/services/models.js";
 import { createScorer } from "../../src/services/scorer.js";
-import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
+import { suiteDatabase, testDatabases } from "../support/db.js";
 
 const NOW = Date.parse("2026-11-20T12:00:00Z");
 const HOUR = 3_600_000;
@@ -27,24 +26,20 @@ const HOT = ["hot1@acme.com", "hot2@acme.com", "hot3@acme.com", "hot4@acme.com"]
 
 for (const config of testDatabases()) {
   describe(`scoring accepted events on ${config.name}`, () => {
-    let t: TestDatabase;
+    const t = suiteDatabase(config);
     /** A second connection pool on the same database: another app instance (Postgres only). */
     let second: Database | undefined;
     let a: Services;
     let b: Services;
 
     beforeAll(async () => {
-      t = await withDatabase(config);
       if (config.name === "postgres")
         second = await openDatabase({ url: t.url, migrate: false, maxConnections: 5 });
     });
     afterAll(async () => {
       await second?.close();
-      await t?.cleanup();
     });
     beforeEach(async () => {
-      await truncateAll(t.database.db);
-      await ensureModel(t.database.db);
       const opts = { logger: silentLogger, clock: () => NOW, scoringPollMs: 20 };
       a = createServices({ database: t.database, ...opts });
       // On PGlite one process holds the database: the second scorer shares its connection.

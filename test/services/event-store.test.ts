@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { activityFromEvents, DAY_MS, score } from "../../src/core/engine.js";
 import type { Activity, ActivityEvent, ScoringModel } from "../../src/core/model.js";
 import { execRows } from "../../src/db/client.js";
@@ -11,33 +11,25 @@ import {
 import { runTick } from "../../src/jobs/scheduler.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
-import { activeModel, ensureModel, insertModelVersion } from "../../src/services/models.js";
+import { activeModel, insertModelVersion } from "../../src/services/models.js";
 import { rescoreForModelChange } from "../../src/services/rescore.js";
 import { leadFacts } from "../../src/services/scoring.js";
-import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
+import { suiteDatabase, testDatabases } from "../support/db.js";
 
 const NOW = Date.parse("2026-11-15T12:00:00Z");
 const at = (iso: string) => Date.parse(iso);
 
 for (const config of testDatabases()) {
   describe(`the partitioned event store on ${config.name}`, () => {
-    let t: TestDatabase;
+    const t = suiteDatabase(config);
     let s: Services;
     let kept: Services;
 
-    beforeAll(async () => {
-      t = await withDatabase(config);
-    });
-    afterAll(async () => {
-      await t?.cleanup();
-    });
     beforeEach(async () => {
-      await truncateAll(t.database.db);
       // Partitions made by earlier tests outlive the truncate: start from the current month's.
       for (const p of await partitions())
         if (p !== "events_default")
           await t.database.db.execute(sql.raw(`drop table if exists "${p}"`));
-      await ensureModel(t.database.db);
       s = createServices({ database: t.database, logger: silentLogger, clock: () => NOW });
       await s.eventStore.maintain();
       kept = createServices({

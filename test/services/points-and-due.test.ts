@@ -21,7 +21,13 @@ import { createServices, type Services } from "../../src/services/index.js";
 import { activeModel, ensureModel, insertModelVersion } from "../../src/services/models.js";
 import { rescoreForModelChange } from "../../src/services/rescore.js";
 import { alertLead, leadFacts } from "../../src/services/scoring.js";
-import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
+import {
+  suiteDatabase,
+  type TestDatabase,
+  testDatabases,
+  truncateAll,
+  withDatabase,
+} from "../support/db.js";
 
 const START = Date.parse("2026-11-01T12:00:00Z");
 const HOUR = 3_600_000;
@@ -158,19 +164,11 @@ interface StoredRow {
 
 for (const config of testDatabases()) {
   describe(`a change of points on ${config.name}`, () => {
-    let t: TestDatabase;
+    const t = suiteDatabase(config);
     let s: Services;
     let now = START;
 
-    beforeAll(async () => {
-      t = await withDatabase(config);
-    });
-    afterAll(async () => {
-      await t?.cleanup();
-    });
     beforeEach(async () => {
-      await truncateAll(t.database.db);
-      await ensureModel(t.database.db);
       now = START;
       s = createServices({ database: t.database, logger: silentLogger, clock: () => now });
     });

@@ -1,28 +1,19 @@
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { execRows } from "../../src/db/client.js";
 import { openRescoreRuns } from "../../src/db/queries/rescores.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices } from "../../src/services/index.js";
-import { ensureModel } from "../../src/services/models.js";
 import { rescoreAll, resumeRescores } from "../../src/services/rescore.js";
-import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
+import { suiteDatabase, testDatabases } from "../support/db.js";
 
 const NOW = Date.parse("2026-11-01T12:00:00Z");
 
 for (const config of testDatabases()) {
   describe(`rescore runs on ${config.name}`, () => {
-    let t: TestDatabase;
+    const t = suiteDatabase(config);
 
-    beforeAll(async () => {
-      t = await withDatabase(config);
-    });
-    afterAll(async () => {
-      await t?.cleanup();
-    });
     beforeEach(async () => {
-      await truncateAll(t.database.db);
-      await ensureModel(t.database.db);
       const s = createServices({ database: t.database, logger: silentLogger, clock: () => NOW });
       await s.upsertLeads(
         Array.from({ length: 7 }, (_, i) => ({ email: `p${i}@acme.com`, company: "Acme" })),

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { withThresholds, withWeights } from "../../src/core/diff.js";
 import { activityFromEvents, DAY_MS, score } from "../../src/core/engine.js";
 import type { ActivityEvent } from "../../src/core/model.js";
@@ -7,31 +7,23 @@ import { execRows } from "../../src/db/client.js";
 import { claimTick } from "../../src/db/queries/jobs.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
-import { activeModel, ensureModel, insertModelVersion } from "../../src/services/models.js";
+import { activeModel, insertModelVersion } from "../../src/services/models.js";
 import { createProposal, decideProposal } from "../../src/services/proposals.js";
 import { rescoreForModelChange } from "../../src/services/rescore.js";
 import { leadFacts } from "../../src/services/scoring.js";
 import { grantRole } from "../../src/services/team.js";
-import { type TestDatabase, testDatabases, truncateAll, withDatabase } from "../support/db.js";
+import { suiteDatabase, testDatabases } from "../support/db.js";
 
 const START = Date.parse("2026-11-01T12:00:00Z");
 const ADMIN = "U0ADMIN01";
 
 for (const config of testDatabases()) {
   describe(`scoring services on ${config.name}`, () => {
-    let t: TestDatabase;
+    const t = suiteDatabase(config);
     let s: Services;
     let now = START;
 
-    beforeAll(async () => {
-      t = await withDatabase(config);
-    });
-    afterAll(async () => {
-      await t?.cleanup();
-    });
     beforeEach(async () => {
-      await truncateAll(t.database.db);
-      await ensureModel(t.database.db);
       now = START;
       s = createServices({ database: t.database, logger: silentLogger, clock: () => now });
     });

@@ -1,7 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { type Database, type DbOrTx, execRows, openDatabase } from "../../src/db/client.js";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import {
+  type Database,
+  type Db,
+  type DbOrTx,
+  execRows,
+  openDatabase,
+} from "../../src/db/client.js";
+import { ensureModel } from "../../src/services/models.js";
 
 /** A database a suite runs against: embedded PGlite always, a real Postgres when one is given. */
 export interface TestDatabaseConfig {
@@ -77,6 +85,41 @@ export async function withDatabase(config: TestDatabaseConfig): Promise<TestData
       await database.close();
       await scratch.drop();
     },
+  };
+}
+
+/**
+ * The database of one suite, for use inside `describe`: opened before its tests, closed after,
+ * and emptied and given the default model before each test (before the suite's own beforeEach).
+ * Its fields are read in hooks and tests, once the database is open.
+ */
+export function suiteDatabase(config: TestDatabaseConfig): TestDatabase & { readonly db: Db } {
+  let opened: TestDatabase | undefined;
+  const current = (): TestDatabase => {
+    if (!opened) throw new Error("the suite's database is open only inside its hooks and tests");
+    return opened;
+  };
+  beforeAll(async () => {
+    opened = await withDatabase(config);
+  });
+  afterAll(async () => {
+    await opened?.cleanup();
+  });
+  beforeEach(async () => {
+    await truncateAll(current().database.db);
+    await ensureModel(current().database.db);
+  });
+  return {
+    get database() {
+      return current().database;
+    },
+    get url() {
+      return current().url;
+    },
+    get db() {
+      return current().database.db;
+    },
+    cleanup: () => current().cleanup(),
   };
 }
 
