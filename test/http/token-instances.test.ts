@@ -4,22 +4,16 @@ import { loadEnv } from "../../src/config/env.js";
 import { openDatabase } from "../../src/db/client.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { testDatabases, withDatabase } from "../support/db.js";
+import { eventually } from "../support/slack.js";
 
 /** How soon every instance must refuse a revoked token or enforce reduced scopes. */
 const PROPAGATION_MS = 1_000;
 /** Calls that warm an instance's memory of a token before it changes. */
 const WARM_CALLS = 5;
 
-/** Polls until `check` holds, failing once `ms` have passed since the change. */
-async function within<T>(ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`not seen within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Polls every 10 ms until `check` holds, failing once `ms` have passed since the change. */
+const within = <T>(ms: number, check: () => Promise<T | undefined>): Promise<T> =>
+  eventually(check, ms, 10);
 
 for (const config of testDatabases()) {
   // Two app instances over one Postgres database; on PGlite, which one process holds, the one.

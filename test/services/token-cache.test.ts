@@ -12,16 +12,9 @@ const NOW = Date.parse("2026-11-20T12:00:00Z");
 /** How soon every instance must refuse a revoked token. */
 const PROPAGATION_MS = 1_000;
 
-/** Polls until `check` holds, failing once `ms` have passed since the change. */
-async function within<T>(ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`not seen within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Polls every 10 ms until `check` holds, failing once `ms` have passed since the change. */
+const within = <T>(ms: number, check: () => Promise<T | undefined>): Promise<T> =>
+  eventually(check, ms, 10);
 
 /** Verifies until the verifier remembers the token: it does once it hears changes. */
 async function remembered(v: TokenVerifier, token: string): Promise<void> {

@@ -148,17 +148,21 @@ export async function answerTo(
   }
 }
 
-/** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
+/**
+ * Polls `check` every `stepMs` until it returns a value (not undefined), or fails after
+ * `timeoutMs`. A bound that is itself the assertion (propagation within a second) polls finer.
+ */
 export async function eventually<T>(
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 15_000,
+  stepMs = 50,
 ): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v !== undefined) return v;
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, stepMs));
   }
 }
 
