@@ -1,5 +1,6 @@
 import type { DbOrTx } from "../db/client.js";
 import { CHANNELS, type Notifications, type Subscription } from "../db/notifications.js";
+import { Lru } from "../lib/lru.js";
 import {
   type ApiCaller,
   BOOTSTRAP_CALLER,
@@ -41,40 +42,6 @@ interface Grant {
   expires: number;
   /** When this token's use was last recorded (app clock, epoch ms), or null: never. */
   touchedAt: number | null;
-}
-
-/** A map that forgets its least recently used entry beyond `max`. */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v === undefined) return undefined;
-    // Map keeps insertion order: moving a hit to the end keeps the oldest first.
-    this.map.delete(key);
-    this.map.set(key, v);
-    return v;
-  }
-  set(key: string, v: V): void {
-    this.map.delete(key);
-    this.map.set(key, v);
-    if (this.map.size > this.max) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
-    }
-  }
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-  clear(): void {
-    this.map.clear();
-  }
-  entries(): IterableIterator<[string, V]> {
-    return this.map.entries();
-  }
-  get size(): number {
-    return this.map.size;
-  }
 }
 
 export interface TokenVerifier {

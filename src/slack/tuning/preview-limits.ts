@@ -1,3 +1,5 @@
+import { Lru } from "../../lib/lru.js";
+
 /**
  * Bounds on the tuning preview: every edit in a modal would otherwise run an impact query over
  * the whole store, so a fast typist (or a script clicking) could keep the database busy.
@@ -11,33 +13,13 @@ const MAX_CACHED_PREVIEWS = 200;
  * the same impact, so going back to a value already tried costs nothing. A new model version
  * makes a new key, so nothing stale is shown.
  */
-export class PreviewCache<T> {
-  private readonly entries = new Map<string, T>();
-
+export class PreviewCache<T> extends Lru<T> {
   static key(version: number, kind: string, change: unknown): string {
     return `${version}:${kind}:${JSON.stringify(change)}`;
   }
 
-  get(key: string): T | undefined {
-    const hit = this.entries.get(key);
-    if (hit === undefined) return undefined;
-    // Most recently used last, so the oldest is dropped first.
-    this.entries.delete(key);
-    this.entries.set(key, hit);
-    return hit;
-  }
-
-  set(key: string, value: T): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    if (this.entries.size > MAX_CACHED_PREVIEWS) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-  }
-
-  get size(): number {
-    return this.entries.size;
+  constructor() {
+    super(MAX_CACHED_PREVIEWS);
   }
 }
 
