@@ -1,9 +1,9 @@
-import { Lru } from "../../lib/lru.js";
-
 /**
  * Bounds on the tuning preview: every edit in a modal would otherwise run an impact query over
  * the whole store, so a fast typist (or a script clicking) could keep the database busy.
  */
+
+import { Lru } from "../../lib/lru.js";
 
 /** Previews remembered per process; a preview is a few hundred bytes. */
 const MAX_CACHED_PREVIEWS = 200;
