@@ -369,11 +369,11 @@ async function ingestFigure(t: Target, servers: Server[], token: string): Promis
   // scorer it waits for.
   const unscored = async () =>
     (
-      await execRows<{ any: boolean }>(
+      await execRows<{ waiting: boolean }>(
         t.database.db,
-        sql`select exists (select 1 from event_marks) as any`,
+        sql`select exists (select 1 from event_marks) as waiting`,
       )
-    )[0]?.any === true;
+    )[0]?.waiting === true;
   while (await unscored()) await new Promise((r) => setTimeout(r, 20));
   const scoredMs = performance.now() - t0;
   const stored = await count(t, "events");

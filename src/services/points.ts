@@ -39,25 +39,25 @@ export async function applyPoints(db: Db, p: PointsOptions): Promise<ScoreSummar
     // One statement per slice of lead ids keeps each statement's working set in memory; the
     // slices share the transaction, so the change still applies all at once or not at all.
     const size = p.slice ?? POINTS_SLICE;
+    // What every slice's statement shares: the change and the model's settings.
+    const shared = {
+      modelKey: p.modelKey,
+      version: p.version,
+      changes: p.changes.map((c) => [c.ruleId, c.group, c.from, c.points] as const),
+      fitCap: m.fit.cap,
+      engagementCap: m.engagement.cap,
+      grades: m.grades,
+      levels: m.levels,
+      thresholds: m.thresholds,
+      engagementRules: m.engagement.rules.map((x) => x.id),
+      decaying: m.engagement.rules
+        .filter((x) => x.points > 0 && x.halfLifeDays !== undefined)
+        .map((x) => [x.id, x.points, (x.halfLifeDays as number) * DAY_MS] as const),
+      due: { tolerance: DUE_TOLERANCE, lineRounding: LINE_ROUNDING, maxMs: MAX_DUE_MS },
+      at,
+    };
     for (let from = range?.lo ?? 0; range && from <= range.hi; from += size) {
-      const slice = await applyPointChanges(tx, {
-        fromId: from,
-        toId: from + size,
-        modelKey: p.modelKey,
-        version: p.version,
-        changes: p.changes.map((c) => [c.ruleId, c.group, c.from, c.points] as const),
-        fitCap: m.fit.cap,
-        engagementCap: m.engagement.cap,
-        grades: m.grades,
-        levels: m.levels,
-        thresholds: m.thresholds,
-        engagementRules: m.engagement.rules.map((x) => x.id),
-        decaying: m.engagement.rules
-          .filter((x) => x.points > 0 && x.halfLifeDays !== undefined)
-          .map((x) => [x.id, x.points, (x.halfLifeDays as number) * DAY_MS] as const),
-        due: { tolerance: DUE_TOLERANCE, lineRounding: LINE_ROUNDING, maxMs: MAX_DUE_MS },
-        at,
-      });
+      const slice = await applyPointChanges(tx, { ...shared, fromId: from, toId: from + size });
       r.scored += slice.scored;
       r.changed += slice.changed;
       r.crossings.push(...slice.crossings);
