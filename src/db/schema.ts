@@ -201,13 +201,17 @@ export const leadScores = pgTable(
   ],
 );
 
+/**
+ * Every change of a lead's score. Written for most leads at once by a change of points, so it
+ * keeps no foreign key: the check would look up and lock the lead of every row written. Rows are
+ * only written beside their lead's `lead_scores` row, which has the key, and a trigger on `leads`
+ * (migration 0016) deletes a deleted lead's history as a cascade would.
+ */
 export const scoreHistory = pgTable(
   "score_history",
   {
     id: id(),
-    leadId: bigint("lead_id", { mode: "number" })
-      .notNull()
-      .references(() => leads.id, { onDelete: "cascade" }),
+    leadId: bigint("lead_id", { mode: "number" }).notNull(),
     at: ts("at").notNull(),
     total: doublePrecision("total").notNull(),
     fit: doublePrecision("fit").notNull(),

@@ -229,8 +229,16 @@ export async function rescoreForModelChange(
         : sql`s.model_key = ${key}`;
   const points = pointChanges(from, to.model);
   if (points && (await allKeepDecay(db, { modelKey: key }))) {
-    const apply = (burstId: number | undefined) =>
-      applyPoints(db, {
+    // The change lands slice by slice: a run records how far, so a restart after a crash finishes
+    // it (resumeRescores rescores every lead after that point, which gives the same scores).
+    const runId = await startRescoreRun(db, {
+      modelKey: key,
+      cause: opts.cause,
+      claimedBy: WALKER,
+      leaseSeconds: RUN_LEASE_SECONDS,
+    });
+    const apply = async (burstId: number | undefined, touch: () => Promise<void>) => {
+      const summary = await applyPoints(db, {
         modelKey: key,
         version: to.version,
         model: to.model,
@@ -238,9 +246,23 @@ export async function rescoreForModelChange(
         now: opts.now,
         burstId,
         slice: opts.chunk,
+        onSlice: (tx, doneThrough) =>
+          advanceRescoreRun(tx, {
+            id: runId,
+            afterLeadId: doneThrough,
+            leaseSeconds: RUN_LEASE_SECONDS,
+          }),
+        afterSlice: touch,
       });
+      await finishRescoreRun(db, runId);
+      return summary;
+    };
     if (!burstsFor(opts.cause))
-      return { version: to.version, plan: "targeted", ...(await apply(undefined)) };
+      return {
+        version: to.version,
+        plan: "targeted",
+        ...(await apply(undefined, async () => undefined)),
+      };
     const { value, closed } = await withAlertBurst(
       db,
       {
@@ -248,7 +270,7 @@ export async function rescoreForModelChange(
         modelVersion: to.version,
         limit: opts.alertBurst ?? DEFAULT_ALERT_BURST,
       },
-      (scope) => apply(scope.burstId),
+      (scope) => apply(scope.burstId, scope.touch),
     );
     return {
       version: to.version,

@@ -75,7 +75,9 @@ export async function routeCrossings(
     list.push(d);
     byRule.set(d.rule.name, list);
   }
-  for (const [name, list] of byRule) {
+  // Turns are taken rule by rule in name order: transactions routing at once lock the same rules'
+  // rows in the same order, so they cannot deadlock.
+  for (const [name, list] of [...byRule].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const first = list[0];
     if (!first) continue;
     // A single-user rule needs no turn; a rotation takes as many turns as it gives leads.

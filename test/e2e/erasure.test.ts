@@ -127,7 +127,7 @@ describe.each(testDatabases())("erasure that reaches everywhere on $name", (conf
     expect(dm[0]?.metadata?.event_type).toBe("leadbot_erasure");
   });
 
-  it("when every table is read after erasure, then none holds the email, name or company", async () => {
+  it("when every table is read after erasure, then none holds the email, name or company, and no row but the erasure's own points at its id", async () => {
     const tables = await everyRow();
     expect(tables.has("suppressions")).toBe(true);
     for (const [table, rows] of tables) {
@@ -137,6 +137,26 @@ describe.each(testDatabases())("erasure that reaches everywhere on $name", (conf
         }
       }
     }
+    // Nor does any row still point at the erased lead: score history included, which keeps no
+    // foreign key and is deleted by a trigger on leads.
+    const keyed = await execRows<{ name: string }>(
+      tdb.database.db,
+      sql`select table_name as name from information_schema.columns
+          where table_schema = 'public' and column_name = 'lead_id' order by 1`,
+    );
+    expect(keyed.map((k) => k.name)).toContain("score_history");
+    const left: Record<string, number> = {};
+    for (const { name } of keyed) {
+      const [row] = await execRows<{ n: number }>(
+        tdb.database.db,
+        sql.raw(`select count(*)::int as n from "${name}" where lead_id = ${Number(leadId)}`),
+      );
+      left[name] = row?.n ?? 0;
+    }
+    // The erasure's own work items name the id they rewrote messages for, and nothing else.
+    expect(Object.entries(left).filter(([name, n]) => n > 0 && name !== "erasure_outbox")).toEqual(
+      [],
+    );
     const audit = await execRows<{ actor: string; subject: string; details: { hashes: string[] } }>(
       tdb.database.db,
       sql`select actor, subject, details from audit_log where action = 'lead.erased'`,

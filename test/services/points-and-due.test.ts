@@ -310,6 +310,113 @@ for (const config of testDatabases()) {
         engagement: exact.engagement,
       });
     });
+    /** The default model with page_view's points changed: a change most leads' scores feel. */
+    const pageViewAt = (m: ScoringModel, points: number) =>
+      modelSchema.parse({
+        ...m,
+        engagement: {
+          ...m.engagement,
+          rules: m.engagement.rules.map((r) => (r.id === "page_view" ? { ...r, points } : r)),
+        },
+      });
+    /** A lead has page views whose points still count (the change moves its score). */
+    const viewedLead = (r: StoredRow) => (r.decay.page_view?.[1] ?? 0) > 0.05;
+    /**
+     * Every stored row against a full score as of its own scoring time, with `model`; the leads
+     * with page views carry `version`.
+     */
+    const expectAllExact = async (model: ScoringModel, version: number) => {
+      for (const row of await storedRows()) {
+        const exact = score(leadFacts(row), row.act, model, row.scored_at);
+        expect({ id: row.id, total: row.total }).toEqual({ id: row.id, total: exact.total });
+        if (viewedLead(row)) expect(row.model_version).toBe(version);
+      }
+    };
+
+    it("when the scorer scores a lead with the new points before the change reaches it, then the change leaves that lead as the scorer wrote it", async () => {
+      const rng = prng(11);
+      const emails = await seed(s, rng, 20, now, 20);
+      const from = (await activeModel(t.database.db)).model;
+      const to = pageViewAt(from, 4);
+      const version = await insertModelVersion(t.database.db, to, { by: "test" });
+      // A lead with page views gets an event between the new version and the change.
+      const viewed = (await storedRows()).find(viewedLead);
+      expect(viewed).toBeDefined();
+      await s.recordEvents([
+        {
+          id: "between",
+          email: viewed?.email,
+          type: "page_view",
+          occurredAt: new Date(now).toISOString(),
+          properties: { url: "/" },
+        },
+      ]);
+      await s.scoring.flush();
+      const scored = (await storedRows()).find((r) => r.id === viewed?.id);
+      expect(scored?.model_version).toBe(version);
+      const r = await rescoreForModelChange(t.database.db, from, { now, cause: "model", chunk: 4 });
+      expect(r.plan).toBe("targeted");
+      // Applied twice, the page views would count at the new points plus the change again.
+      expect((await storedRows()).find((x) => x.id === viewed?.id)?.total).toBe(scored?.total);
+      await expectAllExact(to, version);
+      expect(emails.length).toBe(20);
+    });
+
+    it("when one slice of a change fails, then the slices before it stand, no further slice starts, and the next start finishes the change", async () => {
+      const rng = prng(12);
+      await seed(s, rng, 24, now, 20);
+      const from = (await activeModel(t.database.db)).model;
+      const to = pageViewAt(from, 5);
+      const version = await insertModelVersion(t.database.db, to, { by: "test" });
+      const last = (await storedRows()).filter(viewedLead).pop()?.id as number;
+      expect(last).toBeGreaterThan(12);
+      // The slice holding the highest lead fails as it writes that lead's history.
+      await t.database.db.execute(
+        sql.raw(`
+        create function fail_one() returns trigger language plpgsql as $$
+        begin
+          if new.lead_id = ${last} then raise exception 'slice failure for the test'; end if;
+          return new;
+        end $$`),
+      );
+      await t.database.db.execute(
+        sql.raw(`create trigger fail_one before insert on score_history
+          for each row execute function fail_one()`),
+      );
+      try {
+        const failed = await rescoreForModelChange(t.database.db, from, {
+          now,
+          cause: "model",
+          chunk: 3,
+        }).then(
+          () => undefined,
+          (err: Error & { cause?: Error }) => err,
+        );
+        expect(String(failed?.cause?.message ?? failed?.message)).toMatch(
+          /slice failure for the test/,
+        );
+      } finally {
+        await t.database.db.execute(sql.raw("drop trigger fail_one on score_history"));
+        await t.database.db.execute(sql.raw("drop function fail_one()"));
+      }
+      const partial = await storedRows();
+      expect(partial.find((x) => x.id === last)?.model_version).not.toBe(version);
+      expect(partial.filter((x) => x.model_version === version).length).toBeGreaterThan(0);
+      // The change's run is left unfinished; once its claim lapses the next start takes it.
+      const [run] = await execRows<{ after: number; finished: boolean }>(
+        t.database.db,
+        sql`select after_lead_id::int as after, finished_at is not null as finished
+            from rescore_runs order by id desc limit 1`,
+      );
+      expect(run?.finished).toBe(false);
+      expect(run?.after).toBeLessThan(last);
+      await t.database.db.execute(
+        sql`update rescore_runs set claimed_until = now() - interval '1 second'`,
+      );
+      const resumed = await s.resumeRescores();
+      expect(resumed.runs.length).toBe(1);
+      await expectAllExact(to, version);
+    });
   });
 
   describe(`the decay refresh on ${config.name}`, () => {

@@ -42,13 +42,17 @@ export async function startRescoreRun(db: DbOrTx, p: StartRunParams): Promise<nu
   return row.id;
 }
 
-/** Moves a run past a chunk and renews its claim; call in the chunk's transaction. */
+/**
+ * Moves a run past a chunk and renews its claim; call in the chunk's transaction. A run only moves
+ * forward: chunks committed out of order (a change of points applies two at once) never move it
+ * back.
+ */
 export async function advanceRescoreRun(
   db: DbOrTx,
   p: { id: number; afterLeadId: number; leaseSeconds: number },
 ): Promise<void> {
   await db.execute(sql`
-    update rescore_runs set after_lead_id = ${p.afterLeadId},
+    update rescore_runs set after_lead_id = greatest(after_lead_id, ${p.afterLeadId}),
       claimed_until = now() + make_interval(secs => ${p.leaseSeconds})
     where id = ${p.id}`);
 }

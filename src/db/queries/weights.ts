@@ -144,6 +144,8 @@ export async function applyPointChanges(
           ${p.due.lineRounding}::float8 * (${keyCount} + 2) as slop, ${rate} as rate
         from lead_scores s
         where s.lead_id >= ${p.fromId} and s.lead_id < ${p.toId} and s.model_key = ${p.modelKey}
+          -- A lead the scorer already scored with this version (or a later one) has its points.
+          and s.model_version < ${p.version}
           and s.sums is not null and s.decay is not null
           and (${sql.join(touches, sql` or `)})
         order by s.lead_id
