@@ -18,6 +18,7 @@ import { claimTick, finishTick } from "../db/queries/jobs.js";
 import { countLeads } from "../db/queries/leads.js";
 import { markBacklog } from "../db/queries/marks.js";
 import { ping } from "../db/queries/stats.js";
+import { InFlight } from "../lib/in-flight.js";
 import type { Logger } from "../lib/logger.js";
 import { type BurstLeadPage, burstLeadPage, DEFAULT_ALERT_BURST } from "./bursts.js";
 import { queueDigest, queueReminders } from "./digest.js";
@@ -415,7 +416,7 @@ export function createServices(opts: ServicesOptions): Services {
   );
   const tokenVerifier = createTokenVerifier(db, opts.database.notifications);
   // Event batches being accepted right now: the scorer's background rounds yield to them.
-  let accepting = 0;
+  const accepting = new InFlight();
   const scorer = createScorer({
     db,
     kind: opts.database.kind,
@@ -423,7 +424,7 @@ export function createServices(opts: ServicesOptions): Services {
     logger: opts.logger,
     onAlerts: wake,
     pollMs: opts.scoringPollMs,
-    busy: () => accepting > 0,
+    ingest: accepting,
   });
   const ctx = () => ({
     db,
@@ -437,14 +438,7 @@ export function createServices(opts: ServicesOptions): Services {
     logger: opts.logger,
     clock,
     upsertLeads: (items, cause) => upsertLeads(ctx(), items, cause),
-    async recordEvents(items, cause) {
-      accepting++;
-      try {
-        return await recordEvents(ctx(), items, cause);
-      } finally {
-        accepting--;
-      }
-    },
+    recordEvents: (items, cause) => accepting.run(() => recordEvents(ctx(), items, cause)),
     async ingestSegment(messages) {
       const result: SegmentResult = {
         leads: 0,

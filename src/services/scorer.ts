@@ -12,6 +12,7 @@ import {
   readByAnyPlan,
   readByIndex,
 } from "../db/queries/marks.js";
+import type { InFlight } from "../lib/in-flight.js";
 import type { Logger } from "../lib/logger.js";
 import { activeModels } from "./models.js";
 import { type ScoreSummary, scoreLeads } from "./scoring.js";
@@ -44,8 +45,6 @@ const RETRIES = 3;
  * Accepting is what clients wait on; scoring catches up at full speed once a burst ends.
  */
 const MAX_YIELD_MS = 1_000;
-/** How often a yielding round looks again. */
-const YIELD_STEP_MS = 10;
 
 export interface ScorerOptions {
   db: Db;
@@ -56,10 +55,10 @@ export interface ScorerOptions {
   onAlerts: (count: number) => void;
   pollMs?: number | undefined;
   /**
-   * Whether this instance is accepting event batches right now: background rounds yield to
-   * them (MAX_YIELD_MS). flush and settle never yield.
+   * The event batches this instance is accepting right now: background rounds yield to them
+   * (MAX_YIELD_MS) and go on the moment none is in flight. flush and settle never yield.
    */
-  busy?: (() => boolean) | undefined;
+  ingest?: InFlight | undefined;
   /** MAX_YIELD_MS unless given. */
   maxYieldMs?: number | undefined;
 }
@@ -109,6 +108,8 @@ export function createScorer(opts: ScorerOptions): Scorer {
   let started = false;
   let stopped = false;
   let lastRoundAt = 0;
+  /** Waits that end when the scorer stops. */
+  const onStop = new Set<() => void>();
 
   /** One transaction: claim, read, score, unmark. Returns the marks it took. */
   async function scoreClaimed(
@@ -150,12 +151,28 @@ export function createScorer(opts: ScorerOptions): Scorer {
 
   /** Waits while batches are being accepted here, up to MAX_YIELD_MS after the last round that scored. */
   async function yieldToIngest(): Promise<void> {
-    const busy = opts.busy;
-    if (!busy) return;
+    const ingest = opts.ingest;
+    if (!ingest) return;
     const most = opts.maxYieldMs ?? MAX_YIELD_MS;
-    while (!stopped && busy() && Date.now() - lastRoundAt < most) {
-      await sleep(YIELD_STEP_MS);
+    while (!stopped && ingest.busy) {
+      const left = most - (Date.now() - lastRoundAt);
+      if (left <= 0) return;
+      await firstOf(ingest.idle(), left);
     }
+  }
+
+  /** Resolves when `signal` does, after `ms`, or when the scorer stops, whichever comes first. */
+  function firstOf(signal: Promise<void>, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timeout);
+        onStop.delete(done);
+        resolve();
+      };
+      const timeout = setTimeout(done, ms);
+      onStop.add(done);
+      void signal.then(done);
+    });
   }
 
   /** Rounds until one finds nothing free to claim. */
@@ -233,6 +250,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
     },
     async stop() {
       stopped = true;
+      for (const wake of [...onStop]) wake();
       if (timer) clearTimeout(timer);
       timer = undefined;
       if (draining) await draining;

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Database, execRows, openDatabase } from "../../src/db/client.js";
+import { InFlight } from "../../src/lib/in-flight.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createServices, type Services } from "../../src/services/index.js";
 import { createScorer } from "../../src/services/scorer.js";
@@ -48,8 +49,8 @@ for (const config of testDatabases()) {
 
     const rows = <T>(q: ReturnType<typeof sql>) => execRows<T>(t.database.db, q);
 
-    /** A scorer of its own whose instance is accepting batches whenever `busy` says so. */
-    const yieldingScorer = (busy: () => boolean, maxYieldMs: number) =>
+    /** A scorer of its own whose instance is accepting batches while `ingest` runs any. */
+    const yieldingScorer = (ingest: InFlight, maxYieldMs: number) =>
       createScorer({
         db: t.database.db,
         kind: t.database.kind,
@@ -57,9 +58,15 @@ for (const config of testDatabases()) {
         logger: silentLogger,
         onAlerts: () => {},
         pollMs: 20,
-        busy,
+        ingest,
         maxYieldMs,
       });
+    /** A batch held open in `ingest` until the returned function is called. */
+    const holdOpen = (ingest: InFlight): (() => void) => {
+      let release = () => {};
+      void ingest.run(() => new Promise<void>((r) => (release = r)));
+      return () => release();
+    };
 
     it("when many batches on the same hot leads arrive at once and two scorers run, then every event is scored once and each crossing alerts once", async () => {
       await a.upsertLeads(
@@ -159,8 +166,18 @@ for (const config of testDatabases()) {
     });
 
     it("when batches are being accepted, then background rounds yield to them, at most the longest wait after the last round, and go on at once when accepting stops", async () => {
-      const busy = { now: false };
-      const scorer = yieldingScorer(() => busy.now, 60_000);
+      const ingest = new InFlight();
+      // The poll is a minute long: only the end of accepting can start the waiting round.
+      const scorer = createScorer({
+        db: t.database.db,
+        kind: t.database.kind,
+        clock: () => NOW,
+        logger: silentLogger,
+        onAlerts: () => {},
+        pollMs: 60_000,
+        ingest,
+        maxYieldMs: 60_000,
+      });
       const event = (id: string) => ({
         id,
         email: `${id}@acme.com`,
@@ -175,7 +192,7 @@ for (const config of testDatabases()) {
       scorer.start();
       try {
         // The first round has no round before it to wait after: it runs though a batch is open.
-        busy.now = true;
+        const release = holdOpen(ingest);
         await a.recordEvents([event("first")]);
         scorer.wake();
         expect(await until(async () => (await backlog()) === 0)).toBe(true);
@@ -184,8 +201,8 @@ for (const config of testDatabases()) {
         scorer.wake();
         await new Promise((r) => setTimeout(r, 300));
         expect(await backlog()).toBe(1);
-        // ...and runs as soon as it stops.
-        busy.now = false;
+        // ...and runs as soon as it stops: the last open batch ending wakes it.
+        release();
         expect(await until(async () => (await backlog()) === 0)).toBe(true);
         expect((await a.leads.get("second@acme.com")).scoring).toBe("current");
       } finally {
@@ -194,7 +211,9 @@ for (const config of testDatabases()) {
     });
 
     it("when the longest wait after the last round has passed, then a round runs though batches are still being accepted", async () => {
-      const scorer = yieldingScorer(() => true, 200);
+      const ingest = new InFlight();
+      const release = holdOpen(ingest);
+      const scorer = yieldingScorer(ingest, 200);
       scorer.start();
       try {
         for (const id of ["one", "two", "three"]) {
@@ -208,6 +227,7 @@ for (const config of testDatabases()) {
         }
       } finally {
         await scorer.stop();
+        release();
       }
     });
   });
