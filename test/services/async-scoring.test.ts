@@ -50,14 +50,14 @@ for (const config of testDatabases()) {
     const rows = <T>(q: ReturnType<typeof sql>) => execRows<T>(t.database.db, q);
 
     /** A scorer of its own whose instance is accepting batches while `ingest` runs any. */
-    const yieldingScorer = (ingest: InFlight, maxYieldMs: number) =>
+    const yieldingScorer = (ingest: InFlight, maxYieldMs: number, pollMs = 20) =>
       createScorer({
         db: t.database.db,
         kind: t.database.kind,
         clock: () => NOW,
         logger: silentLogger,
         onAlerts: () => {},
-        pollMs: 20,
+        pollMs,
         ingest,
         maxYieldMs,
       });
@@ -168,16 +168,7 @@ for (const config of testDatabases()) {
     it("when batches are being accepted, then background rounds yield to them, at most the longest wait after the last round, and go on at once when accepting stops", async () => {
       const ingest = new InFlight();
       // The poll is a minute long: only the end of accepting can start the waiting round.
-      const scorer = createScorer({
-        db: t.database.db,
-        kind: t.database.kind,
-        clock: () => NOW,
-        logger: silentLogger,
-        onAlerts: () => {},
-        pollMs: 60_000,
-        ingest,
-        maxYieldMs: 60_000,
-      });
+      const scorer = yieldingScorer(ingest, 60_000, 60_000);
       const event = (id: string) => ({
         id,
         email: `${id}@acme.com`,
