@@ -116,11 +116,15 @@ describe.each(testDatabases())("Slack inputs over signed HTTP on $name", (config
     await fc.assert(
       fc.asyncProperty(text, async (t) => {
         const calls = h.standin.calls.length;
+        const posts = h.standin.responsePosts.length;
         const res = await h.driver.command(TEST_REP, t);
         expect(res.status).toBe(200);
         const how = await settled(res.responseId, calls, res.body);
         expect(how).not.toBe("silent");
         expect(res.body).not.toContain(INTERNAL_ERROR);
+        // The answer posted later is checked here too, so a failure names the text that caused it.
+        const answers = h.standin.responsePosts.slice(posts).map((p) => textOf(p.payload));
+        expect(answers.join("\n")).not.toContain(INTERNAL_ERROR);
       }),
       {
         numRuns: Number(process.env.FUZZ_RUNS ?? RUNS),
