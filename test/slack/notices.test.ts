@@ -32,8 +32,10 @@ describe.each(testDatabases())(
   (config) => {
     let tdb: TestDatabase;
     let h: SlackHarness;
-    // Alerts are stamped by the database clock; the app's clock is fixed eight days later.
-    const now = Date.now() + 8 * DAY;
+    // Alerts are stamped by the database clock; the app's clock is fixed eight days later, at noon
+    // UTC (7.5 to 8.5 days on). At noon every digest below falls on the day its clock says, in
+    // Berlin as in UTC: late in the UTC evening, Berlin's date is already the next day's.
+    const now = Math.floor(Date.now() / DAY) * DAY + 8 * DAY + DAY / 2;
 
     beforeAll(async () => {
       tdb = await withDatabase(config);
