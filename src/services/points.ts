@@ -30,8 +30,6 @@ export interface PointsOptions {
   burstId?: number | undefined;
   /** Lead ids per statement (POINTS_SLICE unless given). */
   slice?: number | undefined;
-  /** Slices in flight at once (POINTS_WORKERS unless given). */
-  workers?: number | undefined;
   /**
    * Called in each slice's transaction with the id below which every lead has its new score
    * (the slices before it included), so progress commits with the slice (rescore runs).
@@ -107,7 +105,7 @@ export async function applyPoints(db: Db, p: PointsOptions): Promise<ScoreSummar
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, p.workers ?? POINTS_WORKERS) }, worker));
+  await Promise.all(Array.from({ length: POINTS_WORKERS }, worker));
   if (failure) throw failure.err;
   return total;
 }
