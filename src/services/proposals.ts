@@ -201,28 +201,37 @@ export async function createProposal(
     note?: string | undefined;
     now: number;
     perHour?: number | undefined;
+    /**
+     * Rows that belong with the proposal (a learned one's evidence), written in its transaction:
+     * whoever posts it (the announcer polls for unposted proposals) sees them or no proposal.
+     */
+    with?: ((tx: DbOrTx, proposal: ProposalRow) => Promise<unknown>) | undefined;
   },
 ) {
   if (p.perHour !== undefined) await checkProposalAllowance(db, { by: p.by, perHour: p.perHour });
   const preview = await previewChange(db, p.change, p.now);
-  const row = await insertProposal(db, {
-    kind: p.change.kind,
-    baseVersion: preview.baseVersion,
-    definition: preview.model,
-    modelKey: changeKey(p.change),
-    diff: preview.changes,
-    impact: preview.impact,
-    status: "pending",
-    proposedBy: p.by,
-    note: p.note ?? null,
-    // Not posted yet: whoever claims it first (the Slack form that made it, or the announcer).
-    announcedAt: null,
-  });
-  await insertAudit(db, {
-    actor: p.by,
-    action: "proposal.created",
-    subject: `proposal:${row.id}`,
-    details: { kind: p.change.kind, model: changeKey(p.change), changes: preview.changes },
+  const row = await db.transaction(async (tx) => {
+    const created = await insertProposal(tx, {
+      kind: p.change.kind,
+      baseVersion: preview.baseVersion,
+      definition: preview.model,
+      modelKey: changeKey(p.change),
+      diff: preview.changes,
+      impact: preview.impact,
+      status: "pending",
+      proposedBy: p.by,
+      note: p.note ?? null,
+      // Not posted yet: whoever claims it first (the Slack form that made it, or the announcer).
+      announcedAt: null,
+    });
+    await insertAudit(tx, {
+      actor: p.by,
+      action: "proposal.created",
+      subject: `proposal:${created.id}`,
+      details: { kind: p.change.kind, model: changeKey(p.change), changes: preview.changes },
+    });
+    await p.with?.(tx, created);
+    return created;
   });
   return { proposal: row, preview };
 }

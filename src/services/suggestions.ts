@@ -128,13 +128,14 @@ export async function suggestModelChange(
     by: p.by,
     note: summarizeBacktest(learned),
     now: p.now,
-  });
-  await insertSuggestion(db, {
-    proposalId: proposal.id,
-    evidence: learned.evidence,
-    backtest: learned.backtest,
-    need: learned.need,
-    fit: learned.fit,
+    with: (tx, created) =>
+      insertSuggestion(tx, {
+        proposalId: created.id,
+        evidence: learned.evidence,
+        backtest: learned.backtest,
+        need: learned.need,
+        fit: learned.fit,
+      }),
   });
   return { ok: true, learned, proposal, preview };
 }

@@ -1,4 +1,6 @@
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execRows } from "../../src/db/client.js";
 import { loadDemoData } from "../../src/demo/index.js";
 import { runTick } from "../../src/jobs/scheduler.js";
 import { suggestJob } from "../../src/jobs/suggest.js";
@@ -56,6 +58,35 @@ for (const config of testDatabases()) {
       expect(suggested.auc as number).toBeGreaterThan(current.auc as number);
       expect(r.proposal).toBeUndefined();
       expect((await services.proposals.pending()).length).toBe(0);
+    }, 120_000);
+
+    it("when its evidence cannot be stored, then no proposal is left for the announcer to post without it", async () => {
+      const db = t.database.db;
+      const audits = async () =>
+        (await execRows<{ n: number }>(db, sql`select count(*)::int as n from audit_log`))[0]?.n;
+      const auditsBefore = await audits();
+      await db.execute(
+        sql.raw(`create function fail_suggestion() returns trigger language plpgsql as $$
+          begin raise exception 'suggestion store failure for the test'; end $$`),
+      );
+      await db.execute(
+        sql.raw(`create trigger fail_suggestion before insert on suggestions
+          for each row execute function fail_suggestion()`),
+      );
+      try {
+        const failed = await services.suggestions.suggest({ by: "U0MANAGER1" }).then(
+          () => undefined,
+          (err: Error & { cause?: Error }) => err,
+        );
+        expect(String(failed?.cause?.message ?? failed?.message)).toMatch(
+          /suggestion store failure for the test/,
+        );
+      } finally {
+        await db.execute(sql.raw("drop trigger fail_suggestion on suggestions"));
+        await db.execute(sql.raw("drop function fail_suggestion()"));
+      }
+      expect(await services.proposals.pending()).toEqual([]);
+      expect(await audits()).toBe(auditsBefore);
     }, 120_000);
 
     it("when a suggestion is made, then it is a pending whole-model proposal with its backtest as the reason and its evidence kept", async () => {
