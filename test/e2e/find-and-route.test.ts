@@ -8,6 +8,9 @@ import {
   FIND_SAVE_BLOCK,
   FIND_STAGE_BLOCK,
   FIND_TEXT_BLOCK,
+  HOME_FOUND_NEXT,
+  HOME_FOUND_PAGES_BLOCK,
+  HOME_FOUND_PREVIOUS,
   inputAction,
   ROUTING_EDIT,
   ROUTING_MODAL,
@@ -182,6 +185,84 @@ describe.each(testDatabases())("Find leads and routing end to end on $name", (co
     const home = textOf(published.params.view);
     expect(home).toContain('matching "hooli"');
     expect(home).toContain(`/lead why ${leadId}`);
+  });
+
+  it("when a Home-tab search finds more than a page, then Next and Previous page through it on the Home tab", async () => {
+    const upserted = await h.app.services.upsertLeads(
+      Array.from({ length: 25 }, (_, i) => ({
+        email: `p${String(i).padStart(2, "0")}@hooli.com`,
+        company: "Hooli",
+        title: i % 2 === 0 ? "VP Sales" : "Engineer",
+      })),
+    );
+    expect(upserted.leads).toHaveLength(25);
+    const all = await h.app.services.leads.search({ q: "hooli" }, { limit: 100 });
+    expect(all).toHaveLength(25);
+    const rankOf = (home: string, id: number) =>
+      new RegExp(`(\\d+)\\. [^\\n]*/lead why ${id}\``).exec(home)?.[1];
+
+    const before = Date.now();
+    await h.driver.blockAction(TEST_REP, { actionId: FIND_OPEN, view: { id: "VHOME0001" } });
+    const view = await openedView(before);
+    await h.driver.viewSubmission(TEST_REP, view, {
+      [FIND_TEXT_BLOCK]: {
+        [inputAction(FIND_TEXT_BLOCK)]: { type: "plain_text_input", value: "hooli" },
+      },
+    });
+    const published = async (after: number) => {
+      const call = await waitForCall(
+        h.standin,
+        (c) => c.method === "views.publish" && c.at >= after,
+      );
+      const v = call.params.view as { blocks: Block[] & { elements?: { value?: string }[] }[] };
+      const pages = v.blocks.find((b) => b.block_id === HOME_FOUND_PAGES_BLOCK) as
+        | { elements: { action_id: string; value: string }[] }
+        | undefined;
+      return { text: textOf(v), buttons: pages?.elements ?? [] };
+    };
+    const first = await published(before);
+    expect(first.text).toContain("Leads found* (1–20)");
+    expect(rankOf(first.text, all[0]?.id as number)).toBe("1");
+    expect(rankOf(first.text, all[19]?.id as number)).toBe("20");
+    expect(first.text).not.toContain(`/lead why ${all[20]?.id}\``);
+    expect(first.buttons.map((b) => b.action_id)).toEqual([HOME_FOUND_NEXT]);
+
+    const t1 = Date.now();
+    await h.driver.blockAction(TEST_REP, {
+      actionId: HOME_FOUND_NEXT,
+      value: first.buttons[0]?.value as string,
+      view: { id: "VHOME0001" },
+    });
+    const second = await published(t1);
+    expect(second.text).toContain("Leads found* (21–25)");
+    expect(rankOf(second.text, all[20]?.id as number)).toBe("21");
+    expect(rankOf(second.text, all[24]?.id as number)).toBe("25");
+    expect(second.text).not.toContain(`/lead why ${all[0]?.id}\``);
+    expect(second.buttons.map((b) => b.action_id)).toEqual([HOME_FOUND_PREVIOUS]);
+
+    const t2 = Date.now();
+    await h.driver.blockAction(TEST_REP, {
+      actionId: HOME_FOUND_PREVIOUS,
+      value: second.buttons[0]?.value as string,
+      view: { id: "VHOME0001" },
+    });
+    const back = await published(t2);
+    expect(back.text).toContain("Leads found* (1–20)");
+    expect(rankOf(back.text, all[0]?.id as number)).toBe("1");
+
+    // A value it cannot read (forged, or filters no longer valid) shows the Home tab without it.
+    for (const value of ['{"filters":{"stage":"nope"},"offset":0}', "not json", '{"offset":-1}']) {
+      const t = Date.now();
+      const res = await h.driver.blockAction(TEST_REP, {
+        actionId: HOME_FOUND_NEXT,
+        value,
+        view: { id: "VHOME0001" },
+      });
+      expect(res.status).toBe(200);
+      const plain = await published(t);
+      expect(plain.text).not.toContain("Leads found");
+      expect(plain.text).toContain("My top leads");
+    }
   });
 
   it("when an admin adds a round robin for two reps in the modal and leads cross MQL, then they alternate, each owner gets a DM and the alert names the rule", async () => {

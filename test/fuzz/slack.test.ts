@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execRows } from "../../src/db/client.js";
-import { LEAD_MENU, LIST_PAGE } from "../../src/slack/blocks/ids.js";
+import { HOME_FOUND_NEXT, LEAD_MENU, LIST_PAGE } from "../../src/slack/blocks/ids.js";
 import {
   ALERT_ACTIONS_BLOCK,
   ALERT_CLAIM,
@@ -154,6 +154,7 @@ describe.each(testDatabases())("Slack inputs over signed HTTP on $name", (config
       ALERT_CLAIM,
       ALERT_LOST,
       LIST_PAGE,
+      HOME_FOUND_NEXT,
       LEAD_MENU,
       PROPOSAL_APPROVE,
       PROPOSAL_REJECT,

@@ -4,7 +4,14 @@ import type { LeadSummary } from "../../src/services/leads.js";
 import { packLines } from "../../src/slack/blocks/common.js";
 import { buildHelp, buildUsageError } from "../../src/slack/blocks/help.js";
 import { buildHome } from "../../src/slack/blocks/home.js";
-import { decodeListPage, LIST_PAGE } from "../../src/slack/blocks/ids.js";
+import {
+  decodeHomeFoundPage,
+  decodeListPage,
+  HOME_FOUND_NEXT,
+  HOME_FOUND_PAGES_BLOCK,
+  HOME_FOUND_PREVIOUS,
+  LIST_PAGE,
+} from "../../src/slack/blocks/ids.js";
 import { buildLeadList, buildWhy, LIST_PAGE_SIZE } from "../../src/slack/blocks/leads.js";
 import { buildLostModal, parseLostSubmission } from "../../src/slack/blocks/lost.js";
 import { buildHistory } from "../../src/slack/blocks/team.js";
@@ -113,6 +120,15 @@ describe("Block Kit builders", () => {
     const view = buildHome({
       userId: "U0ADMIN001",
       role: "admin",
+      // A middle page of a search with the longest filters a person can type.
+      found: {
+        title: "t".repeat(3000),
+        filters: { q: "q".repeat(200), owner: "o".repeat(200), grade: ["A", "B"], stage: "sql" },
+        leads: Array.from({ length: 20 }, (_, i) => lead(i, { name: "f".repeat(4000) })),
+        offset: 20,
+        more: true,
+        savedAs: "v".repeat(40),
+      },
       myTop: Array.from({ length: 50 }, (_, i) => lead(i, { name: "n".repeat(4000) })),
       awaiting: Array.from({ length: 11 }, (_, i) => ({
         alertId: i,
@@ -139,6 +155,12 @@ describe("Block Kit builders", () => {
     expectWithinLimits(view.blocks, 100);
     const all = texts(view.blocks).join("\n");
     expect(all).toContain("…and 290 more pending");
+    const pages = view.blocks.find((b) => b.block_id === HOME_FOUND_PAGES_BLOCK) as
+      | { elements: { action_id: string; value: string }[] }
+      | undefined;
+    expect(pages?.elements.map((e) => e.action_id)).toEqual([HOME_FOUND_PREVIOUS, HOME_FOUND_NEXT]);
+    expect(pages?.elements.map((e) => decodeHomeFoundPage(e.value)?.offset)).toEqual([0, 40]);
+    expect(all).toContain("Leads found* (21–40)");
     expect(all).toContain("…and more: `/lead top 50 mine`");
     expect(all).toContain("_yours: another manager decides_");
   });

@@ -2,6 +2,7 @@ import type { types } from "@slack/bolt";
 import type { Stage } from "../../core/model.js";
 import type { AwaitingFeedback } from "../../services/feedback.js";
 import type { LeadSummary } from "../../services/leads.js";
+import type { LeadFilters } from "../../services/search.js";
 import type { StatsReport } from "../../services/stats.js";
 import type { Role } from "../../services/team.js";
 import { HOME_REFRESH, PROPOSAL_REVIEW } from "../ids.js";
@@ -13,6 +14,7 @@ import {
   type KnownBlock,
   lineSections,
   MAX_TEXT,
+  MAX_VALUE,
   MAX_VIEW_BLOCKS,
   mention,
   num,
@@ -20,13 +22,21 @@ import {
   slackDate,
   truncate,
 } from "./common.js";
-import { FIND_OPEN, HOME_ACTIONS_BLOCK, HOME_FOUND_BLOCK } from "./ids.js";
+import {
+  encodeHomeFoundPage,
+  FIND_OPEN,
+  HOME_ACTIONS_BLOCK,
+  HOME_FOUND_BLOCK,
+  HOME_FOUND_NEXT,
+  HOME_FOUND_PAGES_BLOCK,
+  HOME_FOUND_PREVIOUS,
+} from "./ids.js";
 import { leadName } from "./leads.js";
 import { aucLine, topBandLine } from "./stats.js";
 
 /** Rows per list on the home tab: a glance, with the full lists one command away. */
 export const HOME_LIST = 10;
-/** Leads a search from the Home tab shows there; `/lead top N view:<name>` pages further. */
+/** Leads a page of a search from the Home tab shows there. */
 export const HOME_FOUND = 20;
 
 export interface HomeProposal {
@@ -39,9 +49,19 @@ export interface HomeProposal {
 
 export interface HomeInput {
   userId: string;
-  /** The results of a search made from the Home tab. */
+  /** The results of a search made from the Home tab: one page of them. */
   found?:
-    | { title: string; leads: readonly LeadSummary[]; savedAs?: string | undefined }
+    | {
+        title: string;
+        /** The search's filters, carried by the page buttons. */
+        filters: LeadFilters;
+        leads: readonly LeadSummary[];
+        /** Leads before this page (0 for the first). */
+        offset?: number | undefined;
+        /** Whether more leads match after this page. */
+        more?: boolean | undefined;
+        savedAs?: string | undefined;
+      }
     | undefined;
   role: Role;
   myTop: readonly LeadSummary[];
@@ -60,20 +80,63 @@ const STAGE_LABEL = { lead: "Lead", mql: "MQL", sql: "SQL" } as const;
 
 function foundBlocks(found: HomeInput["found"]): KnownBlock[] {
   if (!found) return [];
-  const lines = found.leads
-    .slice(0, HOME_FOUND)
-    .map(
-      (l, i) =>
-        `${i + 1}. *${escapeMrkdwn(leadName(l))}*${l.company ? ` · ${escapeMrkdwn(l.company)}` : ""} — ${num(l.score)} ${l.grade}${l.level} ${STAGE_LABEL[l.stage]}${l.owner ? ` · ${mention(l.owner)}` : ""} · \`/lead why ${l.id}\``,
-    );
+  const offset = found.offset ?? 0;
+  const shown = found.leads.slice(0, HOME_FOUND);
+  const lines = shown.map(
+    (l, i) =>
+      `${offset + i + 1}. *${escapeMrkdwn(leadName(l))}*${l.company ? ` · ${escapeMrkdwn(l.company)}` : ""} — ${num(l.score)} ${l.grade}${l.level} ${STAGE_LABEL[l.stage]}${l.owner ? ` · ${mention(l.owner)}` : ""} · \`/lead why ${l.id}\``,
+  );
   const saved = found.savedAs
     ? ` Saved as view *${escapeMrkdwn(found.savedAs)}*: \`/lead top 20 view:${escapeMrkdwn(found.savedAs)}\`.`
     : "";
+  const range =
+    shown.length > 0 && (offset > 0 || found.more)
+      ? ` (${offset + 1}–${offset + shown.length})`
+      : "";
+  const empty = offset > 0 ? "No more leads match these filters." : "No leads match these filters.";
   return [
     divider,
-    section(`*Leads found*: ${escapeMrkdwn(found.title)}`, HOME_FOUND_BLOCK),
-    ...(lines.length > 0 ? lineSections(lines, 4, "") : [context("No leads match these filters.")]),
+    section(`*Leads found*${range}: ${escapeMrkdwn(found.title)}`, HOME_FOUND_BLOCK),
+    ...(lines.length > 0 ? lineSections(lines, 4, "") : [context(empty)]),
+    ...foundPages(found, offset),
     ...(saved ? [context(saved.trim())] : []),
+  ];
+}
+
+/** "Previous" and "Next" under the leads found, when there is a page either side. */
+function foundPages(found: NonNullable<HomeInput["found"]>, offset: number): KnownBlock[] {
+  const page = (at: number) =>
+    encodeHomeFoundPage({
+      filters: found.filters,
+      offset: at,
+      ...(found.savedAs ? { savedAs: found.savedAs } : {}),
+    });
+  const buttons = [
+    ...(offset > 0
+      ? [
+          {
+            id: HOME_FOUND_PREVIOUS,
+            text: `Previous ${HOME_FOUND}`,
+            value: page(Math.max(0, offset - HOME_FOUND)),
+          },
+        ]
+      : []),
+    ...(found.more
+      ? [{ id: HOME_FOUND_NEXT, text: `Next ${HOME_FOUND}`, value: page(offset + HOME_FOUND) }]
+      : []),
+  ].filter((b) => b.value.length <= MAX_VALUE);
+  if (buttons.length === 0) return [];
+  return [
+    {
+      type: "actions",
+      block_id: HOME_FOUND_PAGES_BLOCK,
+      elements: buttons.map((b) => ({
+        type: "button",
+        action_id: b.id,
+        text: { type: "plain_text", text: b.text },
+        value: b.value,
+      })),
+    },
   ];
 }
 

@@ -45,6 +45,31 @@ export function decodeListPage(value: string | undefined): ListPage | undefined 
   return parseJsonWith(listPageSchema, value);
 }
 
+/**
+ * "Previous" and "Next" under the leads a Home-tab search found; value is a `HomeFoundPage` as
+ * JSON: the search's filters and where the page starts.
+ */
+export const HOME_FOUND_NEXT = "home_found_next";
+export const HOME_FOUND_PREVIOUS = "home_found_previous";
+export const HOME_FOUND_PAGES_BLOCK = "home_found_pages";
+
+const homeFoundPageSchema = z.object({
+  /** The filters of the search (checked again by the service when the page is read). */
+  filters: z.record(z.string(), z.unknown()),
+  offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  savedAs: z.string().max(100).optional(),
+});
+
+export type HomeFoundPage = z.infer<typeof homeFoundPageSchema>;
+
+export function encodeHomeFoundPage(p: HomeFoundPage): string {
+  return JSON.stringify(p);
+}
+
+export function decodeHomeFoundPage(value: string | undefined): HomeFoundPage | undefined {
+  return parseJsonWith(homeFoundPageSchema, value);
+}
+
 /** The Find-leads modal (`/lead find` alone, or the Home button) and its inputs. */
 export const FIND_MODAL = "find_modal";
 export const FIND_OPEN = "find_open";

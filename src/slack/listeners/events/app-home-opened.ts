@@ -12,13 +12,16 @@ export async function publishHome(
   deps: SlackDeps,
   client: WebClient,
   userId: string,
-  /** A search made from the Home tab's Find leads form: its results head the tab. */
-  search?: { filters: LeadFilters; savedAs?: string | undefined },
+  /** A search made from the Home tab's Find leads form: a page of its results heads the tab. */
+  search?: { filters: LeadFilters; savedAs?: string | undefined; offset?: number | undefined },
 ): Promise<void> {
   const s = deps.services;
   const role = await s.team.roleOf(userId);
   const [found, myTop, awaiting, proposals, counts, model, headline] = await Promise.all([
-    search ? s.leads.search(search.filters, { limit: HOME_FOUND }) : Promise.resolve(undefined),
+    // One more than a page: whether a "Next" page exists.
+    search
+      ? s.leads.search(search.filters, { limit: HOME_FOUND + 1, offset: search.offset ?? 0 })
+      : Promise.resolve(undefined),
     s.leads.top({ limit: HOME_LIST, owner: userId }),
     s.alerts.awaitingFeedback(userId, HOME_LIST + 1),
     canApprove(role) ? s.proposals.pending() : Promise.resolve([]),
@@ -30,7 +33,14 @@ export async function publishHome(
     userId,
     found:
       search && found
-        ? { title: describeFilters(search.filters), leads: found, savedAs: search.savedAs }
+        ? {
+            title: describeFilters(search.filters),
+            filters: search.filters,
+            leads: found.slice(0, HOME_FOUND),
+            offset: search.offset ?? 0,
+            more: found.length > HOME_FOUND,
+            savedAs: search.savedAs,
+          }
         : undefined,
     role,
     myTop,
