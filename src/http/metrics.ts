@@ -11,7 +11,7 @@ export interface Metrics {
 }
 
 /** One registry per app instance, so tests that run several instances do not collide. */
-export function createMetrics(services: Pick<Services, "metricsSnapshot">): Metrics {
+export function createMetrics(services: Pick<Services, "metricsSnapshot" | "scoring">): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "leadbot_process_" });
   const metrics: Metrics = {
@@ -59,6 +59,18 @@ export function createMetrics(services: Pick<Services, "metricsSnapshot">): Metr
     registers: [registry],
     async collect() {
       this.set((await services.metricsSnapshot()).alertsPending);
+    },
+  });
+  new Counter({
+    name: "leadbot_scorer_looks_total",
+    help: "Background looks of this instance's scorer for accepted events, by whether it found some",
+    labelNames: ["result"],
+    registers: [registry],
+    collect() {
+      const looks = services.scoring.looks();
+      this.reset();
+      this.inc({ result: "found" }, looks.found);
+      this.inc({ result: "empty" }, looks.empty);
     },
   });
   return metrics;

@@ -170,6 +170,8 @@ export interface Services {
     /** Runs the scorer of this instance in the background (the app does, in every instance). */
     start(): void;
     stop(): Promise<void>;
+    /** This instance's background looks for accepted events: found some, found none. */
+    looks(): { found: number; empty: number };
   };
   /** Rejects when the database does not answer or holds no model. */
   health(): Promise<Health>;
@@ -498,6 +500,7 @@ export function createServices(opts: ServicesOptions): Services {
       backlog: async () => (await markBacklog(db)).marks,
       start: () => scorer.start(),
       stop: () => scorer.stop(),
+      looks: () => scorer.looks(),
     },
     async health() {
       await ping(db);

@@ -33,6 +33,12 @@ const MARKS_PER_ROUND = 2_000;
 /** Another instance's ingest wakes nobody here: look this often (Postgres; one process on PGlite). */
 const DEFAULT_POLL_MS = 100;
 const PGLITE_POLL_MS = 1_000;
+/**
+ * An idle instance looks less often: each look that finds nothing doubles the wait, up to this.
+ * Work found, or a batch accepted here (`wake`), brings it back to the poll. Idle instances
+ * then cost the server a transaction a second each, not twenty.
+ */
+const MAX_IDLE_POLL_MS = 1_000;
 /** Rounds run side by side per instance on Postgres: scoring is CPU here, writing is the server's. */
 const POSTGRES_LANES = 2;
 /** How long a waiting caller sleeps between looks when another scorer holds its lead. */
@@ -78,6 +84,8 @@ export interface Scorer {
   stop(): Promise<void>;
   /** Runs soon: called after a commit that marked leads. */
   wake(): void;
+  /** Background looks for marks since start: those that found some and those that found none. */
+  looks(): { found: number; empty: number };
 }
 
 const emptySummary = (): ScoreSummary => ({ scored: 0, changed: 0, transitions: 0, alerts: 0 });
@@ -108,6 +116,9 @@ export function createScorer(opts: ScorerOptions): Scorer {
   let started = false;
   let stopped = false;
   let lastRoundAt = 0;
+  /** The wait before the next look when the last one found nothing. */
+  let idlePollMs = pollMs;
+  const looks = { found: 0, empty: 0 };
   /** Waits that end when the scorer stops. */
   const onStop = new Set<() => void>();
 
@@ -189,11 +200,24 @@ export function createScorer(opts: ScorerOptions): Scorer {
     }
   }
 
+  /** One round on one lane; then, if it found work, every lane until none is left. */
   async function drain(): Promise<void> {
     do {
       again = false;
       const total = emptySummary();
-      await Promise.all(Array.from({ length: lanes }, () => drainLane(total)));
+      await yieldToIngest();
+      if (stopped) return;
+      const startedAt = Date.now();
+      const first = await round();
+      add(total, first.summary);
+      looks[first.marks > 0 ? "found" : "empty"] += 1;
+      if (first.marks > 0) {
+        lastRoundAt = Math.max(lastRoundAt, startedAt);
+        idlePollMs = pollMs;
+        await Promise.all(Array.from({ length: lanes }, () => drainLane(total)));
+      } else {
+        idlePollMs = Math.min(Math.max(pollMs, idlePollMs * 2), Math.max(pollMs, MAX_IDLE_POLL_MS));
+      }
       if (total.scored > 0) log.debug(total, "scored accepted events");
     } while (again && !stopped);
   }
@@ -215,7 +239,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
       .catch((err: unknown) => log.error({ err }, "scoring accepted events failed"))
       .finally(() => {
         draining = undefined;
-        if (!timer) schedule(again ? 0 : pollMs);
+        if (!timer) schedule(again ? 0 : idlePollMs);
       });
   }
 
@@ -259,5 +283,6 @@ export function createScorer(opts: ScorerOptions): Scorer {
       if (draining) again = true;
       else schedule(0);
     },
+    looks: () => ({ ...looks }),
   };
 }

@@ -305,6 +305,9 @@ for (const config of testDatabases()) {
       const text = await metrics.text();
       expect(text).toContain("leadbot_ingested_items_total");
       expect(text).toMatch(/leadbot_leads\{stage="mql"\} \d+/);
+      // The app's scorer has looked for accepted events, and found the ones sent above.
+      expect(text).toMatch(/leadbot_scorer_looks_total\{result="found"\} [1-9]\d*/);
+      expect(text).toMatch(/leadbot_scorer_looks_total\{result="empty"\} \d+/);
     });
   });
 }

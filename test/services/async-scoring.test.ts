@@ -165,6 +165,38 @@ for (const config of testDatabases()) {
       expect(lead.breakdown.map((e) => e.ruleId)).toContain("demo_request");
     });
 
+    it("when an instance has nothing to score, then it looks less and less often, and still finds what another instance accepts", async () => {
+      const idle = createScorer({
+        db: t.database.db,
+        kind: t.database.kind,
+        clock: () => NOW,
+        logger: silentLogger,
+        onAlerts: () => {},
+        pollMs: 20,
+      });
+      idle.start();
+      try {
+        await new Promise((r) => setTimeout(r, 1_500));
+        const quiet = idle.looks();
+        expect(quiet.found).toBe(0);
+        // 20, 40, 80, ... up to a second apart: at most 7 looks in 1.5 s (75 at a steady 20 ms,
+        // each with every lane). A busy machine fires timers late, which only means fewer.
+        expect(quiet.empty).toBeGreaterThanOrEqual(1);
+        expect(quiet.empty).toBeLessThanOrEqual(8);
+        // Another instance accepts (its own scorer is not running): this one finds it.
+        await a.recordEvents([
+          { id: "elsewhere", email: "elsewhere@acme.com", type: "email_open", occurredAt: NOW },
+        ]);
+        for (let i = 0; i < 250 && (await a.scoring.backlog()) > 0; i++)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(await a.scoring.backlog()).toBe(0);
+        expect(idle.looks().found).toBe(1);
+        expect((await a.leads.get("elsewhere@acme.com")).scoring).toBe("current");
+      } finally {
+        await idle.stop();
+      }
+    });
+
     it("when batches are being accepted, then background rounds yield to them, at most the longest wait after the last round, and go on at once when accepting stops", async () => {
       const ingest = new InFlight();
       // The poll is a minute long: only the end of accepting can start the waiting round.
