@@ -23,6 +23,33 @@ import type { SlackDeps } from "./slack/deps.js";
 import { createSlackSink } from "./slack/sink/index.js";
 import { createProposalAnnouncer } from "./slack/tuning/announce.js";
 
+/** How often an instance looks for rescores whose walker stopped. */
+const LAPSED_RESCORE_LOOK_MS = 60_000;
+
+/**
+ * Looks for lapsed rescores every minute, one look at a time; returns the stop, which does not
+ * wait for a rescore in flight (it stops with the database, and its run records how far it got).
+ */
+function lookForLapsedRescores(services: Services, logger: Logger): () => Promise<void> {
+  let looking: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (looking) return;
+    looking = services
+      .resumeRescores({ lapsedOnly: true })
+      .then(
+        (r) => {
+          if (r.runs.length > 0) logger.info({ runs: r.runs }, "lapsed rescores finished");
+        },
+        (err: unknown) => logger.error({ err }, "finishing lapsed rescores failed"),
+      )
+      .finally(() => {
+        looking = undefined;
+      });
+  }, LAPSED_RESCORE_LOOK_MS);
+  timer.unref();
+  return async () => clearInterval(timer);
+}
+
 export interface Leadbot {
   services: Services;
   metrics: Metrics;
@@ -245,6 +272,10 @@ export async function startLeadbot(opts: StartOptions): Promise<Leadbot> {
     // Every instance scores accepted events; the marks' row locks share the work out.
     services.scoring.start();
     stops.push(() => services.scoring.stop());
+
+    // A rescore whose walker died or failed (its claim lapses after five minutes without
+    // progress) is finished by whichever instance looks next, not only at the next start.
+    stops.push(lookForLapsedRescores(services, logger));
 
     const wakeNotices = () => notices?.wake();
     const scheduler = startScheduler(

@@ -157,8 +157,12 @@ export interface Services {
   rescoreAll(cause: ScoreCause): Promise<RescoreResult>;
   /** The hourly decay refresh: rescores only the leads decay has made due (see refreshDue). */
   refreshDecay(): Promise<RescoreResult>;
-  /** Finishes the rescores a killed process left half done (at start, and before `leadbot rescore`). */
-  resumeRescores(): Promise<ResumeResult>;
+  /**
+   * Finishes the rescores a killed process left half done (at start, and before `leadbot
+   * rescore`). With `lapsedOnly`, only runs whose holder stopped renewing its claim (the app
+   * looks every minute): on PGlite too, where at start every unfinished run is taken.
+   */
+  resumeRescores(opts?: { lapsedOnly?: boolean }): Promise<ResumeResult>;
   /** Subscribes to "alerts were queued" (the dispatcher wakes on it). */
   onAlerts(listener: (count: number) => void): void;
   /** Scoring of accepted events, which `recordEvents` leaves to the scorer. */
@@ -490,8 +494,11 @@ export function createServices(opts: ServicesOptions): Services {
     },
     rescoreAll: (cause) => rescoreAll(db, { now: clock(), cause, alertBurst }),
     refreshDecay: () => refreshDue(db, { now: clock(), cause: "decay", alertBurst }),
-    resumeRescores: () =>
-      resumeRescores(db, clock(), { ignoreClaims: opts.database.kind === "pglite", alertBurst }),
+    resumeRescores: (o) =>
+      resumeRescores(db, clock(), {
+        ignoreClaims: !o?.lapsedOnly && opts.database.kind === "pglite",
+        alertBurst,
+      }),
     onAlerts(listener) {
       listeners.push(listener);
     },

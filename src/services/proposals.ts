@@ -31,7 +31,7 @@ import {
   RateLimitedError,
 } from "./errors.js";
 import { type ActiveModel, activeModel, activeModels, insertModelVersion } from "./models.js";
-import { type RescoreResult, rescoreForModelChange } from "./rescore.js";
+import { type RescoreResult, rescoreForModelChange, startModelChangeRun } from "./rescore.js";
 import { leadFacts } from "./scoring.js";
 import { canApprove, roleOf } from "./team.js";
 
@@ -332,6 +332,8 @@ export async function decideProposal(
     version: number | undefined;
     changes: string[];
     modelKey: string;
+    /** The rescore run recorded with the activation. */
+    runId: number | undefined;
   };
   try {
     decided = await db.transaction(async (tx) => {
@@ -345,12 +347,16 @@ export async function decideProposal(
       if (stale) throw stale;
       const status = p.decision === "approve" ? "approved" : "rejected";
       let version: number | undefined;
+      let runId: number | undefined;
       if (p.decision === "approve") {
         version = await insertModelVersion(tx, proposal.definition, {
           by: p.by,
           note: `proposal ${proposal.id} by ${proposal.proposedBy}`,
           proposalId: proposal.id,
         });
+        // With the activation: a process that dies before the scores follow leaves the run to
+        // the next look for unfinished rescores, instead of stale scores.
+        runId = await startModelChangeRun(tx, { modelKey: proposal.modelKey, cause: "model" });
       }
       await setDecision(tx, {
         id: proposal.id,
@@ -370,6 +376,7 @@ export async function decideProposal(
         version,
         changes: (proposal.diff as string[]) ?? [],
         modelKey: proposal.modelKey,
+        runId,
       } as const;
     });
   } catch (err) {
@@ -378,13 +385,15 @@ export async function decideProposal(
       await auditRefusal(db, p.by, p.id, p.decision, err).catch(() => undefined);
     throw err;
   }
-  const result: DecisionResult = { proposalId: p.id, ...decided };
+  const { runId, ...outcome } = decided;
+  const result: DecisionResult = { proposalId: p.id, ...outcome };
   if (decided.version !== undefined) {
     result.rescore = await rescoreForModelChange(db, base, {
       now: p.now,
       cause: "model",
       key: decided.modelKey,
       alertBurst: p.alertBurst,
+      runId,
     });
     await insertAudit(db, {
       actor: p.by,

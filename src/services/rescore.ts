@@ -3,7 +3,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { DEFAULT_MODEL_KEY, type ScoringModel } from "../core/model.js";
 import { planRescore, pointChanges, type RescorePlan } from "../core/plan.js";
 import { modelKeyOf } from "../core/segments.js";
-import type { Db } from "../db/client.js";
+import type { Db, DbOrTx } from "../db/client.js";
 import {
   advanceRescoreRun,
   claimRescoreRun,
@@ -203,6 +203,24 @@ export async function refreshDue(db: Db, opts: RescoreOptions): Promise<RescoreR
 }
 
 /**
+ * Records that a model change is to be applied to the stored scores, claimed by this process:
+ * call it in the transaction that activates the version, and pass the id to
+ * rescoreForModelChange. Should the process die before that finishes, resumeRescores (at the
+ * next start) rescores the model's leads, which gives the same scores.
+ */
+export function startModelChangeRun(
+  db: DbOrTx,
+  p: { modelKey: string; cause: ScoreCause },
+): Promise<number> {
+  return startRescoreRun(db, {
+    modelKey: p.modelKey,
+    cause: p.cause,
+    claimedBy: WALKER,
+    leaseSeconds: RUN_LEASE_SECONDS,
+  });
+}
+
+/**
  * Applies a model's new active version to the stored scores, touching only the leads the change
  * can move (see planRescore); changes it cannot bound fall back to every lead of that model. A new
  * model, or a changed segment, can move leads between models: every lead is walked then, and only
@@ -212,14 +230,25 @@ export async function refreshDue(db: Db, opts: RescoreOptions): Promise<RescoreR
 export async function rescoreForModelChange(
   db: Db,
   from: ScoringModel | undefined,
-  opts: RescoreOptions & { key?: string },
+  opts: RescoreOptions & {
+    key?: string;
+    /**
+     * The run recorded with the version's activation (startModelChangeRun, in its transaction):
+     * a crash before this call finishes leaves it for resumeRescores. One is started otherwise.
+     */
+    runId?: number | undefined;
+  },
 ): Promise<RescoreResult> {
   const models = await activeModels(db);
   const key = from ? modelKeyOf(from) : (opts.key ?? DEFAULT_MODEL_KEY);
   const to = models.get(key);
   if (!to) throw new Error(`model ${key} is not active`);
+  const run = (): RescoreRun | undefined =>
+    opts.runId === undefined
+      ? undefined
+      : { id: opts.runId, modelKey: key, cause: opts.cause, afterLeadId: 0 };
   if (!from || JSON.stringify(from.segment) !== JSON.stringify(to.model.segment))
-    return rescoreWhere(db, undefined, opts, "all", key);
+    return rescoreWhere(db, undefined, opts, "all", key, run());
   // With one model every scored lead is its lead: no filter keeps single-model plans as they were.
   const ofModel = (where: SQL | undefined): SQL | undefined =>
     models.ordered.length === 1
@@ -231,12 +260,8 @@ export async function rescoreForModelChange(
   if (points && (await allKeepDecay(db, { modelKey: key }))) {
     // The change lands slice by slice: a run records how far, so a restart after a crash finishes
     // it (resumeRescores rescores every lead after that point, which gives the same scores).
-    const runId = await startRescoreRun(db, {
-      modelKey: key,
-      cause: opts.cause,
-      claimedBy: WALKER,
-      leaseSeconds: RUN_LEASE_SECONDS,
-    });
+    const runId =
+      opts.runId ?? (await startModelChangeRun(db, { modelKey: key, cause: opts.cause }));
     const apply = async (burstId: number | undefined, touch: () => Promise<void>) => {
       const summary = await applyPoints(db, {
         modelKey: key,
@@ -280,9 +305,11 @@ export async function rescoreForModelChange(
     };
   }
   const plan = planRescore(from, to.model);
-  if (plan.kind === "none")
+  if (plan.kind === "none") {
+    if (opts.runId !== undefined) await finishRescoreRun(db, opts.runId);
     return { version: to.version, plan: "none", scored: 0, changed: 0, transitions: 0, alerts: 0 };
-  if (plan.kind === "all") return rescoreWhere(db, ofModel(undefined), opts, "all", key);
+  }
+  if (plan.kind === "all") return rescoreWhere(db, ofModel(undefined), opts, "all", key, run());
   const result = await rescoreWhere(
     db,
     ofModel(
@@ -295,6 +322,7 @@ export async function rescoreForModelChange(
     opts,
     "targeted",
     key,
+    run(),
   );
   if (plan.thresholds)
     await dueAboveLead(db, { modelKey: key, exceptVersion: to.version, now: opts.now });

@@ -47,7 +47,8 @@ for (const config of testDatabases()) {
     it("when a run stopped half-way has an expired claim, then resuming rescores only the leads after it", async () => {
       const ids = await leadIds();
       await addRun(ids[3] ?? 0, "2000-01-01T00:00:00Z");
-      const r = await resumeRescores(t.database.db, NOW, { chunk: 2 });
+      const s = createServices({ database: t.database, logger: silentLogger, clock: () => NOW });
+      const r = await s.resumeRescores({ lapsedOnly: true });
       expect(r.runs.map((x) => x.scored)).toEqual([3]);
       expect(await openRescoreRuns(t.database.db)).toEqual([]);
     });
@@ -55,10 +56,102 @@ for (const config of testDatabases()) {
     it("when another instance still holds a run, then resuming leaves it unless claims are ignored", async () => {
       await addRun(0, "2999-01-01T00:00:00Z");
       expect((await resumeRescores(t.database.db, NOW)).runs).toEqual([]);
+      // The app's look every minute takes lapsed runs only, on PGlite as on Postgres.
+      const s = createServices({ database: t.database, logger: silentLogger, clock: () => NOW });
+      expect((await s.resumeRescores({ lapsedOnly: true })).runs).toEqual([]);
       expect(await openRescoreRuns(t.database.db)).toHaveLength(1);
       const r = await resumeRescores(t.database.db, NOW, { ignoreClaims: true });
       expect(r.runs.map((x) => x.scored)).toEqual([7]);
       expect(await openRescoreRuns(t.database.db)).toEqual([]);
+    });
+
+    describe("an approved change of the model", () => {
+      const ADMIN = "U0ADMIN01";
+      const services = () =>
+        createServices({
+          database: t.database,
+          logger: silentLogger,
+          clock: () => NOW,
+          admins: [ADMIN],
+        });
+      /** Every lead with a demo request scored, and a pending change of its points. */
+      const proposeChange = async () => {
+        const s = services();
+        await s.recordEvents(
+          Array.from({ length: 7 }, (_, i) => ({
+            id: `demo-${i}`,
+            email: `p${i}@acme.com`,
+            type: "demo_request",
+            occurredAt: NOW - 3_600_000,
+          })),
+        );
+        await s.scoring.flush();
+        const { proposal } = await s.proposals.create({
+          change: { kind: "weights", weights: { demo_request: 45 } },
+          by: "U0REP0001",
+        });
+        return { s, proposal };
+      };
+      const versions = () =>
+        execRows<{ version: number; n: number }>(
+          t.database.db,
+          sql`select model_version::int as version, count(*)::int as n from lead_scores
+            group by model_version order by model_version`,
+        );
+      const failInserts = async (table: string, message: string) => {
+        await t.database.db.execute(
+          sql.raw(`create function fail_test() returns trigger language plpgsql as $$
+            begin raise exception '${message}'; end $$`),
+        );
+        await t.database.db.execute(
+          sql.raw(`create trigger fail_test before insert on ${table}
+            for each row execute function fail_test()`),
+        );
+        return async () => {
+          await t.database.db.execute(sql.raw(`drop trigger fail_test on ${table}`));
+          await t.database.db.execute(sql.raw("drop function fail_test()"));
+        };
+      };
+
+      it("when its rescore run cannot be recorded, then the approval does not take effect", async () => {
+        const { s, proposal } = await proposeChange();
+        const before = await s.models.active();
+        const undo = await failInserts("rescore_runs", "run store failure for the test");
+        try {
+          await expect(
+            s.proposals.decide({ id: proposal.id, by: ADMIN, decision: "approve" }),
+          ).rejects.toThrow();
+        } finally {
+          await undo();
+        }
+        expect((await s.models.active()).version).toBe(before.version);
+        expect((await s.proposals.get(proposal.id)).status).toBe("pending");
+      });
+
+      it("when the process fails after the approval, before the scores follow, then the run is left open and resuming brings every lead to the new version", async () => {
+        const { s, proposal } = await proposeChange();
+        const undo = await failInserts("score_history", "rescore failure for the test");
+        try {
+          await expect(
+            s.proposals.decide({ id: proposal.id, by: ADMIN, decision: "approve" }),
+          ).rejects.toThrow();
+        } finally {
+          await undo();
+        }
+        const active = await s.models.active();
+        expect((await s.proposals.get(proposal.id)).status).toBe("approved");
+        expect(await openRescoreRuns(t.database.db)).toHaveLength(1);
+        expect((await versions()).map((v) => v.version)).not.toContain(active.version);
+        // The failed walker's claim has not lapsed: a look for lapsed runs leaves it...
+        expect((await s.resumeRescores({ lapsedOnly: true })).runs).toEqual([]);
+        // ...and the next start (or the look once it lapses) finishes it.
+        const resumed = await resumeRescores(t.database.db, NOW, { ignoreClaims: true });
+        expect(resumed.runs).toHaveLength(1);
+        expect(await openRescoreRuns(t.database.db)).toEqual([]);
+        expect(await versions()).toEqual([{ version: active.version, n: 7 }]);
+        // The scores are the new version's: a full rescore changes none of them.
+        expect((await rescoreAll(t.database.db, { now: NOW, cause: "decay" })).changed).toBe(0);
+      });
     });
   });
 }
