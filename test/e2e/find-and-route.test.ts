@@ -227,39 +227,31 @@ describe.each(testDatabases())("Find leads and routing end to end on $name", (co
     expect(first.text).not.toContain(`/lead why ${all[20]?.id}\``);
     expect(first.buttons.map((b) => b.action_id)).toEqual([HOME_FOUND_NEXT]);
 
-    const t1 = Date.now();
-    await h.driver.blockAction(TEST_REP, {
-      actionId: HOME_FOUND_NEXT,
-      value: first.buttons[0]?.value as string,
-      view: { id: "VHOME0001" },
-    });
-    const second = await published(t1);
+    /** Presses a button of the Home tab and returns the Home tab published after it. */
+    const press = async (actionId: string, value: string) => {
+      const at = Date.now();
+      const res = await h.driver.blockAction(TEST_REP, {
+        actionId,
+        value,
+        view: { id: "VHOME0001" },
+      });
+      expect(res.status).toBe(200);
+      return published(at);
+    };
+    const second = await press(HOME_FOUND_NEXT, first.buttons[0]?.value as string);
     expect(second.text).toContain("Leads found* (21–25)");
     expect(rankOf(second.text, all[20]?.id as number)).toBe("21");
     expect(rankOf(second.text, all[24]?.id as number)).toBe("25");
     expect(second.text).not.toContain(`/lead why ${all[0]?.id}\``);
     expect(second.buttons.map((b) => b.action_id)).toEqual([HOME_FOUND_PREVIOUS]);
 
-    const t2 = Date.now();
-    await h.driver.blockAction(TEST_REP, {
-      actionId: HOME_FOUND_PREVIOUS,
-      value: second.buttons[0]?.value as string,
-      view: { id: "VHOME0001" },
-    });
-    const back = await published(t2);
+    const back = await press(HOME_FOUND_PREVIOUS, second.buttons[0]?.value as string);
     expect(back.text).toContain("Leads found* (1–20)");
     expect(rankOf(back.text, all[0]?.id as number)).toBe("1");
 
     // A value it cannot read (forged, or filters no longer valid) shows the Home tab without it.
     for (const value of ['{"filters":{"stage":"nope"},"offset":0}', "not json", '{"offset":-1}']) {
-      const t = Date.now();
-      const res = await h.driver.blockAction(TEST_REP, {
-        actionId: HOME_FOUND_NEXT,
-        value,
-        view: { id: "VHOME0001" },
-      });
-      expect(res.status).toBe(200);
-      const plain = await published(t);
+      const plain = await press(HOME_FOUND_NEXT, value);
       expect(plain.text).not.toContain("Leads found");
       expect(plain.text).toContain("My top leads");
     }

@@ -98,46 +98,42 @@ for (const config of testDatabases()) {
           sql`select model_version::int as version, count(*)::int as n from lead_scores
             group by model_version order by model_version`,
         );
-      const failInserts = async (table: string, message: string) => {
-        await t.database.db.execute(
+      /** Approves while every insert into `table` fails, and expects the approval to fail. */
+      const approveFailing = async (s: ReturnType<typeof services>, id: number, table: string) => {
+        const db = t.database.db;
+        await db.execute(
           sql.raw(`create function fail_test() returns trigger language plpgsql as $$
-            begin raise exception '${message}'; end $$`),
+            begin raise exception 'insert failure for the test'; end $$`),
         );
-        await t.database.db.execute(
+        await db.execute(
           sql.raw(`create trigger fail_test before insert on ${table}
             for each row execute function fail_test()`),
         );
-        return async () => {
-          await t.database.db.execute(sql.raw(`drop trigger fail_test on ${table}`));
-          await t.database.db.execute(sql.raw("drop function fail_test()"));
-        };
+        try {
+          const failed = await s.proposals.decide({ id, by: ADMIN, decision: "approve" }).then(
+            () => undefined,
+            (err: Error & { cause?: Error }) => err,
+          );
+          expect(String(failed?.cause?.message ?? failed?.message)).toMatch(
+            /insert failure for the test/,
+          );
+        } finally {
+          await db.execute(sql.raw(`drop trigger fail_test on ${table}`));
+          await db.execute(sql.raw("drop function fail_test()"));
+        }
       };
 
       it("when its rescore run cannot be recorded, then the approval does not take effect", async () => {
         const { s, proposal } = await proposeChange();
         const before = await s.models.active();
-        const undo = await failInserts("rescore_runs", "run store failure for the test");
-        try {
-          await expect(
-            s.proposals.decide({ id: proposal.id, by: ADMIN, decision: "approve" }),
-          ).rejects.toThrow();
-        } finally {
-          await undo();
-        }
+        await approveFailing(s, proposal.id, "rescore_runs");
         expect((await s.models.active()).version).toBe(before.version);
         expect((await s.proposals.get(proposal.id)).status).toBe("pending");
       });
 
       it("when the process fails after the approval, before the scores follow, then the run is left open and resuming brings every lead to the new version", async () => {
         const { s, proposal } = await proposeChange();
-        const undo = await failInserts("score_history", "rescore failure for the test");
-        try {
-          await expect(
-            s.proposals.decide({ id: proposal.id, by: ADMIN, decision: "approve" }),
-          ).rejects.toThrow();
-        } finally {
-          await undo();
-        }
+        await approveFailing(s, proposal.id, "score_history");
         const active = await s.models.active();
         expect((await s.proposals.get(proposal.id)).status).toBe("approved");
         expect(await openRescoreRuns(t.database.db)).toHaveLength(1);
