@@ -36,8 +36,32 @@ function hmac(key: Buffer, value: string): string {
   return createHmac("sha256", key).update(value, "utf8").digest("hex");
 }
 
+/**
+ * Hashes kept per process. Every event batch is checked against the erased, and the same people
+ * send event after event: without these, hashing was the largest cost of accepting a batch in
+ * the API process. A hash never changes for a given key, so the cache needs no invalidation.
+ */
+export const HASH_CACHE_SIZE = 20_000;
+
 export function createSuppression(db: DbOrTx, configuredKey?: string): Suppression {
   let key: Promise<Buffer> | undefined;
+  let cachedFor: Buffer | undefined;
+  const cache = new Map<string, string>();
+  /** The keyed hash of `value`, from the cache when this key hashed it lately. */
+  const hashOf = (k: Buffer, value: string): string => {
+    if (cachedFor !== k) {
+      cache.clear();
+      cachedFor = k;
+    }
+    let h = cache.get(value);
+    if (h === undefined) {
+      h = hmac(k, value);
+      // Oldest first out: a Map iterates in insertion order.
+      if (cache.size >= HASH_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(value, h);
+    }
+    return h;
+  };
   const self: Suppression = {
     key() {
       key ??= configuredKey
@@ -55,9 +79,9 @@ export function createSuppression(db: DbOrTx, configuredKey?: string): Suppressi
     entriesOf(k, person) {
       const out: SuppressionEntry[] = [];
       const email = person.email?.trim().toLowerCase();
-      if (email) out.push({ kind: "email", hash: hmac(k, `email:${email}`) });
+      if (email) out.push({ kind: "email", hash: hashOf(k, `email:${email}`) });
       const ext = person.externalId?.trim();
-      if (ext) out.push({ kind: "external_id", hash: hmac(k, `ext:${ext}`) });
+      if (ext) out.push({ kind: "external_id", hash: hashOf(k, `ext:${ext}`) });
       return out;
     },
     async suppressed(tx, people) {
