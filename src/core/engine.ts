@@ -77,6 +77,20 @@ function words(s: string): string {
     .join(" ");
 }
 
+/**
+ * Each hasWord condition's phrases as ` words ` to look for, made once per condition object:
+ * a model's conditions are evaluated for every lead scored, and their phrases never change.
+ */
+const phrasesOf = new WeakMap<readonly string[], string[]>();
+function wordPhrases(values: readonly string[]): string[] {
+  let out = phrasesOf.get(values);
+  if (!out) {
+    out = values.map((phrase) => ` ${words(phrase)} `);
+    phrasesOf.set(values, out);
+  }
+  return out;
+}
+
 function norm(v: unknown): string {
   return String(v).trim().toLowerCase();
 }
@@ -109,7 +123,7 @@ function holds(c: Condition, value: unknown): boolean {
     case "hasWord": {
       if (!isPresent(value)) return false;
       const text = ` ${words(Array.isArray(value) ? value.join(" ") : String(value))} `;
-      return c.values.some((phrase) => text.includes(` ${words(phrase)} `));
+      return wordPhrases(c.values).some((phrase) => text.includes(phrase));
     }
     case "range": {
       const n = asNumber(value);
