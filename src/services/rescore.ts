@@ -206,7 +206,8 @@ export async function refreshDue(db: Db, opts: RescoreOptions): Promise<RescoreR
  * Records that a model change is to be applied to the stored scores, claimed by this process:
  * call it in the transaction that activates the version, and pass the id to
  * rescoreForModelChange. Should the process die before that finishes, resumeRescores (at the
- * next start) rescores the model's leads, which gives the same scores.
+ * next start, or an instance's look once the claim lapses) rescores the model's leads, which
+ * gives the same scores.
  */
 export function startModelChangeRun(
   db: DbOrTx,
