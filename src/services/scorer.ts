@@ -186,18 +186,24 @@ export function createScorer(opts: ScorerOptions): Scorer {
     });
   }
 
+  /**
+   * One background round, after yielding to ingest; the marks it took (0 when it found none, or
+   * when the scorer stopped first).
+   */
+  async function laneRound(total: ScoreSummary): Promise<number> {
+    await yieldToIngest();
+    if (stopped) return 0;
+    const startedAt = Date.now();
+    const r = await round();
+    // A round that found nothing does not count: the first batch after a quiet spell goes at once.
+    if (r.marks > 0) lastRoundAt = Math.max(lastRoundAt, startedAt);
+    add(total, r.summary);
+    return r.marks;
+  }
+
   /** Rounds until one finds nothing free to claim. */
   async function drainLane(total: ScoreSummary): Promise<void> {
-    while (!stopped) {
-      await yieldToIngest();
-      if (stopped) return;
-      const startedAt = Date.now();
-      const r = await round();
-      // A round that found nothing does not count: the first batch after a quiet spell goes at once.
-      if (r.marks > 0) lastRoundAt = Math.max(lastRoundAt, startedAt);
-      add(total, r.summary);
-      if (r.marks === 0) return;
-    }
+    while (!stopped && (await laneRound(total)) > 0) {}
   }
 
   /** One round on one lane; then, if it found work, every lane until none is left. */
@@ -205,18 +211,14 @@ export function createScorer(opts: ScorerOptions): Scorer {
     do {
       again = false;
       const total = emptySummary();
-      await yieldToIngest();
+      const found = await laneRound(total);
       if (stopped) return;
-      const startedAt = Date.now();
-      const first = await round();
-      add(total, first.summary);
-      looks[first.marks > 0 ? "found" : "empty"] += 1;
-      if (first.marks > 0) {
-        lastRoundAt = Math.max(lastRoundAt, startedAt);
+      looks[found > 0 ? "found" : "empty"] += 1;
+      if (found > 0) {
         idlePollMs = pollMs;
         await Promise.all(Array.from({ length: lanes }, () => drainLane(total)));
       } else {
-        idlePollMs = Math.min(Math.max(pollMs, idlePollMs * 2), Math.max(pollMs, MAX_IDLE_POLL_MS));
+        idlePollMs = Math.min(idlePollMs * 2, Math.max(pollMs, MAX_IDLE_POLL_MS));
       }
       if (total.scored > 0) log.debug(total, "scored accepted events");
     } while (again && !stopped);

@@ -105,39 +105,24 @@ function foundBlocks(found: HomeInput["found"]): KnownBlock[] {
 
 /** "Previous" and "Next" under the leads found, when there is a page either side. */
 function foundPages(found: NonNullable<HomeInput["found"]>, offset: number): KnownBlock[] {
-  const page = (at: number) =>
-    encodeHomeFoundPage({
-      filters: found.filters,
-      offset: at,
-      ...(found.savedAs ? { savedAs: found.savedAs } : {}),
-    });
-  const buttons = [
-    ...(offset > 0
-      ? [
-          {
-            id: HOME_FOUND_PREVIOUS,
-            text: `Previous ${HOME_FOUND}`,
-            value: page(Math.max(0, offset - HOME_FOUND)),
-          },
-        ]
-      : []),
-    ...(found.more
-      ? [{ id: HOME_FOUND_NEXT, text: `Next ${HOME_FOUND}`, value: page(offset + HOME_FOUND) }]
-      : []),
-  ].filter((b) => b.value.length <= MAX_VALUE);
-  if (buttons.length === 0) return [];
-  return [
-    {
-      type: "actions",
-      block_id: HOME_FOUND_PAGES_BLOCK,
-      elements: buttons.map((b) => ({
-        type: "button",
-        action_id: b.id,
-        text: { type: "plain_text", text: b.text },
-        value: b.value,
-      })),
-    },
-  ];
+  const pages: { id: string; text: string; at: number }[] = [];
+  if (offset > 0) {
+    const at = Math.max(0, offset - HOME_FOUND);
+    pages.push({ id: HOME_FOUND_PREVIOUS, text: `Previous ${HOME_FOUND}`, at });
+  }
+  if (found.more)
+    pages.push({ id: HOME_FOUND_NEXT, text: `Next ${HOME_FOUND}`, at: offset + HOME_FOUND });
+  const elements = pages
+    .map((p) => ({
+      type: "button" as const,
+      action_id: p.id,
+      text: { type: "plain_text" as const, text: p.text },
+      value: encodeHomeFoundPage({ filters: found.filters, offset: p.at, savedAs: found.savedAs }),
+    }))
+    .filter((e) => e.value.length <= MAX_VALUE);
+  return elements.length > 0
+    ? [{ type: "actions", block_id: HOME_FOUND_PAGES_BLOCK, elements }]
+    : [];
 }
 
 /** One line: the AUC and the top band's conversion, or what is missing for them. */

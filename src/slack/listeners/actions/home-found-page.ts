@@ -4,8 +4,7 @@ import type {
   ButtonAction,
   SlackActionMiddlewareArgs,
 } from "@slack/bolt";
-import { DomainError } from "../../../services/errors.js";
-import { parseFilters } from "../../../services/search.js";
+import { leadFiltersSchema } from "../../../services/search.js";
 import { decodeHomeFoundPage } from "../../blocks/ids.js";
 import type { SlackDeps } from "../../deps.js";
 import { publishHome } from "../events/app-home-opened.js";
@@ -17,13 +16,9 @@ type Search = NonNullable<Parameters<typeof publishHome>[3]>;
 /** The search a page button names, or undefined when its value cannot be read. */
 function searchOf(value: string | undefined): Search | undefined {
   const page = decodeHomeFoundPage(value);
-  if (!page) return undefined;
-  try {
-    return { filters: parseFilters(page.filters), offset: page.offset, savedAs: page.savedAs };
-  } catch (err) {
-    if (err instanceof DomainError) return undefined;
-    throw err;
-  }
+  const filters = leadFiltersSchema.safeParse(page?.filters);
+  if (!page || !filters.success) return undefined;
+  return { filters: filters.data, offset: page.offset, savedAs: page.savedAs };
 }
 
 /**
